@@ -37,6 +37,13 @@ export const classificationSchema = z.object({
 });
 export type Classification = z.infer<typeof classificationSchema>;
 
+/** What the model server answers on `POST /invocations` (and so what the SageMaker endpoint returns). */
+export const classifierResponseSchema = z.object({
+  model: z.string(),
+  labels: z.array(labelScoreSchema),
+});
+export type ClassifierResponse = z.infer<typeof classifierResponseSchema>;
+
 export const guardrailActionSchema = z.enum(['NONE', 'ANONYMIZED', 'BLOCKED']);
 export const guardrailFindingSchema = z.object({
   /** `pii`, `content` or `word`. */
