@@ -1,0 +1,75 @@
+import type { ResultRecord } from '@mc-vision/core/schemas';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiError, createApiClient } from './api.ts';
+import { initialApiKey, saveApiKey } from './api-key.ts';
+import { AnalysePanel } from './components/AnalysePanel.tsx';
+import { ApiKeyForm } from './components/ApiKeyForm.tsx';
+import { HistoryPanel } from './components/HistoryPanel.tsx';
+import { PipelinePanel } from './components/PipelinePanel.tsx';
+import { RecordView } from './components/RecordView.tsx';
+import { UploadPanel, type UploadedImage } from './components/UploadPanel.tsx';
+
+export function App() {
+  const [apiKey, setApiKey] = useState(initialApiKey);
+  const [keyRejected, setKeyRejected] = useState(false);
+  const [image, setImage] = useState<UploadedImage | null>(null);
+  const [record, setRecord] = useState<ResultRecord | null>(null);
+  const [historyVersion, setHistoryVersion] = useState(0);
+
+  const client = useMemo(() => createApiClient({ apiKey }), [apiKey]);
+
+  const changeKey = useCallback((key: string) => {
+    saveApiKey(window.localStorage, key);
+    setApiKey(key);
+    setKeyRejected(false);
+  }, []);
+
+  // Every panel reports its failures here, so a rejected key is explained once, next to the key field.
+  const noteError = useCallback((error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) setKeyRejected(true);
+  }, []);
+
+  const showNewRecord = useCallback((fresh: ResultRecord) => {
+    setRecord(fresh);
+    setHistoryVersion((version) => version + 1);
+  }, []);
+
+  useEffect(() => {
+    if (!image) return;
+    return () => URL.revokeObjectURL(image.previewUrl);
+  }, [image]);
+
+  const imageKey = image?.info.key ?? null;
+
+  return (
+    <>
+      <header className="top">
+        <h1>MC Vision</h1>
+        <p className="tagline">One image, three AI services: SageMaker, Bedrock and Azure OpenAI.</p>
+        <ApiKeyForm apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
+      </header>
+      <main>
+        <div className="workflow">
+          <UploadPanel
+            client={client}
+            disabled={!apiKey}
+            image={image}
+            onUploaded={setImage}
+            onError={noteError}
+          />
+          <AnalysePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
+        </div>
+        <PipelinePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
+        {record && <RecordView record={record} />}
+        <HistoryPanel
+          client={client}
+          enabled={apiKey !== ''}
+          version={historyVersion}
+          selected={record?.requestId ?? null}
+          onSelect={setRecord}
+          onError={noteError}
+        />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,45 @@
+// Harness for the browser test: builds the UI into dist/ (the API serves it) and starts the whole local
+// platform on loopback, returning where it listens and its API key.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const webRoot = fileURLToPath(new URL('..', import.meta.url));
+export const sharedDir = fileURLToPath(new URL('../../../shared/', import.meta.url));
+
+export interface Platform {
+  /** Origin serving the UI and the API, e.g. http://127.0.0.1:41234 */
+  url: string;
+  apiKey: string;
+  close(): Promise<void>;
+}
+
+// The contract @mc-vision/local-cloud is to export (not written yet when this test was).
+type StartLocalCloud = (options: { dataDir: string; port: number; modelDir: string }) => Promise<{
+  url: string;
+  apiKey: string;
+  close(): Promise<void>;
+}>;
+
+export async function startPlatform(): Promise<Platform> {
+  // A child process: Vite's bundler (rolldown) rejects plugin objects made inside jest's module sandbox.
+  await promisify(execFile)(process.execPath, [join(webRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
+    cwd: webRoot,
+  });
+  // A variable specifier keeps this file compiling until the package has its entry point.
+  const localCloud = '@mc-vision/local-cloud';
+  const { startLocalCloud } = (await import(localCloud)) as { startLocalCloud: StartLocalCloud };
+  const dataDir = await mkdtemp(join(tmpdir(), 'mc-vision-web-'));
+  const cloud = await startLocalCloud({ dataDir, port: 0, modelDir: join(sharedDir, 'models/darknet-tiny') });
+  return {
+    url: cloud.url.replace(/\/$/, ''),
+    apiKey: cloud.apiKey,
+    async close() {
+      await cloud.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
