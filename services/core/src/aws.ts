@@ -21,8 +21,13 @@ function base(config: Config, endpoint: string | undefined) {
 
 function providerHandler(config: Config) {
   // HTTP/1.1 with our own timeouts: Bedrock's default HTTP/2 handler cannot talk to HTTP/1.1 emulators, and a
-  // provider call must not outlive the task that made it.
-  return new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: config.PROVIDER_TIMEOUT_MS });
+  // provider call must not outlive the task that made it. Without `throwOnRequestTimeout` the handler only logs
+  // a warning when `requestTimeout` passes and keeps waiting.
+  return new NodeHttpHandler({
+    connectionTimeout: 5_000,
+    requestTimeout: config.PROVIDER_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  });
 }
 
 export function createS3Client(config: Config): S3Client {

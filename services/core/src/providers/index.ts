@@ -1,0 +1,84 @@
+import { createBedrockRuntimeClient, createSageMakerRuntimeClient } from '../aws.ts';
+import type { Config } from '../config/index.ts';
+import { ProviderModelError } from '../errors.ts';
+import { createAzureDescriber, createAzureOpenAIClient } from './azure.ts';
+import { createBedrockDescriber } from './bedrock.ts';
+import { mapProviderErrors } from './errors.ts';
+import { createSageMakerClassifier } from './sagemaker.ts';
+import type { Classifier, DescribeOptions, Describer, ImageInput } from './types.ts';
+
+export * from './azure.ts';
+export * from './bedrock.ts';
+export * from './errors.ts';
+export * from './guardrail.ts';
+export * from './image.ts';
+export * from './pricing.ts';
+export * from './prompt.ts';
+export * from './sagemaker.ts';
+
+export interface Providers {
+  sagemaker: Classifier;
+  bedrock: Describer;
+  azure: Describer;
+}
+
+export interface CreateProvidersOptions {
+  /** Reads the Azure OpenAI key (the API and worker pass a Secrets Manager reader in the cloud). */
+  azureApiKey?: () => Promise<string>;
+}
+
+/** The three provider clients, wired from configuration with core's SDK client factories. */
+export function createProviders(config: Config, options: CreateProvidersOptions = {}): Providers {
+  const bedrockClient = createBedrockRuntimeClient(config);
+  const guardrail = { id: config.BEDROCK_GUARDRAIL_ID, version: config.BEDROCK_GUARDRAIL_VERSION };
+  const llm = {
+    maxImageEdge: config.LLM_IMAGE_MAX_EDGE,
+    maxOutputTokens: config.LLM_MAX_OUTPUT_TOKENS,
+    maxImagePixels: config.MAX_IMAGE_PIXELS,
+  };
+  const readAzureKey =
+    options.azureApiKey ?? (async (): Promise<string | undefined> => config.AZURE_OPENAI_API_KEY);
+
+  // The key is read when a call needs it, not here: the API and worker start (and the other providers work)
+  // without one, and a rotated secret is picked up by rebuilding the client when the key changes.
+  let azure: { key: string; describer: Describer } | undefined;
+  const azureDescriber: Describer = {
+    provider: 'azure',
+    async describe(image: ImageInput, describeOptions?: DescribeOptions) {
+      const key = await mapProviderErrors('azure', readAzureKey);
+      if (!key) {
+        throw new ProviderModelError(
+          'azure',
+          'azure: no Azure OpenAI API key is configured (AZURE_OPENAI_API_KEY locally, the AZURE_OPENAI_KEY_SECRET_ARN secret in the cloud)',
+        );
+      }
+      if (azure?.key !== key) {
+        azure = {
+          key,
+          describer: createAzureDescriber({
+            client: createAzureOpenAIClient(config, key),
+            deployment: config.AZURE_OPENAI_DEPLOYMENT,
+            guardrail: { ...guardrail, client: bedrockClient },
+            ...llm,
+          }),
+        };
+      }
+      return azure.describer.describe(image, describeOptions);
+    },
+  };
+
+  return {
+    sagemaker: createSageMakerClassifier({
+      client: createSageMakerRuntimeClient(config),
+      endpointName: config.SAGEMAKER_ENDPOINT_NAME,
+      topK: config.CLASSIFIER_TOP_K,
+    }),
+    bedrock: createBedrockDescriber({
+      client: bedrockClient,
+      modelId: config.BEDROCK_MODEL_ID,
+      guardrail,
+      ...llm,
+    }),
+    azure: azureDescriber,
+  };
+}
