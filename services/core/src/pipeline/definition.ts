@@ -1,0 +1,381 @@
+import { z } from 'zod';
+import { ProviderErrorName } from '../errors.ts';
+import type { TaskName } from './tasks.ts';
+
+// The pipeline, defined once as Amazon States Language (JSONPath): infra renders it into
+// `aws_sfn_state_machine`, the local cloud runs the same document in aws-local-stepfunctions. It is pure data
+// built from the resources it is given, so both places run exactly this.
+//
+// Classify ─┬─ UseLabelsAsHints ─┐
+//           └─ ClassifyFailed ───┴─ Describe (Parallel: DescribeWithBedrock | DescribeWithAzure)
+//   ─ BuildRecord ─ SaveResult ─ Notify
+// A provider that fails for good is caught and recorded as that step's outcome, so the others' results are
+// still saved (`partial`, or `failed` when all three failed) and the notification says so. If the record
+// cannot be built or saved, NotifyPipelineFailure tells the topic before the execution fails.
+
+export const pipelineStates = {
+  classify: 'Classify',
+  useLabelsAsHints: 'UseLabelsAsHints',
+  classifyFailed: 'ClassifyFailed',
+  describe: 'Describe',
+  describeWithBedrock: 'DescribeWithBedrock',
+  describeWithBedrockFailed: 'DescribeWithBedrockFailed',
+  describeWithAzure: 'DescribeWithAzure',
+  describeWithAzureFailed: 'DescribeWithAzureFailed',
+  buildRecord: 'BuildRecord',
+  saveResult: 'SaveResult',
+  notify: 'Notify',
+  notifyPipelineFailure: 'NotifyPipelineFailure',
+  pipelineFailed: 'PipelineFailed',
+} as const;
+export type PipelineStateName = (typeof pipelineStates)[keyof typeof pipelineStates];
+
+/** The states that call the worker Lambda, with the task each asks for. */
+export const workerTaskStates = {
+  [pipelineStates.classify]: 'classify',
+  [pipelineStates.describeWithBedrock]: 'describe-bedrock',
+  [pipelineStates.describeWithAzure]: 'describe-azure',
+  [pipelineStates.buildRecord]: 'build-record',
+} as const satisfies Record<string, TaskName>;
+
+export const serviceIntegrations = {
+  dynamoDbPutItem: 'arn:aws:states:::dynamodb:putItem',
+  snsPublish: 'arn:aws:states:::sns:publish',
+} as const;
+
+// ---- Amazon States Language, the subset this pipeline uses ----
+
+export interface AslRetrier {
+  ErrorEquals: string[];
+  IntervalSeconds: number;
+  BackoffRate: number;
+  MaxAttempts: number;
+  MaxDelaySeconds: number;
+  JitterStrategy: 'FULL' | 'NONE';
+}
+
+export interface AslCatcher {
+  ErrorEquals: string[];
+  /** Absent: the error output replaces the state's input. */
+  ResultPath?: string | null;
+  Next: string;
+}
+
+type Transition = { Next: string; End?: never } | { End: true; Next?: never };
+type Payload = Record<string, unknown>;
+
+export type AslTaskState = {
+  Type: 'Task';
+  Comment?: string;
+  Resource: string;
+  Parameters: Payload;
+  ResultSelector?: Payload;
+  ResultPath?: string | null;
+  OutputPath?: string;
+  TimeoutSeconds: number;
+  Retry: AslRetrier[];
+  Catch?: AslCatcher[];
+} & Transition;
+
+export type AslPassState = {
+  Type: 'Pass';
+  Comment?: string;
+  InputPath?: string;
+  Result?: unknown;
+  ResultPath?: string | null;
+} & Transition;
+
+export type AslParallelState = {
+  Type: 'Parallel';
+  Comment?: string;
+  Parameters: Payload;
+  ResultPath: string;
+  Branches: AslBranch[];
+} & Transition;
+
+export interface AslFailState {
+  Type: 'Fail';
+  Comment?: string;
+  ErrorPath: string;
+  Cause: string;
+}
+
+export type AslState = AslTaskState | AslPassState | AslParallelState | AslFailState;
+
+export interface AslBranch {
+  StartAt: string;
+  States: Record<string, AslState>;
+}
+
+export interface PipelineDefinition extends AslBranch {
+  Comment: string;
+  TimeoutSeconds: number;
+}
+
+// ---- inputs ----
+
+export interface PipelineResources {
+  /** The worker Lambda, invoked directly by ARN (its payload in, its return value out). */
+  workerFunctionArn: string;
+  resultsTableName: string;
+  notifyTopicArn: string;
+}
+
+// Not checked as ARNs: infra passes Terraform tokens here, which become ARNs only at apply time.
+const resourcesSchema = z.object({
+  workerFunctionArn: z.string().min(1),
+  resultsTableName: z.string().min(1),
+  notifyTopicArn: z.string().min(1),
+});
+
+/** Example resources for reading the definition (`pnpm pipeline:definition`); the local defaults' names. */
+export const placeholderResources: PipelineResources = {
+  workerFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:mc-vision-worker',
+  resultsTableName: 'mc-vision-results',
+  notifyTopicArn: 'arn:aws:sns:us-east-1:000000000000:mc-vision-notifications',
+};
+
+const seconds = z.number().int().positive();
+const optionsSchema = z.object({
+  /**
+   * One worker invocation. Keep the worker Lambda's own timeout below it, so a stuck invocation is reported
+   * by Lambda (with its logs) rather than cut off here; the provider calls inside have their own timeout.
+   */
+  workerTaskTimeoutSeconds: seconds.default(90),
+  /** One DynamoDB put or SNS publish. */
+  serviceTaskTimeoutSeconds: seconds.default(20),
+  /**
+   * The whole execution: a backstop. With the defaults the longest run the retries and task timeouts allow
+   * is about 40 minutes, so this never cuts the catch-and-notify handling short.
+   */
+  executionTimeoutSeconds: seconds.default(3600),
+});
+export type PipelineOptions = z.input<typeof optionsSchema>;
+
+// ---- retry policy ----
+
+/** The provider is rate-limiting us, or Lambda is: back off longer, try more often. */
+export const throttlingErrors = [ProviderErrorName.Throttled, 'Lambda.TooManyRequestsException'] as const;
+
+/** Lambda's own transient failures, which AWS recommends every Lambda task retries. */
+export const lambdaServiceErrors = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+/** The provider is down or timed out (5xx, connection lost), or Lambda had a transient failure. */
+export const transientWorkerErrors = [ProviderErrorName.Unavailable, ...lambdaServiceErrors] as const;
+
+/**
+ * DynamoDB through the optimized integration reports `DynamoDB.<error code>`; `AmazonDynamoDBException` is
+ * what it reports when the call failed without an error code (connection lost).
+ */
+export const transientDynamoDbErrors = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.RequestLimitExceeded',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.InternalServerError',
+  'DynamoDB.AmazonDynamoDBException',
+] as const;
+
+/** SNS reports `SNS.<error code>Exception`: `Throttled` becomes `SNS.ThrottledException`. */
+export const transientSnsErrors = [
+  'SNS.ThrottledException',
+  'SNS.InternalErrorException',
+  'SNS.KMSThrottlingException',
+] as const;
+
+/** Exponential backoff (×2) with full jitter, capped at `MaxDelaySeconds`. */
+function retrier(
+  errors: readonly string[],
+  policy: Pick<AslRetrier, 'IntervalSeconds' | 'MaxAttempts' | 'MaxDelaySeconds'>,
+): AslRetrier {
+  return {
+    ErrorEquals: [...errors],
+    IntervalSeconds: policy.IntervalSeconds,
+    BackoffRate: 2,
+    MaxAttempts: policy.MaxAttempts,
+    MaxDelaySeconds: policy.MaxDelaySeconds,
+    JitterStrategy: 'FULL',
+  };
+}
+
+const providerRetry = (): AslRetrier[] => [
+  retrier(throttlingErrors, { IntervalSeconds: 2, MaxAttempts: 5, MaxDelaySeconds: 30 }),
+  retrier(transientWorkerErrors, { IntervalSeconds: 1, MaxAttempts: 3, MaxDelaySeconds: 10 }),
+];
+
+const lambdaRetry = (): AslRetrier[] => [
+  retrier(['Lambda.TooManyRequestsException', ...lambdaServiceErrors], {
+    IntervalSeconds: 1,
+    MaxAttempts: 3,
+    MaxDelaySeconds: 10,
+  }),
+];
+
+const serviceRetry = (errors: readonly string[]): AslRetrier[] => [
+  retrier(errors, { IntervalSeconds: 1, MaxAttempts: 4, MaxDelaySeconds: 10 }),
+];
+
+// ---- the document ----
+
+const image = { 'requestId.$': '$.requestId', 'imageKey.$': '$.imageKey' };
+
+/**
+ * The pipeline's state machine for the given resources. Execution input: `{requestId, imageKey}`
+ * (`pipelineInputSchema`); output: the stored result record.
+ */
+export function buildPipelineDefinition(
+  resources: PipelineResources,
+  options: PipelineOptions = {},
+): PipelineDefinition {
+  const { workerFunctionArn, resultsTableName, notifyTopicArn } = resourcesSchema.parse(resources);
+  const timeouts = optionsSchema.parse(options);
+  const s = pipelineStates;
+
+  const describeBranch = (
+    name: typeof s.describeWithBedrock | typeof s.describeWithAzure,
+    failed: string,
+  ): AslBranch => ({
+    StartAt: name,
+    States: {
+      [name]: {
+        Type: 'Task',
+        Resource: workerFunctionArn,
+        Parameters: { task: workerTaskStates[name], ...image, 'hints.$': '$.hints' },
+        ResultSelector: { 'result.$': '$' },
+        TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
+        Retry: providerRetry(),
+        // No ResultPath: the error output becomes the branch's output. (aws-local-stepfunctions 3 mishandles
+        // an explicit `ResultPath: '$'` on a catcher.)
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: failed }],
+        End: true,
+      },
+      [failed]: {
+        Type: 'Pass',
+        Comment: "The caught error ({Error, Cause}) is this branch's outcome; the other branch carries on.",
+        End: true,
+      },
+    },
+  });
+
+  const toFailureNotice: AslCatcher = {
+    ErrorEquals: ['States.ALL'],
+    ResultPath: '$.failure',
+    Next: s.notifyPipelineFailure,
+  };
+
+  return {
+    Comment:
+      'MC Vision pipeline: classify an image (SageMaker), describe it (Bedrock and Azure OpenAI in parallel), ' +
+      'save the result record (DynamoDB) and notify (SNS). Input {requestId, imageKey}; output the record.',
+    StartAt: s.classify,
+    TimeoutSeconds: timeouts.executionTimeoutSeconds,
+    States: {
+      [s.classify]: {
+        Type: 'Task',
+        Resource: workerFunctionArn,
+        Parameters: { task: workerTaskStates[s.classify], ...image },
+        ResultSelector: { 'result.$': '$' },
+        ResultPath: '$.classify',
+        TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
+        Retry: providerRetry(),
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.classify', Next: s.classifyFailed }],
+        Next: s.useLabelsAsHints,
+      },
+      [s.useLabelsAsHints]: {
+        Type: 'Pass',
+        Comment: "The classifier's labels become the describers' hints.",
+        InputPath: '$.classify.result.labels',
+        ResultPath: '$.hints',
+        Next: s.describe,
+      },
+      [s.classifyFailed]: {
+        Type: 'Pass',
+        Comment: 'The classifier failed (its error is kept in $.classify): describe without hints.',
+        Result: [],
+        ResultPath: '$.hints',
+        Next: s.describe,
+      },
+      [s.describe]: {
+        Type: 'Parallel',
+        Parameters: { ...image, 'hints.$': '$.hints' },
+        ResultPath: '$.describe',
+        Branches: [
+          describeBranch(s.describeWithBedrock, s.describeWithBedrockFailed),
+          describeBranch(s.describeWithAzure, s.describeWithAzureFailed),
+        ],
+        Next: s.buildRecord,
+      },
+      [s.buildRecord]: {
+        Type: 'Task',
+        Comment: 'Turns the three outcomes into the result record, its DynamoDB item and the notification.',
+        Resource: workerFunctionArn,
+        Parameters: {
+          task: workerTaskStates[s.buildRecord],
+          ...image,
+          outcomes: {
+            'sagemaker.$': '$.classify',
+            'bedrock.$': '$.describe[0]',
+            'azure.$': '$.describe[1]',
+          },
+        },
+        ResultPath: '$.built',
+        TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
+        Retry: lambdaRetry(),
+        Catch: [toFailureNotice],
+        Next: s.saveResult,
+      },
+      [s.saveResult]: {
+        Type: 'Task',
+        Resource: serviceIntegrations.dynamoDbPutItem,
+        Parameters: { TableName: resultsTableName, 'Item.$': '$.built.item' },
+        ResultPath: null,
+        TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
+        Retry: serviceRetry(transientDynamoDbErrors),
+        Catch: [toFailureNotice],
+        Next: s.notify,
+      },
+      [s.notify]: {
+        Type: 'Task',
+        Comment: 'The record is saved; if this fails for good the execution fails, and says why.',
+        Resource: serviceIntegrations.snsPublish,
+        Parameters: {
+          TopicArn: notifyTopicArn,
+          'Subject.$': '$.built.notification.subject',
+          'Message.$': '$.built.notification.message',
+        },
+        ResultPath: null,
+        OutputPath: '$.built.record',
+        TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
+        Retry: serviceRetry(transientSnsErrors),
+        End: true,
+      },
+      [s.notifyPipelineFailure]: {
+        Type: 'Task',
+        Comment: 'No record could be built or saved: say so before failing.',
+        Resource: serviceIntegrations.snsPublish,
+        Parameters: {
+          TopicArn: notifyTopicArn,
+          'Subject.$': "States.Format('MC Vision: pipeline failed for {}', $.requestId)",
+          'Message.$':
+            "States.Format('MC Vision could not finish request {} (image {}): no result was saved. " +
+            "Error: {}', $.requestId, $.imageKey, States.JsonToString($.failure))",
+        },
+        ResultPath: null,
+        TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
+        Retry: serviceRetry(transientSnsErrors),
+        // The notice is best effort: the execution fails with the original error either way.
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: s.pipelineFailed }],
+        Next: s.pipelineFailed,
+      },
+      [s.pipelineFailed]: {
+        Type: 'Fail',
+        ErrorPath: '$.failure.Error',
+        Cause: 'The result record could not be built or saved; a failure notification was sent.',
+      },
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './definition.ts';
+export * from './metrics.ts';
+export * from './tasks.ts';
