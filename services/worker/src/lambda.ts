@@ -55,7 +55,10 @@ function taskHandlerInstance(): TaskHandler {
     handleTask = createTaskHandler({
       config,
       s3: tracer.captureAWSv3Client(createS3Client(config)),
-      providers: createProviders(config, azureApiKey ? { azureApiKey } : {}),
+      providers: createProviders(config, {
+        ...(azureApiKey ? { azureApiKey } : {}),
+        instrumentAwsClient: (client) => tracer.captureAWSv3Client(client),
+      }),
     });
   }
   return handleTask;

@@ -25,11 +25,14 @@ export interface Providers {
 export interface CreateProvidersOptions {
   /** Reads the Azure OpenAI key (the API and worker pass a Secrets Manager reader in the cloud). */
   azureApiKey?: () => Promise<string>;
+  /** Wraps each AWS SDK client once it is built (the Lambdas pass Powertools Tracer's `captureAWSv3Client`). */
+  instrumentAwsClient?: <Client extends object>(client: Client) => Client;
 }
 
 /** The three provider clients, wired from configuration with core's SDK client factories. */
 export function createProviders(config: Config, options: CreateProvidersOptions = {}): Providers {
-  const bedrockClient = createBedrockRuntimeClient(config);
+  const instrument = options.instrumentAwsClient ?? (<Client extends object>(client: Client) => client);
+  const bedrockClient = instrument(createBedrockRuntimeClient(config));
   const guardrail = { id: config.BEDROCK_GUARDRAIL_ID, version: config.BEDROCK_GUARDRAIL_VERSION };
   const llm = {
     maxImageEdge: config.LLM_IMAGE_MAX_EDGE,
@@ -69,7 +72,7 @@ export function createProviders(config: Config, options: CreateProvidersOptions 
 
   return {
     sagemaker: createSageMakerClassifier({
-      client: createSageMakerRuntimeClient(config),
+      client: instrument(createSageMakerRuntimeClient(config)),
       endpointName: config.SAGEMAKER_ENDPOINT_NAME,
       topK: config.CLASSIFIER_TOP_K,
     }),
