@@ -30,7 +30,9 @@ const result = await build({
   legalComments: 'none',
   external: nativePackages,
   // CommonJS dependencies inside an ES module bundle still call require().
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 
@@ -50,7 +52,9 @@ writeFileSync(
   `${JSON.stringify({ type: 'module', private: true, dependencies }, null, 2)}\n`,
 );
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`bundled ${entry} → ${outfile} (${(bytes / 1024).toFixed(0)} KiB), native: ${JSON.stringify(dependencies)}`);
+console.log(
+  `bundled ${entry} → ${outfile} (${(bytes / 1024).toFixed(0)} KiB), native: ${JSON.stringify(dependencies)}`,
+);
 
 /** Walks up from a file inside a package to the package's own package.json. */
 function findManifest(start: string, name: string): string {
