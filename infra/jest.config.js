@@ -9,4 +9,6 @@ module.exports = {
     ],
   },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  // cdktf's matchers (toHaveResourceWithProperties, ...) on jest's expect.
+  setupFilesAfterEnv: ['<rootDir>/tests/setup-cdktf.ts'],
 };

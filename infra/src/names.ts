@@ -1,0 +1,83 @@
+import type { Config } from '@mc-vision/core/config/index';
+
+// Every name the stacks give a resource, derived from the configuration alone. Names (and the ARNs built
+// from them) are known at synth time, so the Lambda environment can be validated before anything exists.
+
+export type FunctionRole = 'api' | 'worker' | 'ingest';
+export const functionRoles: readonly FunctionRole[] = ['api', 'worker', 'ingest'];
+
+/** ECR repositories: the API image, the worker image (worker and ingest functions), the model server. */
+export type ImageName = 'api' | 'worker' | 'model-server';
+export const imageNames: readonly ImageName[] = ['api', 'worker', 'model-server'];
+
+/** The image each function runs. */
+export const functionImage: Record<FunctionRole, ImageName> = {
+  api: 'api',
+  worker: 'worker',
+  ingest: 'worker',
+};
+
+/** The GitHub workflows' roles: `plan` for pull requests and main, `deploy` for the approved environment. */
+export type GithubRolePurpose = 'plan' | 'deploy';
+
+export function resourceNames(config: Config) {
+  const base = `${config.NAME_PREFIX}-${config.DEPLOY_ENV}`;
+  const region = config.AWS_REGION;
+  const account = config.AWS_ACCOUNT_ID;
+  const topic = `${base}-notifications`;
+  const stateMachine = `${base}-pipeline`;
+  const secretPrefix = `${config.NAME_PREFIX}/${config.DEPLOY_ENV}/`;
+  const workloadBoundary = `${config.NAME_PREFIX}-workload-boundary-${config.DEPLOY_ENV}`;
+  const functionName = (role: FunctionRole) => `${base}-${role}`;
+  const githubRole = (purpose: GithubRolePurpose) =>
+    `${config.NAME_PREFIX}-github-${config.DEPLOY_ENV}-${purpose}`;
+  return {
+    base,
+    project: config.NAME_PREFIX,
+    env: config.DEPLOY_ENV,
+    region,
+    account,
+    // Bucket names are global: the account id keeps them unique.
+    imagesBucket: `${base}-images-${account}`,
+    modelsBucket: `${base}-models-${account}`,
+    resultsTable: `${base}-results`,
+    topic,
+    topicArn: `arn:aws:sns:${region}:${account}:${topic}`,
+    stateMachine,
+    stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:${stateMachine}`,
+    functionName,
+    functionLogGroup: (role: FunctionRole) => `/aws/lambda/${functionName(role)}`,
+    repository: (image: ImageName) => `${base}/${image}`,
+    httpApi: `${base}-http-api`,
+    httpApiLogGroup: `/aws/apigateway/${base}-http-api`,
+    pipelineLogGroup: `/aws/vendedlogs/states/${stateMachine}`,
+    sagemakerEndpoint: `${base}-classifier`,
+    guardrail: `${base}-guardrail`,
+    secretPrefix,
+    apiKeysSecret: `${secretPrefix}api-keys`,
+    azureKeySecret: `${secretPrefix}azure-openai-key`,
+    role: (purpose: string) => `${base}-${purpose}`,
+    workloadBoundary,
+    workloadBoundaryArn: `arn:aws:iam::${account}:policy/${workloadBoundary}`,
+    // The GitHub roles sit outside the `${base}-*` names the deploy role manages, so it cannot edit itself.
+    githubRole,
+    githubRoleArn: (purpose: GithubRolePurpose) => `arn:aws:iam::${account}:role/${githubRole(purpose)}`,
+    dashboard: `${base}-overview`,
+    alarm: (what: string) => `${base}-${what}`,
+  };
+}
+
+export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/** The Azure OpenAI endpoint follows from the account's custom subdomain. */
+export function azureOpenAiEndpoint(config: Config): string {
+  return `https://${config.AZURE_OPENAI_ACCOUNT}.openai.azure.com/`;
+}
+
+/** The `images/` prefix uploads land under (the core's `imageKeySchema`). */
+export const imagesPrefix = 'images/';
+
+/** Where each stack keeps its state in the state bucket. */
+export function stateKey(config: Config, stack: string): string {
+  return `${config.DEPLOY_ENV}/${stack}.tfstate`;
+}

@@ -1,0 +1,217 @@
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
+import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config';
+import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import type { Config } from '@mc-vision/core/config/index';
+import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
+import { resultsTable } from '@mc-vision/core/results-store';
+import type { Construct } from 'constructs';
+import { Classifier } from '../constructs/classifier';
+import { ContainerFunction } from '../constructs/container-function';
+import { ContainerRegistry } from '../constructs/container-registry';
+import { Guardrail } from '../constructs/guardrail';
+import { HttpApi } from '../constructs/http-api';
+import { ImagesBucket } from '../constructs/images-bucket';
+import { Monitoring } from '../constructs/monitoring';
+import { Notifications } from '../constructs/notifications';
+import { Pipeline } from '../constructs/pipeline';
+import { ResultsTable } from '../constructs/results-table';
+import { Secrets } from '../constructs/secrets';
+import { SecureBucket } from '../constructs/secure-bucket';
+import { allow } from '../iam';
+import { lambdaEnvironment, type GeneratedValues, type KnownValues } from '../lambda-environment';
+import { azureOpenAiEndpoint, functionImage, imagesPrefix, resourceNames, type FunctionRole } from '../names';
+import { awsProvider, s3Backend } from '../providers';
+
+/** The worker image's second entry point: the S3 ingest handler (docker/worker.Dockerfile). */
+export const ingestCommand = ['index.ingestHandler'];
+export const liveAlias = 'live';
+
+/** Everything the platform runs on in AWS, one construct per concern. */
+export class AwsPlatformStack extends TerraformStack {
+  constructor(scope: Construct, id: string, config: Config) {
+    super(scope, id);
+    const names = resourceNames(config);
+    awsProvider(this, config);
+    s3Backend(this, config, 'aws-platform');
+
+    const azureKey = new TerraformVariable(this, 'azure_openai_api_key', {
+      type: 'string',
+      sensitive: true,
+      nullable: false,
+      description: "The Azure OpenAI key: the azure-openai stack's sensitive output primary_access_key",
+    });
+
+    const registry = new ContainerRegistry(this, 'registry', { names, keepImages: config.ECR_KEEP_IMAGES });
+    const results = new ResultsTable(this, 'results', { name: names.resultsTable });
+    const notifications = new Notifications(this, 'notifications', { names, alertEmail: config.ALERT_EMAIL });
+    const secrets = new Secrets(this, 'secrets', { names, azureOpenAiKey: azureKey.stringValue });
+    const guardrail = new Guardrail(this, 'guardrail', { name: names.guardrail, policy: guardrailPolicy });
+    const models = new SecureBucket(this, 'models', {
+      name: names.modelsBucket,
+      noncurrentVersionDays: config.NONCURRENT_VERSION_DAYS,
+    });
+    const classifier = new Classifier(this, 'classifier', {
+      names,
+      repository: registry.repositories['model-server'],
+      imageTag: config.IMAGE_TAG,
+      modelsBucket: { name: models.name, arn: models.arn },
+      modelArtifactKey: config.MODEL_ARTIFACT_KEY,
+      memoryMb: config.SAGEMAKER_MEMORY_MB,
+      maxConcurrency: config.SAGEMAKER_MAX_CONCURRENCY,
+      logRetentionDays: config.LOG_RETENTION_DAYS,
+    });
+
+    // ---- least privilege, per function ----
+    const { region, account } = names;
+    const imagesArn = `arn:aws:s3:::${names.imagesBucket}`;
+    const readImages = [
+      allow('s3:GetObject', `${imagesArn}/${imagesPrefix}*`, 'ReadImages'),
+      // Without it S3 answers 403 for a missing key, and a missing image could not be told from a denied one.
+      allow('s3:ListBucket', imagesArn, 'TellMissingImagesApart'),
+    ];
+    const invokeProviders = [
+      allow('sagemaker:InvokeEndpoint', classifier.endpoint.arn, 'InvokeClassifier'),
+      allow(
+        'bedrock:InvokeModel',
+        `arn:aws:bedrock:${region}::foundation-model/${config.BEDROCK_MODEL_ID}`,
+        'InvokeBedrockModel',
+      ),
+      allow('bedrock:ApplyGuardrail', guardrail.guardrail.guardrailArn, 'ApplyGuardrail'),
+      allow('secretsmanager:GetSecretValue', secrets.azureOpenAiKey.arn, 'ReadAzureKey'),
+    ];
+    const table = results.table.arn;
+    const permissions: Record<FunctionRole, ReturnType<typeof allow>[]> = {
+      api: [
+        ...readImages,
+        allow('s3:PutObject', `${imagesArn}/${imagesPrefix}*`, 'StoreImages'),
+        allow(
+          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          [table, `${table}/index/${resultsTable.listIndex.name}`],
+          'Results',
+        ),
+        allow('states:StartExecution', names.stateMachineArn, 'StartPipelines'),
+        allow(
+          ['states:DescribeExecution', 'states:GetExecutionHistory'],
+          `arn:aws:states:${region}:${account}:execution:${names.stateMachine}:*`,
+          'ReadPipelines',
+        ),
+        ...invokeProviders,
+        allow('secretsmanager:GetSecretValue', secrets.apiKeys.arn, 'ReadApiKeys'),
+      ],
+      worker: [...readImages, ...invokeProviders],
+      ingest: [],
+    };
+
+    const known: KnownValues = {
+      imagesBucket: names.imagesBucket,
+      resultsTable: names.resultsTable,
+      notifyTopicArn: names.topicArn,
+      stateMachineArn: names.stateMachineArn,
+      sagemakerEndpoint: names.sagemakerEndpoint,
+      azureOpenAiEndpoint: azureOpenAiEndpoint(config),
+    };
+    const generated: GeneratedValues = {
+      guardrailId: guardrail.guardrail.guardrailId,
+      guardrailVersion: guardrail.version.version,
+      azureKeySecretArn: secrets.azureOpenAiKey.arn,
+      apiKeysSecretArn: secrets.apiKeys.arn,
+    };
+    const sizing: Record<FunctionRole, { memoryMb: number; timeoutSeconds: number; reserved?: number }> = {
+      api: {
+        memoryMb: config.API_MEMORY_MB,
+        timeoutSeconds: config.API_TIMEOUT_SECONDS,
+        reserved: config.API_RESERVED_CONCURRENCY,
+      },
+      worker: {
+        memoryMb: config.WORKER_MEMORY_MB,
+        timeoutSeconds: config.WORKER_TIMEOUT_SECONDS,
+        reserved: config.WORKER_RESERVED_CONCURRENCY,
+      },
+      ingest: { memoryMb: config.INGEST_MEMORY_MB, timeoutSeconds: config.INGEST_TIMEOUT_SECONDS },
+    };
+    const fn = (role: FunctionRole) =>
+      new ContainerFunction(this, `${role}-function`, {
+        names,
+        role,
+        imageUri: registry.imageUri(functionImage[role], config.IMAGE_TAG),
+        ...(role === 'ingest' ? { command: ingestCommand } : {}),
+        memoryMb: sizing[role].memoryMb,
+        timeoutSeconds: sizing[role].timeoutSeconds,
+        reservedConcurrency: sizing[role].reserved,
+        // The API is served through an alias, which provisioned concurrency needs.
+        publish: role === 'api',
+        environment: lambdaEnvironment(role, config, known, generated, sizing[role].timeoutSeconds),
+        logRetentionDays: config.LOG_RETENTION_DAYS,
+        statements: permissions[role],
+      });
+    const api = fn('api');
+    const worker = fn('worker');
+    const ingest = fn('ingest');
+
+    const live = new LambdaAlias(this, 'api-live', {
+      name: liveAlias,
+      functionName: api.function.functionName,
+      functionVersion: api.function.version,
+    });
+    if (config.API_PROVISIONED_CONCURRENCY > 0) {
+      new LambdaProvisionedConcurrencyConfig(this, 'api-provisioned-concurrency', {
+        functionName: api.function.functionName,
+        qualifier: live.name,
+        provisionedConcurrentExecutions: config.API_PROVISIONED_CONCURRENCY,
+      });
+    }
+    const httpApi = new HttpApi(this, 'http-api', {
+      names,
+      target: live,
+      throttleRateLimit: config.API_THROTTLE_RATE_LIMIT,
+      throttleBurstLimit: config.API_THROTTLE_BURST_LIMIT,
+      logRetentionDays: config.LOG_RETENTION_DAYS,
+    });
+
+    const images = new ImagesBucket(this, 'images', {
+      name: names.imagesBucket,
+      account,
+      // The UI is served by the API itself, so its URL is an upload origin too.
+      uploadOrigins: [...config.CORS_ORIGINS, httpApi.url],
+      retentionDays: config.RESULT_TTL_DAYS,
+      noncurrentVersionDays: config.NONCURRENT_VERSION_DAYS,
+      ingestFunction: ingest.function,
+    });
+
+    const pipeline = new Pipeline(this, 'pipeline', {
+      names,
+      resources: {
+        workerFunctionArn: worker.function.arn,
+        resultsTableName: results.table.name,
+        notifyTopicArn: notifications.topic.arn,
+      },
+      topicKeyArn: notifications.key.arn,
+      workerTimeoutSeconds: config.WORKER_TIMEOUT_SECONDS,
+      logLevel: config.PIPELINE_LOG_LEVEL,
+      logRetentionDays: config.LOG_RETENTION_DAYS,
+    });
+
+    const monitoring = new Monitoring(this, 'monitoring', {
+      config,
+      names,
+      topicArn: notifications.topic.arn,
+      httpApiId: httpApi.api.id,
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new TerraformOutput(this, id, { value, description });
+    output('api_url', httpApi.url, 'The API (and web UI) over HTTPS');
+    output('images_bucket', images.name, 'Uploads land here under images/');
+    output('models_bucket', models.name, `Upload model.tar.gz here as ${config.MODEL_ARTIFACT_KEY}`);
+    output('state_machine_arn', pipeline.stateMachine.arn, 'The pipeline');
+    output('notifications_topic_arn', notifications.topic.arn, 'Pipeline results and alarms');
+    output('sagemaker_endpoint', classifier.endpoint.name, 'The classifier endpoint');
+    output('guardrail_id', guardrail.guardrail.guardrailId, 'The Bedrock guardrail');
+    output('guardrail_version', guardrail.version.version, 'Its published version the functions use');
+    output('api_keys_secret_arn', secrets.apiKeys.arn, 'Put the API keys here (see docs/infrastructure.md)');
+    output('dashboard_name', monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    for (const [image, repository] of Object.entries(registry.repositories)) {
+      output(`ecr_${image.replace('-', '_')}`, repository.repositoryUrl, `Push the ${image} image here`);
+    }
+  }
+}

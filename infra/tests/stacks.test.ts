@@ -1,0 +1,510 @@
+import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+import { BedrockGuardrail } from '@cdktf/provider-aws/lib/bedrock-guardrail';
+import { BedrockGuardrailVersion } from '@cdktf/provider-aws/lib/bedrock-guardrail-version';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
+import { SagemakerEndpoint } from '@cdktf/provider-aws/lib/sagemaker-endpoint';
+import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemaker-endpoint-configuration';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { CognitiveAccount } from '@cdktf/provider-azurerm/lib/cognitive-account';
+import { CognitiveDeployment } from '@cdktf/provider-azurerm/lib/cognitive-deployment';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { describe, expect, it } from '@jest/globals';
+import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
+import { resultsTable } from '@mc-vision/core/results-store';
+import { Testing } from 'cdktf';
+import { resourceNames } from '../src/names';
+import { AwsPlatformStack, ingestCommand } from '../src/stacks/aws-platform';
+import { AzureOpenAiStack } from '../src/stacks/azure-openai';
+import { StateBackendStack } from '../src/stacks/state-backend';
+import { configOf, expectSynth, only, ref, resources, synth, type TerraformJson } from './helpers';
+
+const dev = configOf('dev');
+const prod = configOf('prod');
+const names = resourceNames(dev);
+const platform = synth(new AwsPlatformStack(Testing.app(), 'dev-aws-platform', dev));
+const azure = synth(new AzureOpenAiStack(Testing.app(), 'dev-azure-openai', dev));
+const backend = synth(new StateBackendStack(Testing.app(), 'dev-state-backend', dev));
+const { json } = platform;
+
+describe('snapshots', () => {
+  it.each([
+    ['state backend', backend],
+    ['AWS platform', platform],
+    ['Azure OpenAI', azure],
+  ])('the %s stack synthesizes as before', (_, stack) => {
+    expect(stack.text).toMatchSnapshot();
+  });
+});
+
+describe('dev and prod', () => {
+  const addresses = (j: TerraformJson) =>
+    Object.entries(j.resource ?? {}).flatMap(([type, all]) => Object.keys(all).map((a) => `${type}.${a}`));
+
+  it('are the same stacks with other values', () => {
+    const prodPlatform = synth(new AwsPlatformStack(Testing.app(), 'prod-aws-platform', prod)).json;
+    // prod alone keeps API instances warm (API_PROVISIONED_CONCURRENCY > 0 there).
+    expect(addresses(prodPlatform).filter((a) => !a.includes('provisioned_concurrency'))).toEqual(
+      addresses(json),
+    );
+    expect(only(prodPlatform, 'aws_lambda_function', 'api-function')[1].memory_size).toBe(prod.API_MEMORY_MB);
+    expect(only(json, 'aws_lambda_function', 'api-function')[1].memory_size).toBe(dev.API_MEMORY_MB);
+    expectSynth(JSON.stringify(prodPlatform)).toHaveResourceWithProperties(
+      LambdaProvisionedConcurrencyConfig,
+      {
+        qualifier: ref('aws_lambda_alias', 'api-live', 'name'),
+        provisioned_concurrent_executions: prod.API_PROVISIONED_CONCURRENCY,
+      },
+    );
+    expectSynth(platform.text).not.toHaveResource(LambdaProvisionedConcurrencyConfig);
+  });
+});
+
+describe('AWS platform', () => {
+  it('pins the provider to the configured account and region, and tags everything', () => {
+    expectSynth(platform.text).toHaveProviderWithProperties(AwsProvider, {
+      region: dev.AWS_REGION,
+      allowed_account_ids: [dev.AWS_ACCOUNT_ID],
+      default_tags: [{ tags: { project: dev.NAME_PREFIX, environment: 'dev', 'managed-by': 'cdktf' } }],
+    });
+  });
+
+  it('runs the three functions from their images at the configured tag, the ingest one on its own handler', () => {
+    const [apiRepo] = only(json, 'aws_ecr_repository', 'registry_api');
+    const [workerRepo] = only(json, 'aws_ecr_repository', 'registry_worker');
+    const image = (repo: string) => `${ref('aws_ecr_repository', repo, 'repository_url')}:${dev.IMAGE_TAG}`;
+    expectSynth(platform.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: names.functionName('api'),
+      package_type: 'Image',
+      image_uri: image(apiRepo),
+      memory_size: dev.API_MEMORY_MB,
+      timeout: dev.API_TIMEOUT_SECONDS,
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: names.functionName('worker'),
+      image_uri: image(workerRepo),
+      timeout: dev.WORKER_TIMEOUT_SECONDS,
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: names.functionName('ingest'),
+      image_uri: image(workerRepo),
+      image_config: { command: ingestCommand },
+    });
+  });
+
+  it('serves the API over an HTTP API with throttling from the configuration', () => {
+    const [aliasAddress] = only(json, 'aws_lambda_alias');
+    expectSynth(platform.text).toHaveResourceWithProperties(Apigatewayv2Integration, {
+      integration_type: 'AWS_PROXY',
+      integration_uri: ref('aws_lambda_alias', aliasAddress, 'arn'),
+      payload_format_version: '2.0',
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(Apigatewayv2Route, { route_key: '$default' });
+    expectSynth(platform.text).toHaveResourceWithProperties(Apigatewayv2Stage, {
+      name: '$default',
+      auto_deploy: true,
+      default_route_settings: {
+        throttling_rate_limit: dev.API_THROTTLE_RATE_LIMIT,
+        throttling_burst_limit: dev.API_THROTTLE_BURST_LIMIT,
+        detailed_metrics_enabled: true,
+      },
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(LambdaPermission, {
+      principal: 'apigateway.amazonaws.com',
+      qualifier: ref('aws_lambda_alias', aliasAddress, 'name'),
+      source_arn: `${ref('aws_apigatewayv2_api', only(json, 'aws_apigatewayv2_api')[0], 'execution_arn')}/*`,
+    });
+  });
+
+  it('sends every upload under images/ to the ingest function, and lets the UI origins PUT', () => {
+    const [ingest] = only(json, 'aws_lambda_function', 'ingest-function');
+    const [bucket] = only(json, 'aws_s3_bucket', 'images');
+    expectSynth(platform.text).toHaveResourceWithProperties(S3BucketNotification, {
+      bucket: ref('aws_s3_bucket', bucket, 'id'),
+      lambda_function: [
+        {
+          lambda_function_arn: ref('aws_lambda_function', ingest, 'arn'),
+          events: ['s3:ObjectCreated:*'],
+          filter_prefix: 'images/',
+        },
+      ],
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(LambdaPermission, {
+      principal: 's3.amazonaws.com',
+      source_arn: ref('aws_s3_bucket', bucket, 'arn'),
+      source_account: dev.AWS_ACCOUNT_ID,
+    });
+    const [, cors] = only(json, 'aws_s3_bucket_cors_configuration');
+    const [apiAddress] = only(json, 'aws_apigatewayv2_api');
+    expect(cors.cors_rule).toEqual([
+      expect.objectContaining({
+        allowed_methods: ['PUT'],
+        allowed_origins: [...dev.CORS_ORIGINS, ref('aws_apigatewayv2_api', apiAddress, 'api_endpoint')],
+      }),
+    ]);
+  });
+
+  it("lays out the results table as the core's resultsTable says", () => {
+    expectSynth(platform.text).toHaveResourceWithProperties(DynamodbTable, {
+      name: names.resultsTable,
+      billing_mode: 'PAY_PER_REQUEST',
+      hash_key: resultsTable.partitionKey,
+      ttl: { attribute_name: resultsTable.ttlAttribute, enabled: true },
+      global_secondary_index: [
+        {
+          name: resultsTable.listIndex.name,
+          hash_key: resultsTable.listIndex.partitionKey,
+          range_key: resultsTable.listIndex.sortKey,
+          projection_type: 'ALL',
+        },
+      ],
+    });
+  });
+
+  it('hosts the classifier on a serverless endpoint sized by the configuration', () => {
+    const [, model] = only(json, 'aws_sagemaker_model');
+    const [repo] = only(json, 'aws_ecr_repository', 'registry_model-server');
+    const [modelsBucket] = only(json, 'aws_s3_bucket', 'models');
+    expect(model.primary_container).toEqual({
+      image: `${ref('aws_ecr_repository', repo, 'repository_url')}:${dev.IMAGE_TAG}`,
+      model_data_url: `s3://${ref('aws_s3_bucket', modelsBucket, 'bucket')}/${dev.MODEL_ARTIFACT_KEY}`,
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(SagemakerEndpointConfiguration, {
+      production_variants: [
+        expect.objectContaining({
+          serverless_config: {
+            memory_size_in_mb: dev.SAGEMAKER_MEMORY_MB,
+            max_concurrency: dev.SAGEMAKER_MAX_CONCURRENCY,
+          },
+        }),
+      ],
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(SagemakerEndpoint, {
+      name: names.sagemakerEndpoint,
+    });
+    // Its role reads only that artifact and pulls only from that repository.
+    const [, policy] = only(json, 'aws_iam_role_policy', 'classifier');
+    const statements = (
+      JSON.parse(String(policy.policy)) as { Statement: { Action: unknown; Resource: unknown }[] }
+    ).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Resource: `${ref('aws_s3_bucket', modelsBucket, 'arn')}/${dev.MODEL_ARTIFACT_KEY}`,
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        Resource: ref('aws_ecr_repository', repo, 'arn'),
+      }),
+    );
+  });
+
+  it("renders the guardrail from the core's guardrail policy, and publishes a version", () => {
+    const [address] = only(json, 'aws_bedrock_guardrail');
+    expectSynth(platform.text).toHaveResourceWithProperties(BedrockGuardrail, {
+      name: names.guardrail,
+      blocked_input_messaging: guardrailPolicy.blockedInputMessaging,
+      blocked_outputs_messaging: guardrailPolicy.blockedOutputsMessaging,
+      sensitive_information_policy_config: [
+        { pii_entities_config: guardrailPolicy.piiEntities.map((e) => ({ type: e.type, action: e.action })) },
+      ],
+      content_policy_config: [
+        {
+          filters_config: guardrailPolicy.contentFilters.map((f) => ({
+            type: f.type,
+            input_strength: f.inputStrength,
+            output_strength: f.outputStrength,
+          })),
+        },
+      ],
+      word_policy_config: [
+        { managed_word_lists_config: guardrailPolicy.managedWordLists.map((type) => ({ type })) },
+      ],
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(BedrockGuardrailVersion, {
+      guardrail_arn: ref('aws_bedrock_guardrail', address, 'guardrail_arn'),
+    });
+  });
+
+  it('keeps the Azure key out of code and outputs: a sensitive variable into a secret', () => {
+    expect(json.variable?.azure_openai_api_key).toMatchObject({
+      type: 'string',
+      sensitive: true,
+      nullable: false,
+    });
+    expectSynth(platform.text).toHaveResourceWithProperties(SecretsmanagerSecretVersion, {
+      secret_string: '${var.azure_openai_api_key}',
+    });
+    // The API keys secret has no version: an operator puts its value.
+    expect(resources(json, 'aws_secretsmanager_secret')).toHaveLength(2);
+    expect(resources(json, 'aws_secretsmanager_secret_version')).toHaveLength(1);
+    expect(JSON.stringify(json.output)).not.toContain('var.azure_openai_api_key');
+  });
+
+  it('notifies the alert address', () => {
+    expectSynth(platform.text).toHaveResourceWithProperties(SnsTopicSubscription, {
+      protocol: 'email',
+      endpoint: dev.ALERT_EMAIL,
+    });
+  });
+});
+
+describe('monitoring', () => {
+  const [topicAddress] = only(json, 'aws_sns_topic');
+  const topicArn = ref('aws_sns_topic', topicAddress, 'arn');
+  const alarms = resources(json, 'aws_cloudwatch_metric_alarm').map(([, alarm]) => alarm);
+  const alarm = (id: string) => alarms.find((a) => a.alarm_name === names.alarm(id));
+
+  it('raises at least 11 alarms, each to the topic, with thresholds from the configuration', () => {
+    expect(alarms.length).toBeGreaterThanOrEqual(11);
+    for (const a of alarms) {
+      expect(a).toMatchObject({
+        alarm_actions: [topicArn],
+        ok_actions: [topicArn],
+        period: dev.ALARM_PERIOD_SECONDS,
+        evaluation_periods: dev.ALARM_EVALUATION_PERIODS,
+      });
+    }
+    const expected: [string, string, string, number, Record<string, string>][] = [
+      [
+        'api-errors',
+        'AWS/Lambda',
+        'Errors',
+        dev.ALARM_API_ERRORS,
+        { FunctionName: names.functionName('api') },
+      ],
+      [
+        'api-throttles',
+        'AWS/Lambda',
+        'Throttles',
+        dev.ALARM_API_THROTTLES,
+        { FunctionName: names.functionName('api') },
+      ],
+      [
+        'api-p95-duration',
+        'AWS/Lambda',
+        'Duration',
+        dev.ALARM_API_P95_MS,
+        { FunctionName: names.functionName('api') },
+      ],
+      [
+        'worker-errors',
+        'AWS/Lambda',
+        'Errors',
+        dev.ALARM_WORKER_ERRORS,
+        { FunctionName: names.functionName('worker') },
+      ],
+      [
+        'worker-p95-duration',
+        'AWS/Lambda',
+        'Duration',
+        dev.ALARM_WORKER_P95_MS,
+        { FunctionName: names.functionName('worker') },
+      ],
+      [
+        'ingest-errors',
+        'AWS/Lambda',
+        'Errors',
+        dev.ALARM_INGEST_ERRORS,
+        { FunctionName: names.functionName('ingest') },
+      ],
+      [
+        'ingest-p95-duration',
+        'AWS/Lambda',
+        'Duration',
+        dev.ALARM_INGEST_P95_MS,
+        { FunctionName: names.functionName('ingest') },
+      ],
+      [
+        'pipeline-failed',
+        'AWS/States',
+        'ExecutionsFailed',
+        dev.ALARM_PIPELINE_FAILED,
+        { StateMachineArn: names.stateMachineArn },
+      ],
+      [
+        'pipeline-timed-out',
+        'AWS/States',
+        'ExecutionsTimedOut',
+        dev.ALARM_PIPELINE_TIMED_OUT,
+        { StateMachineArn: names.stateMachineArn },
+      ],
+      [
+        'pipeline-throttled',
+        'AWS/States',
+        'ExecutionThrottled',
+        dev.ALARM_PIPELINE_THROTTLED,
+        { StateMachineArn: names.stateMachineArn },
+      ],
+      [
+        'classifier-5xx',
+        'AWS/SageMaker',
+        'Invocation5XXErrors',
+        dev.ALARM_SAGEMAKER_5XX,
+        { EndpointName: names.sagemakerEndpoint, VariantName: 'AllTraffic' },
+      ],
+      [
+        'classifier-4xx',
+        'AWS/SageMaker',
+        'Invocation4XXErrors',
+        dev.ALARM_SAGEMAKER_4XX,
+        { EndpointName: names.sagemakerEndpoint, VariantName: 'AllTraffic' },
+      ],
+    ];
+    for (const [id, namespace, metric, threshold, dimensions] of expected) {
+      expect({ id, ...alarm(id) }).toMatchObject({
+        id,
+        namespace,
+        metric_name: metric,
+        threshold,
+        dimensions,
+      });
+    }
+    expect(alarm('api-p95-duration')?.extended_statistic).toBe('p95');
+  });
+
+  it('follows the configuration when the thresholds change', () => {
+    const stricter = { ...dev, ALARM_WORKER_ERRORS: 0, ALARM_API_P95_MS: 1234 };
+    const other = synth(new AwsPlatformStack(Testing.app(), 'dev-aws-platform', stricter)).json;
+    const thresholds = Object.fromEntries(
+      resources(other, 'aws_cloudwatch_metric_alarm').map(([, a]) => [a.alarm_name, a.threshold]),
+    );
+    expect(thresholds[names.alarm('worker-errors')]).toBe(0);
+    expect(thresholds[names.alarm('api-p95-duration')]).toBe(1234);
+  });
+
+  it('draws a dashboard of at least 9 widgets over every part of the platform', () => {
+    const [, dashboard] = only(json, 'aws_cloudwatch_dashboard');
+    const body = JSON.parse(String(dashboard.dashboard_body)) as {
+      widgets: { type: string; properties: { metrics?: unknown[][]; alarms?: string[] } }[];
+    };
+    expect(body.widgets.length).toBeGreaterThanOrEqual(9);
+    const lines = body.widgets.flatMap((w) => w.properties.metrics ?? []).map((l) => JSON.stringify(l));
+    const covers = (...parts: string[]) => lines.some((l) => parts.every((p) => l.includes(p)));
+    for (const role of ['api', 'worker', 'ingest'] as const) {
+      expect(covers('AWS/Lambda', names.functionName(role))).toBe(true);
+    }
+    expect(covers('AWS/States', names.stateMachineArn)).toBe(true);
+    expect(covers('AWS/SageMaker', names.sagemakerEndpoint)).toBe(true);
+    expect(covers('AWS/DynamoDB', names.resultsTable)).toBe(true);
+    expect(covers('AWS/ApiGateway')).toBe(true);
+    expect(body.widgets.find((w) => w.type === 'alarm')?.properties.alarms).toHaveLength(alarms.length);
+  });
+});
+
+describe('Azure OpenAI', () => {
+  it('deploys GPT-4o-mini on an OpenAI account with the configured subdomain, auth and capacity', () => {
+    expectSynth(azure.text).toHaveProviderWithProperties(AzurermProvider, { features: [{}] });
+    expectSynth(azure.text).toHaveResourceWithProperties(CognitiveAccount, {
+      kind: 'OpenAI',
+      name: dev.AZURE_OPENAI_ACCOUNT,
+      custom_subdomain_name: dev.AZURE_OPENAI_ACCOUNT,
+      local_auth_enabled: dev.AZURE_OPENAI_LOCAL_AUTH,
+    });
+    expectSynth(azure.text).toHaveResourceWithProperties(CognitiveDeployment, {
+      name: dev.AZURE_OPENAI_DEPLOYMENT,
+      model: { format: 'OpenAI', name: 'gpt-4o-mini', version: dev.AZURE_OPENAI_MODEL_VERSION },
+      sku: { name: dev.AZURE_OPENAI_SKU, capacity: '${var.openai_capacity}' },
+    });
+    expect(azure.json.variable?.openai_capacity).toMatchObject({
+      type: 'number',
+      default: dev.AZURE_OPENAI_CAPACITY,
+    });
+  });
+
+  it('outputs the endpoint and deployment, and the key only as sensitive', () => {
+    expect(Object.keys(azure.json.output ?? {}).sort()).toEqual([
+      'deployment_name',
+      'endpoint',
+      'primary_access_key',
+    ]);
+    expect(azure.json.output?.primary_access_key?.sensitive).toBe(true);
+    expect(azure.json.output?.endpoint?.sensitive).toBeUndefined();
+  });
+
+  it('is the endpoint the AWS functions are given', () => {
+    const [, account] = only(azure.json, 'azurerm_cognitive_account');
+    const endpoint = `https://${String(account.custom_subdomain_name)}.openai.azure.com/`;
+    for (const role of ['api', 'worker'] as const) {
+      const [, fn] = only(json, 'aws_lambda_function', `${role}-function`);
+      const variables = (fn.environment as { variables: Record<string, string> }).variables;
+      expect(variables.AZURE_OPENAI_ENDPOINT).toBe(endpoint);
+      expect(variables.AZURE_OPENAI_DEPLOYMENT).toBe(dev.AZURE_OPENAI_DEPLOYMENT);
+    }
+  });
+});
+
+describe('state backend', () => {
+  it("trusts GitHub's OIDC tokens for this repository only: PRs and main may plan, the environment deploys", () => {
+    expectSynth(backend.text).toHaveResourceWithProperties(IamOpenidConnectProvider, {
+      url: 'https://token.actions.githubusercontent.com',
+      client_id_list: ['sts.amazonaws.com'],
+    });
+    const trust = (purpose: 'plan' | 'deploy') => {
+      const [, role] = resources(backend.json, 'aws_iam_role').find(
+        ([, r]) => r.name === names.githubRole(purpose),
+      )!;
+      return (JSON.parse(String(role.assume_role_policy)) as { Statement: { Condition: unknown }[] })
+        .Statement;
+    };
+    const repo = dev.DEPLOY_REPOSITORY;
+    expect(trust('plan')).toEqual([
+      expect.objectContaining({
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': [
+              `repo:${repo}:pull_request`,
+              `repo:${repo}:ref:refs/heads/main`,
+            ],
+          },
+        },
+      }),
+    ]);
+    expect(trust('deploy')).toEqual([
+      expect.objectContaining({
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': [`repo:${repo}:environment:dev`],
+          },
+        },
+      }),
+    ]);
+  });
+
+  it('lets the deploy role create roles only under the workload permissions boundary', () => {
+    const [, policy] = resources(backend.json, 'aws_iam_role_policy').find(([a]) =>
+      a.startsWith('github_deploy'),
+    )!;
+    const statements = (
+      JSON.parse(String(policy.policy)) as { Statement: { Action: string | string[]; Condition?: unknown }[] }
+    ).Statement;
+    const creating = statements.filter((s) => [s.Action].flat().includes('iam:CreateRole'));
+    expect(creating).toEqual([
+      expect.objectContaining({
+        Condition: { StringEquals: { 'iam:PermissionsBoundary': names.workloadBoundaryArn } },
+      }),
+    ]);
+    expect(statements.filter((s) => [s.Action].flat().includes('iam:PutRolePolicy'))).toEqual(creating);
+  });
+
+  it('reuses an existing OIDC provider when the account has one', () => {
+    const shared = synth(
+      new StateBackendStack(Testing.app(), 'dev-state-backend', { ...dev, GITHUB_OIDC_PROVIDER: 'existing' }),
+    );
+    expectSynth(shared.text).not.toHaveResource(IamOpenidConnectProvider);
+    expect(shared.json.data?.aws_iam_openid_connect_provider).toBeDefined();
+  });
+});
