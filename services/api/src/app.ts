@@ -1,0 +1,97 @@
+import { healthResponseSchema } from '@mc-vision/core';
+import cors from 'cors';
+import express, { type Express, type RequestHandler } from 'express';
+import { extname, join, resolve } from 'node:path';
+import { requireApiKey } from './auth.ts';
+import type { ApiDependencies } from './deps.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { runHealthChecks } from './health.ts';
+import { createOpenApiDocument } from './openapi.ts';
+import { requestContextMiddleware } from './request-context.ts';
+import { analysisRoutes } from './routes/analyses.ts';
+import { imageRoutes } from './routes/images.ts';
+import { pipelineRoutes } from './routes/pipelines.ts';
+import { resultRoutes } from './routes/results.ts';
+import { sendValidated } from './validation.ts';
+
+/** Each dependency gets this long to answer `/health`. */
+const healthTimeoutMs = 2_000;
+
+/** The whole HTTP API as one Express app; the Lambda entry and the laptop server both serve exactly this. */
+export function createApp(deps: ApiDependencies): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(requestContextMiddleware(deps));
+  app.use((_req, res, next) => {
+    res.set('x-content-type-options', 'nosniff');
+    next();
+  });
+  app.use(
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'x-api-key', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
+    }),
+  );
+
+  app.get('/health', async (_req, res) => {
+    const { ready, components } = await runHealthChecks(deps.healthChecks, healthTimeoutMs);
+    const allUp = Object.values(components).every((c) => c.status === 'up');
+    sendValidated(res, ready ? 200 : 503, healthResponseSchema, {
+      status: allUp ? 'ok' : 'degraded',
+      mode: config.MODE,
+      version: deps.version,
+      components,
+    });
+  });
+
+  const openApiDocument = createOpenApiDocument(deps.version);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  app.use('/v1', requireApiKey(deps.apiKeys), (_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
+  app.use(imageRoutes(deps), analysisRoutes(deps), pipelineRoutes(deps), resultRoutes(deps));
+
+  if (deps.webRoot) app.use(webApp(deps.webRoot));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
+/**
+ * The built web UI: its files, and `index.html` for any other page path (client-side routing). API paths and
+ * missing files (a path with an extension) fall through to the JSON 404.
+ */
+function webApp(webRoot: string): RequestHandler {
+  const root = resolve(webRoot);
+  const index = join(root, 'index.html');
+  const router = express.Router();
+  router.use((req, res, next) => {
+    if (!req.path.startsWith('/v1/')) res.locals.routeLabel = `${req.method} web`;
+    next();
+  });
+  router.use(
+    express.static(root, {
+      index: 'index.html',
+      setHeaders: (res, path) => {
+        if (path === index) res.set('cache-control', 'no-cache');
+      },
+    }),
+  );
+  router.get('/{*path}', (req, res, next) => {
+    if (req.path.startsWith('/v1/') || extname(req.path)) {
+      next();
+      return;
+    }
+    res.set('cache-control', 'no-cache').sendFile(index);
+  });
+  return router;
+}

@@ -1,0 +1,25 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { Config, Providers, ResultsStore } from '@mc-vision/core';
+import type { HealthCheck } from './health.ts';
+
+/** Everything the app talks to, passed in: the Lambda entry, the laptop server and the tests wire it differently. */
+export interface ApiDependencies {
+  config: Config;
+  s3: S3Client;
+  sfn: SFNClient;
+  results: ResultsStore;
+  providers: Providers;
+  /** The accepted API keys; the cloud reads them from Secrets Manager (cached), the laptop from its key file. */
+  apiKeys: () => Promise<readonly string[]>;
+  logger: Logger;
+  /** EMF metrics per route; absent on a laptop, where nothing collects them. */
+  metrics?: Metrics;
+  healthChecks: readonly HealthCheck[];
+  /** A built web UI to serve at `/` (same origin as the API), with SPA fallback. */
+  webRoot?: string;
+  /** Reported by `/health` and the OpenAPI document. */
+  version: string;
+}

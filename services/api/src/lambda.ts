@@ -1,0 +1,89 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { configure as serverlessExpress } from '@codegenie/serverless-express';
+import { ConfigError, loadConfig, type Config } from '@mc-vision/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Request, Response } from 'express';
+import { secretApiKeys, secretReader } from './api-keys.ts';
+import { createApp } from './app.ts';
+import type { ApiDependencies } from './deps.ts';
+import { wireDependencies } from './wiring.ts';
+
+/** The CloudWatch namespace of the API's EMF metrics (dimensions: `service`, `route`). */
+export const metricsNamespace = 'MCVision';
+
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The app behind API Gateway HTTP API (payload 2.0) and Function URL events, which share one format. Binary
+ * request bodies arrive base64-encoded and reach the routes as bytes; the API answers JSON only.
+ */
+export function createLambdaHandler(deps: ApiDependencies): ApiHandler {
+  const app = createApp(deps);
+  const proxy = serverlessExpress({
+    app,
+    // serverless-express marks the request stream finished as soon as `app.handle` returns, so a body parsed
+    // after an asynchronous middleware (the API key check) would be skipped (CodeGenieApp/serverless-express
+    // #693). Handing it the request only returns once the response is finished.
+    framework: {
+      sendRequest: ({ request, response }: { request: Request; response: Response }) =>
+        new Promise<void>((resolve) => {
+          response.once('finish', resolve);
+          response.once('close', resolve);
+          app(request, response);
+        }),
+    },
+    respondWithErrors: false,
+    // Its debug lines carry whole events (headers, API keys included): never let them through.
+    log: {
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+      warn: (message: string) => deps.logger.warn(message),
+      error: (message: string, ...details: object[]) =>
+        deps.logger.error(message, { details: String(details[0]) }),
+    },
+  });
+  return async (event, context) => {
+    deps.logger.addContext(context);
+    return (await proxy(event, context, () => {})) as APIGatewayProxyStructuredResultV2;
+  };
+}
+
+/** API keys from the `API_KEYS_SECRET_ARN` secret (or `API_KEY`, for a function run outside AWS). */
+function apiKeysFrom(config: Config, readSecret: (id: string) => Promise<string>) {
+  if (config.API_KEYS_SECRET_ARN) return secretApiKeys(readSecret, config.API_KEYS_SECRET_ARN);
+  const key = config.API_KEY;
+  if (key) return async () => [key];
+  throw new ConfigError(['API_KEYS_SECRET_ARN: required (the secret holding the API keys)']);
+}
+
+function createFromEnvironment(): ApiHandler {
+  const config = loadConfig();
+  const secrets = new SecretsManagerClient({
+    region: config.AWS_REGION,
+    ...(config.SECRETS_MANAGER_ENDPOINT ? { endpoint: config.SECRETS_MANAGER_ENDPOINT } : {}),
+  });
+  const readSecret = secretReader(secrets);
+  const azureKeyArn = config.AZURE_OPENAI_KEY_SECRET_ARN;
+  return createLambdaHandler(
+    wireDependencies(config, {
+      apiKeys: apiKeysFrom(config, readSecret),
+      logger: new Logger({ serviceName: config.SERVICE_NAME }),
+      metrics: new Metrics({ namespace: metricsNamespace, serviceName: config.SERVICE_NAME }),
+      ...(azureKeyArn ? { azureApiKey: () => readSecret(azureKeyArn) } : {}),
+    }),
+  );
+}
+
+let configured: ApiHandler | undefined;
+
+/** The Lambda entry: configuration is read and clients are built once per execution environment. */
+export const handler: ApiHandler = async (event, context) => {
+  configured ??= createFromEnvironment();
+  return configured(event, context);
+};

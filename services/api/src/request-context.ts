@@ -1,0 +1,74 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Request, RequestHandler, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+
+/** What the API keeps per request: its id, a logger that stamps every line with it, and timing. */
+export interface RequestContext {
+  requestId: string;
+  logger: Logger;
+  startedAt: bigint;
+  /** The contract error code the request ended with, for the request log line. */
+  error?: string;
+}
+
+/** A caller's `x-request-id` is kept when it is a plain token; anything else is replaced. */
+const wellFormedRequestId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function requestContext(res: Response): RequestContext {
+  return res.locals.context as RequestContext;
+}
+
+/** The route pattern (`/v1/results/:requestId`), not the raw path: a low-cardinality metric dimension. */
+function routeLabel(req: Request, res: Response): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof pattern === 'string') return `${req.method} ${pattern}`;
+  return res.locals.routeLabel ?? 'unmatched';
+}
+
+export interface RequestContextOptions {
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/**
+ * First middleware: assigns the request id (echoed in `x-request-id`), and when the response is done writes one
+ * JSON log line and one EMF metrics line (latency, success / client error / failure) for the route.
+ */
+export function requestContextMiddleware({ logger, metrics }: RequestContextOptions): RequestHandler {
+  return (req, res, next) => {
+    const offered = req.get('x-request-id');
+    const requestId = offered && wellFormedRequestId.test(offered) ? offered : randomUUID();
+    const context: RequestContext = {
+      requestId,
+      logger: logger.createChild({ persistentKeys: { requestId } }),
+      startedAt: process.hrtime.bigint(),
+    };
+    res.locals.context = context;
+    res.set('x-request-id', requestId);
+
+    res.once('finish', () => {
+      const latencyMs = Number(process.hrtime.bigint() - context.startedAt) / 1e6;
+      const route = routeLabel(req, res);
+      const status = res.statusCode;
+      context.logger.info('request', {
+        method: req.method,
+        route,
+        path: req.path,
+        status,
+        latencyMs: Math.round(latencyMs * 10) / 10,
+        ...(context.error ? { error: context.error } : {}),
+      });
+      if (metrics) {
+        // One synchronous block per request, so concurrent requests never mix dimensions in the shared buffer.
+        metrics.addDimension('route', route);
+        metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
+        metrics.addMetric('Success', MetricUnit.Count, status < 400 ? 1 : 0);
+        metrics.addMetric('ClientError', MetricUnit.Count, status >= 400 && status < 500 ? 1 : 0);
+        metrics.addMetric('Failure', MetricUnit.Count, status >= 500 ? 1 : 0);
+        metrics.publishStoredMetrics();
+      }
+    });
+    next();
+  };
+}

@@ -1,0 +1,161 @@
+import {
+  analysisRequestSchema,
+  buildResultRecord,
+  InvalidImageError,
+  ProviderError,
+  ProviderThrottledError,
+  RecordExistsError,
+  providerNames,
+  resultRecordSchema,
+  routeRequestSchema,
+  routeResponseSchema,
+  toErrorInfo,
+  type Config,
+  type ImageInput,
+  type ProviderErrorInfo,
+  type ProviderName,
+  type ResultRecord,
+} from '@mc-vision/core';
+import { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { ApiDependencies } from '../deps.ts';
+import { ApiError, fromProviderError } from '../errors.ts';
+import { loadImage } from '../images.ts';
+import { requestContext, type RequestContext } from '../request-context.ts';
+import { jsonBody, parseInput, sendValidated } from '../validation.ts';
+
+interface Analysis {
+  record: ResultRecord;
+  /** Why each provider that failed failed, as thrown. */
+  failures: unknown[];
+}
+
+async function callProvider(
+  { providers }: ApiDependencies,
+  name: ProviderName,
+  image: ImageInput,
+): Promise<ResultRecord['results'][ProviderName]> {
+  // The LLMs describe the image on their own here: no classifier labels to wait for.
+  return name === 'sagemaker' ? providers.sagemaker.classify(image) : providers[name].describe(image);
+}
+
+/** What a failed provider leaves in the record: its named error, or a generic one for our own bugs. */
+function errorInfo(error: unknown, name: ProviderName, context: RequestContext): ProviderErrorInfo {
+  if (error instanceof ProviderError || error instanceof InvalidImageError) return toErrorInfo(error);
+  context.logger.error(`unexpected error calling ${name}`, error as Error);
+  return { code: 'InternalError', message: `unexpected error calling ${name}` };
+}
+
+/** Runs the providers concurrently on one stored image and stores the one record for `requestId`. */
+async function analyse(
+  deps: ApiDependencies,
+  context: RequestContext,
+  input: { key: string; providers: readonly ProviderName[]; requestId: string },
+): Promise<Analysis> {
+  const { config, s3, results } = deps;
+  // Fail fast on a reused requestId before paying for any provider call; `create` still guards the race.
+  if (await results.get(input.requestId)) {
+    throw new RecordExistsError(`a result for requestId ${input.requestId} already exists`);
+  }
+  const image = await loadImage(s3, config.IMAGES_BUCKET, input.key, {
+    maxBytes: config.MAX_IMAGE_BYTES,
+    maxPixels: config.MAX_IMAGE_PIXELS,
+  });
+  const settled = await Promise.allSettled(input.providers.map((name) => callProvider(deps, name, image)));
+
+  const outcomes: Partial<Record<ProviderName, unknown>> = {};
+  const errors: Partial<Record<ProviderName, ProviderErrorInfo>> = {};
+  const failures: unknown[] = [];
+  settled.forEach((outcome, i) => {
+    const name = input.providers[i]!;
+    if (outcome.status === 'fulfilled') {
+      outcomes[name] = outcome.value;
+    } else {
+      errors[name] = errorInfo(outcome.reason, name, context);
+      failures.push(outcome.reason);
+    }
+  });
+  const record = buildResultRecord({
+    requestId: input.requestId,
+    imageKey: input.key,
+    source: 'analysis',
+    results: outcomes as ResultRecord['results'],
+    errors,
+    ttlDays: config.RESULT_TTL_DAYS,
+  });
+  await results.create(record);
+  return { record, failures };
+}
+
+/**
+ * Every provider failed (the record is stored as `failed`): 429 when they were all throttled, so the caller
+ * knows waiting helps, else 502.
+ */
+function allFailed(record: ResultRecord, failures: unknown[]): ApiError {
+  const stored = `the failed result is stored as requestId ${record.requestId}`;
+  if (failures.length === 1 && failures[0] instanceof ProviderError) {
+    const error = fromProviderError(failures[0]);
+    return new ApiError(error.status, error.code, `${error.message}; ${stored}`, error.headers);
+  }
+  if (failures.every((f) => f instanceof ProviderThrottledError)) {
+    const wait = Math.max(
+      1,
+      ...failures.map((f) => Math.ceil((f as ProviderThrottledError).retryAfterSeconds ?? 1)),
+    );
+    return new ApiError(429, 'rate_limited', `every provider is throttling requests; ${stored}`, {
+      'retry-after': String(wait),
+    });
+  }
+  const summary = Object.entries(record.errors ?? {})
+    .map(([name, info]) => `${name}: ${info.code}`)
+    .join(', ');
+  return new ApiError(502, 'provider_failed', `every provider failed (${summary}); ${stored}`);
+}
+
+function providerLabel(config: Config, name: ProviderName): string {
+  switch (name) {
+    case 'sagemaker':
+      return `the SageMaker classifier ${config.SAGEMAKER_ENDPOINT_NAME}`;
+    case 'bedrock':
+      return `Bedrock ${config.BEDROCK_MODEL_ID}`;
+    case 'azure':
+      return `Azure OpenAI ${config.AZURE_OPENAI_DEPLOYMENT}`;
+  }
+}
+
+export function analysisRoutes(deps: ApiDependencies): Router {
+  const router = Router();
+  const { config } = deps;
+
+  router.post('/v1/analyses', ...jsonBody, async (req, res) => {
+    const body = parseInput(analysisRequestSchema, req.body, 'body');
+    const { record, failures } = await analyse(deps, requestContext(res), {
+      key: body.key,
+      providers: body.providers ?? providerNames,
+      requestId: body.requestId ?? randomUUID(),
+    });
+    if (record.status === 'failed') throw allFailed(record, failures);
+    sendValidated(res, 200, resultRecordSchema, record);
+  });
+
+  router.post('/v1/route', ...jsonBody, async (req, res) => {
+    const body = parseInput(routeRequestSchema, req.body, 'body');
+    const [chosen, setting] =
+      body.policy === 'cost'
+        ? [config.ROUTE_COST_PROVIDER, 'ROUTE_COST_PROVIDER']
+        : [config.ROUTE_QUALITY_PROVIDER, 'ROUTE_QUALITY_PROVIDER'];
+    const { record, failures } = await analyse(deps, requestContext(res), {
+      key: body.key,
+      providers: [chosen],
+      requestId: body.requestId ?? randomUUID(),
+    });
+    if (record.status === 'failed') throw allFailed(record, failures);
+    sendValidated(res, 200, routeResponseSchema, {
+      chosen,
+      reason: `the ${body.policy} policy picks ${providerLabel(config, chosen)} (${setting})`,
+      result: record,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,143 @@
+import {
+  DescribeExecutionCommand,
+  paginateGetExecutionHistory,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import {
+  executionStatusSchema,
+  pipelineRequestSchema,
+  pipelineStartResponseSchema,
+  pipelineStatusResponseSchema,
+  requestIdSchema,
+  buildPipelineDefinition,
+  pipelineInputSchema,
+  pipelineStates,
+  placeholderResources,
+  type ExecutionStatus,
+  type PipelineInput,
+  type PipelineStatusResponse,
+} from '@mc-vision/core';
+import { Router } from 'express';
+import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import type { ApiDependencies } from '../deps.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { assertImageExists } from '../images.ts';
+import { causeMessage, pipelineShape, summarizeSteps } from '../pipeline-progress.ts';
+import { jsonBody, parseInput, sendValidated } from '../validation.ts';
+
+// The shape (state names, transitions) is the same whatever resources the definition is rendered with.
+const shape = pipelineShape(buildPipelineDefinition(placeholderResources));
+
+/** `arn:…:stateMachine:<sm>` → `arn:…:execution:<sm>:` — what every execution ARN of that machine starts with. */
+export function executionArnPrefix(stateMachineArn: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+}
+
+/** A redriven execution waiting to run again is, for a caller, still running. */
+function statusOf(execution: DescribeExecutionCommandOutput): ExecutionStatus {
+  const parsed = executionStatusSchema.safeParse(execution.status);
+  return parsed.success ? parsed.data : 'RUNNING';
+}
+
+const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
+
+export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): Router {
+  const router = Router();
+  const prefix = executionArnPrefix(config.STATE_MACHINE_ARN);
+
+  async function describe(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+    try {
+      return await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      if (hasName(error, 'ExecutionDoesNotExist')) throw notFound(`pipeline execution ${executionArn}`);
+      throw error;
+    }
+  }
+
+  router.post('/v1/pipelines', ...jsonBody, async (req, res) => {
+    const body = parseInput(pipelineRequestSchema, req.body, 'body');
+    const requestId = body.requestId ?? randomUUID();
+    await assertImageExists(s3, config.IMAGES_BUCKET, body.key);
+    const input: PipelineInput = pipelineInputSchema.parse({ requestId, imageKey: body.key });
+    try {
+      // Named after the requestId: Step Functions itself refuses a second execution of that name, so a
+      // repeated request can never start the pipeline twice.
+      const started = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: config.STATE_MACHINE_ARN,
+          name: requestId,
+          input: JSON.stringify(input),
+        }),
+      );
+      sendValidated(res, 202, pipelineStartResponseSchema, {
+        requestId,
+        executionId: started.executionArn!,
+        status: 'RUNNING',
+      });
+    } catch (error) {
+      if (hasName(error, 'StateMachineDoesNotExist')) {
+        throw new ApiError(503, 'not_ready', 'the pipeline state machine is not deployed');
+      }
+      // The name is taken by an execution that is closed or had another input.
+      if (!hasName(error, 'ExecutionAlreadyExists')) throw error;
+      const existing = await describe(`${prefix}${requestId}`);
+      const existingInput = pipelineInputSchema.safeParse(JSON.parse(existing.input ?? 'null'));
+      if (!existingInput.success || existingInput.data.imageKey !== body.key) {
+        throw new ApiError(
+          409,
+          'conflict',
+          `requestId ${requestId} already names a pipeline for another image`,
+        );
+      }
+      const status = statusOf(existing);
+      sendValidated(res, status === 'RUNNING' ? 202 : 200, pipelineStartResponseSchema, {
+        requestId,
+        executionId: existing.executionArn!,
+        status,
+      });
+    }
+  });
+
+  router.get('/v1/pipelines/:executionId', async (req, res) => {
+    const executionId = req.params.executionId;
+    let requestId: string;
+    if (executionId.startsWith('arn:')) {
+      // Only executions of our state machine: other ARNs are not resources of this API.
+      const name = executionId.startsWith(prefix) ? executionId.slice(prefix.length) : '';
+      if (!requestIdSchema.safeParse(name).success) throw notFound(`pipeline execution ${executionId}`);
+      requestId = name;
+    } else {
+      requestId = parseInput(z.object({ executionId: requestIdSchema }), req.params, 'path').executionId;
+    }
+    const execution = await describe(`${prefix}${requestId}`);
+    const events: HistoryEvent[] = [];
+    for await (const page of paginateGetExecutionHistory(
+      { client: sfn },
+      { executionArn: execution.executionArn!, includeExecutionData: false, maxResults: 1000 },
+    )) {
+      events.push(...(page.events ?? []));
+    }
+    const status = statusOf(execution);
+    const steps = summarizeSteps(shape, events, status);
+    const saved = steps.some((s) => s.name === pipelineStates.saveResult && s.status === 'succeeded');
+    const output = saved || status !== 'RUNNING' ? await results.get(requestId) : undefined;
+    const body: PipelineStatusResponse = {
+      executionId: execution.executionArn!,
+      requestId,
+      status,
+      startedAt: execution.startDate!.toISOString(),
+      ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
+      steps,
+      ...(output ? { output } : {}),
+      ...(execution.error
+        ? { error: { code: execution.error, message: causeMessage(execution.cause) } }
+        : {}),
+    };
+    sendValidated(res, 200, pipelineStatusResponseSchema, body);
+  });
+
+  return router;
+}
