@@ -1,0 +1,6 @@
+export {
+  azureEmulatorFingerprint,
+  gpt4oMiniImageTokens,
+  startAzureOpenAiServer,
+  type AzureOpenAiEmulatorOptions,
+} from './server.ts';

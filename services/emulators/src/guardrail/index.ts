@@ -1,0 +1,4 @@
+export * from './coverage.ts';
+export * from './engine.ts';
+export { detectPii, detectedPiiTypes, luhnValid, type DetectedPiiType, type PiiMatch } from './pii.ts';
+export { contentWordLists, profanityList, type Confidence, type WordEntry } from './word-lists.ts';

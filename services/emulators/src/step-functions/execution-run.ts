@@ -1,0 +1,598 @@
+import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import {
+  reportsLambdaErrors,
+  taskKind,
+  type Definition,
+  type StateInfo,
+  type TaskKind,
+} from './definition.ts';
+import type { ExecutionRecord, ExecutionStore } from './store.ts';
+
+// One run of an execution on aws-local-stepfunctions, recording Step Functions' own history events.
+//
+// Facts about aws-local-stepfunctions 3 this relies on (read from its source, build/main.node.esm.js):
+// - A Task override (`taskResourceLocalHandlers[stateName]`) is called with the state's EFFECTIVE input: after
+//   InputPath and Parameters (with `$$` context references resolved); ResultSelector, ResultPath and OutputPath
+//   are applied to what it returns. Overrides are keyed by state name, Parallel branches and Map iterators
+//   included; names are unique across a definition.
+// - Retry and Catch match `ErrorEquals` against the thrown error's `name` (`States.ALL` and `States.TaskFailed`
+//   match anything but `States.Timeout`); the Catch output is `{Error: error.name, Cause: error.message}`. So a
+//   task failure is rethrown here as an Error whose `name` is the handler's error name and whose `message` is the
+//   cause Step Functions would report (for Lambda: the runtime's `{errorType, errorMessage, trace}` JSON).
+// - Task `TimeoutSeconds` is enforced (a race with `States.Timeout`; the handler itself is not cancelled); a Task
+//   without one gets the library's default of 60 s. Machine-level `TimeoutSeconds` ends the run with
+//   `ExecutionTimeoutError`; a re-run after a restart gets only the time left since the original start.
+// - Its event log is consumed asynchronously, a few microtasks behind the run, so Task events are recorded by the
+//   override itself, which first waits until the log consumer has recorded the state's entry (or retry).
+// - The context object has `Execution.Id/Name/Input/RoleArn`, `StateMachine.Id/Name`; the library sets
+//   `Execution.StartTime` to the (re-)run's start. `$$.State`, `$$.Task` and JSONata are not supported.
+
+export interface TaskCall {
+  stateMachineArn: string;
+  executionArn: string;
+  stateName: string;
+  /** The Task's `Resource` as written in the definition. */
+  resource: string;
+  /** The effective input: the state's input after InputPath and Parameters. */
+  input: unknown;
+}
+
+/**
+ * Runs a Task: resolve with its result (what the Lambda or service integration returns, before ResultSelector),
+ * or throw an Error whose `name` is the error Retry/Catch match on (e.g. `ProviderThrottled`,
+ * `DynamoDB.ConditionalCheckFailedException`) and whose `message` explains it.
+ */
+export type TaskHandler = (call: TaskCall) => Promise<unknown>;
+
+export interface MachineRuntime {
+  arn: string;
+  name: string;
+  roleArn: string;
+  region: string;
+  definition: Definition;
+  states: Map<string, StateInfo>;
+}
+
+interface LibraryEvent {
+  type: string;
+  state?: { name: string; input: unknown; output?: unknown };
+  parentState?: { name: string };
+  index?: number;
+  Error?: string;
+  Cause?: unknown;
+}
+
+interface Attempt {
+  stateName: string;
+  kind: TaskKind;
+  closed: boolean;
+}
+
+const runEnded = Symbol('run ended');
+
+type Outcome =
+  | { status: 'SUCCEEDED'; output: unknown }
+  | { status: 'FAILED'; error: string; cause: string }
+  | { status: 'TIMED_OUT' }
+  | { status: 'ABORTED'; error?: string; cause?: string };
+
+/** Task overrides wait here until the event consumer has recorded their state's entry (or retry). */
+class Gate {
+  private consumed = 0;
+  private calls = 0;
+  private waiters: { turn: number; resolve: () => void }[] = [];
+
+  release(): void {
+    this.consumed += 1;
+    this.wake();
+  }
+
+  /** Resolves when the consumer has seen as many entries/retries as there have been calls. */
+  next(): Promise<void> {
+    const turn = ++this.calls;
+    if (turn <= this.consumed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ turn, resolve }));
+  }
+
+  openAll(): void {
+    this.consumed = Number.POSITIVE_INFINITY;
+    this.wake();
+  }
+
+  private wake(): void {
+    const ready = this.waiters.filter((waiter) => waiter.turn <= this.consumed);
+    this.waiters = this.waiters.filter((waiter) => waiter.turn > this.consumed);
+    for (const waiter of ready) waiter.resolve();
+  }
+}
+
+function data(key: 'input' | 'output', value: unknown): Record<string, unknown> {
+  return { [key]: JSON.stringify(value ?? null), [`${key}Details`]: { truncated: false } };
+}
+
+function causeText(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return typeof cause === 'string' ? cause : JSON.stringify(cause ?? '');
+}
+
+export class ExecutionRun {
+  private readonly machine: MachineRuntime;
+  private readonly record: ExecutionRecord;
+  private readonly store: ExecutionStore;
+  private readonly taskHandler: TaskHandler;
+  private readonly retryIntervalOverrides: Record<string, number | number[]> | undefined;
+  private readonly lastIdByLane = new Map<string, number>();
+  private readonly gates = new Map<string, Gate>();
+  private readonly attempts = new Map<string, Attempt[]>();
+  /** Parallel branches / Map iterations started and ended in the current attempt, by state name. */
+  private readonly branches = new Map<string, { started: number; ended: number }>();
+  /**
+   * Branch and iteration events reach the log through extra hops, so a Parallel's or Map's exit (and what follows)
+   * can overtake their last events. Until those arrive, the exit is held, with every later event from outside.
+   */
+  private holding: { state: string; output: unknown; events: LibraryEvent[] } | undefined;
+  /** States whose error a Catch just handled: their coming exit is not a success. */
+  private readonly caught = new Set<string>();
+  private abortLibraryRun: (() => void) | undefined;
+  /** Terminal status recorded, or detached by a shutdown: nothing more is recorded. */
+  private finished = false;
+  /** Resolves when the run has ended (terminal status recorded or detached). */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  /** Resolves when the run ends, so Task overrides still waiting on a handler let the library settle. */
+  private readonly ended: Promise<typeof runEnded>;
+  private endRun!: () => void;
+
+  constructor(options: {
+    machine: MachineRuntime;
+    record: ExecutionRecord;
+    store: ExecutionStore;
+    taskHandler: TaskHandler;
+    retryIntervalOverrides?: Record<string, number | number[]>;
+  }) {
+    this.machine = options.machine;
+    this.record = options.record;
+    this.store = options.store;
+    this.taskHandler = options.taskHandler;
+    this.retryIntervalOverrides = options.retryIntervalOverrides;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.ended = new Promise((resolve) => (this.endRun = () => resolve(runEnded)));
+    // Events recorded so far (ExecutionStarted) seed the lanes.
+    const last = this.record.events.at(-1);
+    if (last) this.lastIdByLane.set('', last.id);
+  }
+
+  /** Starts (or, after a restart, re-runs from the start) the execution. */
+  start(): void {
+    const definition = { ...this.machine.definition };
+    if (definition.TimeoutSeconds !== undefined) {
+      const leftMs = definition.TimeoutSeconds * 1000 - (Date.now() - this.record.startDate);
+      if (leftMs <= 0) {
+        this.finish({ status: 'TIMED_OUT' });
+        return;
+      }
+      definition.TimeoutSeconds = leftMs / 1000;
+    }
+    const taskResourceLocalHandlers = Object.fromEntries(
+      [...this.machine.states.values()]
+        .filter((state) => state.type === 'Task')
+        .map((state) => [state.name, (input: unknown) => this.runTask(state, input)]),
+    );
+    // Validated once when the server started; this copy differs only in the time left.
+    const stateMachine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+    const run = stateMachine.run(JSON.parse(this.record.input), {
+      overrides: {
+        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+        ...(this.retryIntervalOverrides ? { retryIntervalOverrides: this.retryIntervalOverrides } : {}),
+      },
+      context: {
+        Execution: { Id: this.record.executionArn, Name: this.record.name, RoleArn: this.machine.roleArn },
+        StateMachine: { Id: this.machine.arn, Name: this.machine.name },
+      },
+    });
+    this.abortLibraryRun = run.abort;
+    const consumer = (async () => {
+      for await (const event of run.eventLogs as AsyncIterable<LibraryEvent>) this.onLibraryEvent(event);
+    })();
+    void (async () => {
+      let outcome: Outcome | undefined;
+      try {
+        outcome = { status: 'SUCCEEDED', output: await run.result };
+      } catch (error) {
+        outcome = this.outcomeOf(error);
+      }
+      await consumer;
+      if (outcome) this.finish(outcome);
+    })().catch((error: unknown) => {
+      // A bug in the bookkeeping must not leave the execution RUNNING forever (or crash the process).
+      console.error('step-functions emulator: execution bookkeeping failed', error);
+      this.finish({
+        status: 'FAILED',
+        error: 'States.Runtime',
+        cause: 'The emulator failed to record the execution.',
+      });
+    });
+  }
+
+  /** StopExecution: records ABORTED at once and stops the run from starting anything new. */
+  stop(error?: string, cause?: string): void {
+    this.finish({ status: 'ABORTED', error, cause });
+    this.abortLibraryRun?.();
+  }
+
+  /** Server shutdown: stop recording and running, leaving the execution RUNNING on disk to be re-run. */
+  detach(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const gate of this.gates.values()) gate.openAll();
+    this.endRun();
+    this.abortLibraryRun?.();
+    this.resolveDone();
+  }
+
+  private outcomeOf(error: unknown): Outcome | undefined {
+    if (this.finished) return undefined; // stopped or detached: already accounted for
+    if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT' };
+    if (error instanceof ExecutionError && error.cause instanceof Error) {
+      return { status: 'FAILED', error: error.cause.name, cause: error.cause.message };
+    }
+    return { status: 'FAILED', error: 'States.Runtime', cause: causeText(error) };
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.finished) return;
+    const record = this.record;
+    record.status = outcome.status;
+    record.stopDate = Date.now();
+    switch (outcome.status) {
+      case 'SUCCEEDED':
+        record.output = JSON.stringify(outcome.output ?? null);
+        this.append('ExecutionSucceeded', { executionSucceededEventDetails: data('output', outcome.output) });
+        break;
+      case 'FAILED':
+        record.error = outcome.error;
+        record.cause = outcome.cause;
+        this.append('ExecutionFailed', {
+          executionFailedEventDetails: { error: outcome.error, cause: outcome.cause },
+        });
+        break;
+      case 'TIMED_OUT':
+        record.error = 'States.Timeout';
+        this.append('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } });
+        break;
+      case 'ABORTED': {
+        const details = {
+          ...(outcome.error === undefined ? {} : { error: outcome.error }),
+          ...(outcome.cause === undefined ? {} : { cause: outcome.cause }),
+        };
+        Object.assign(record, details);
+        for (const attempt of [...this.attempts.values()].flat()) this.abortAttempt(attempt);
+        this.append('ExecutionAborted', { executionAbortedEventDetails: details });
+        break;
+      }
+    }
+    this.finished = true;
+    for (const gate of this.gates.values()) gate.openAll();
+    this.endRun();
+    void this.store.save(record).then(() => this.resolveDone());
+  }
+
+  /** Appends a history event; its previousEventId is the last event of the same lane (branch), as AWS links them. */
+  private append(type: string, details: Record<string, unknown> = {}, lane = '', previous?: number): number {
+    if (this.finished) return 0;
+    const events = this.record.events;
+    const id = events.length + 1;
+    const isTerminal = type.startsWith('Execution');
+    const previousEventId =
+      previous ?? (isTerminal ? events.length : (this.lastIdByLane.get(lane) ?? events.length));
+    events.push({ id, previousEventId, timestamp: Date.now(), type, ...details });
+    this.lastIdByLane.set(lane, id);
+    void this.store.save(this.record);
+    return id;
+  }
+
+  private gate(stateName: string): Gate {
+    let gate = this.gates.get(stateName);
+    if (!gate) {
+      gate = new Gate();
+      if (this.finished) gate.openAll();
+      this.gates.set(stateName, gate);
+    }
+    return gate;
+  }
+
+  private lastOfLanes(lanes: string[]): number | undefined {
+    const ids = lanes.map((lane) => this.lastIdByLane.get(lane) ?? 0);
+    return ids.length > 0 ? Math.max(...ids) : undefined;
+  }
+
+  private async runTask(state: StateInfo, input: unknown): Promise<unknown> {
+    await this.gate(state.name).next();
+    if (this.finished) return null; // stopped while waiting: start nothing new (the library discards this)
+    const kind = taskKind(state.resource!);
+    const attempt: Attempt = { stateName: state.name, kind, closed: false };
+    const open = this.attempts.get(state.name) ?? [];
+    open.push(attempt);
+    this.attempts.set(state.name, open);
+    const timeout = state.timeoutSeconds === undefined ? {} : { timeoutInSeconds: state.timeoutSeconds };
+    if (kind.kind === 'lambda') {
+      this.append(
+        'LambdaFunctionScheduled',
+        {
+          lambdaFunctionScheduledEventDetails: {
+            resource: kind.resource,
+            ...data('input', input),
+            ...timeout,
+          },
+        },
+        state.lane,
+      );
+      this.append('LambdaFunctionStarted', {}, state.lane);
+    } else {
+      const service = { resourceType: kind.resourceType, resource: kind.resource };
+      this.append(
+        'TaskScheduled',
+        {
+          taskScheduledEventDetails: {
+            ...service,
+            region: this.machine.region,
+            parameters: JSON.stringify(input ?? null),
+            ...timeout,
+          },
+        },
+        state.lane,
+      );
+      this.append('TaskStarted', { taskStartedEventDetails: service }, state.lane);
+    }
+
+    try {
+      const result = await Promise.race([
+        this.taskHandler({
+          stateMachineArn: this.machine.arn,
+          executionArn: this.record.executionArn,
+          stateName: state.name,
+          resource: state.resource!,
+          input,
+        }),
+        this.ended,
+      ]);
+      if (result === runEnded) return null; // the library has moved on; it discards this
+      const output: unknown = JSON.parse(JSON.stringify(result ?? null));
+      if (!attempt.closed) {
+        if (kind.kind === 'lambda') {
+          this.append(
+            'LambdaFunctionSucceeded',
+            { lambdaFunctionSucceededEventDetails: data('output', output) },
+            state.lane,
+          );
+        } else {
+          this.append(
+            'TaskSucceeded',
+            {
+              taskSucceededEventDetails: {
+                resourceType: kind.resourceType,
+                resource: kind.resource,
+                ...data('output', output),
+              },
+            },
+            state.lane,
+          );
+        }
+      }
+      return output;
+    } catch (error) {
+      const name = error instanceof Error && error.name ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      const cause = reportsLambdaErrors(kind)
+        ? JSON.stringify({ errorType: name, errorMessage: message, trace: [] })
+        : message;
+      if (!attempt.closed) {
+        if (kind.kind === 'lambda') {
+          this.append(
+            'LambdaFunctionFailed',
+            { lambdaFunctionFailedEventDetails: { error: name, cause } },
+            state.lane,
+          );
+        } else {
+          this.append(
+            'TaskFailed',
+            {
+              taskFailedEventDetails: {
+                resourceType: kind.resourceType,
+                resource: kind.resource,
+                error: name,
+                cause,
+              },
+            },
+            state.lane,
+          );
+        }
+      }
+      const failure = new Error(cause);
+      failure.name = name;
+      throw failure;
+    } finally {
+      attempt.closed = true;
+      this.attempts.set(
+        state.name,
+        (this.attempts.get(state.name) ?? []).filter((other) => other !== attempt),
+      );
+    }
+  }
+
+  /** A task still running when its Parallel/Map or the execution ended: AWS records TaskStateAborted. */
+  private abortAttempt(attempt: Attempt): void {
+    if (attempt.closed) return;
+    attempt.closed = true;
+    this.append('TaskStateAborted', {}, this.machine.states.get(attempt.stateName)?.lane ?? '');
+  }
+
+  private exitState(info: StateInfo, output: unknown, caught = false): void {
+    if (!caught && (info.type === 'Parallel' || info.type === 'Map')) {
+      this.append(`${info.type}StateSucceeded`, {}, info.lane, this.lastOfLanes(info.childLanes));
+    }
+    if (info.type === 'Fail') return;
+    this.append(
+      `${info.type}StateExited`,
+      { stateExitedEventDetails: { name: info.name, ...data('output', output) } },
+      info.lane,
+    );
+  }
+
+  private onLibraryEvent(event: LibraryEvent): void {
+    if (this.finished) return;
+    if (this.holding && !this.isWithin(event, this.holding.state)) {
+      this.holding.events.push(event);
+      return;
+    }
+    this.recordEvent(event);
+  }
+
+  /** Whether the event comes from inside the Parallel/Map state `name` (its branches or iterations). */
+  private isWithin(event: LibraryEvent, name: string): boolean {
+    const state = event.state ?? event.parentState;
+    if (!state) return false;
+    if (event.parentState?.name === name) return true;
+    return this.machine.states.get(state.name)?.ancestors.includes(name) ?? false;
+  }
+
+  private recordEvent(event: LibraryEvent): void {
+    const info = event.state ? this.machine.states.get(event.state.name) : undefined;
+    const parent = event.parentState ? this.machine.states.get(event.parentState.name) : undefined;
+    switch (event.type) {
+      case 'StateEntered': {
+        if (!info) return;
+        this.append(
+          `${info.type}StateEntered`,
+          { stateEnteredEventDetails: { name: info.name, ...data('input', event.state!.input) } },
+          info.lane,
+        );
+        if (info.type === 'Parallel' || info.type === 'Map') {
+          const started = this.append(`${info.type}StateStarted`, {}, info.lane);
+          for (const lane of info.childLanes) this.lastIdByLane.set(lane, started);
+          this.branches.set(info.name, { started: 0, ended: 0 });
+        }
+        if (info.type === 'Task') this.gate(info.name).release();
+        return;
+      }
+      case 'StateRetried': {
+        if (info?.type === 'Task') this.gate(info.name).release();
+        if (info && (info.type === 'Parallel' || info.type === 'Map')) {
+          const last = this.lastIdByLane.get(info.lane);
+          for (const lane of info.childLanes) if (last) this.lastIdByLane.set(lane, last);
+          this.branches.set(info.name, { started: 0, ended: 0 });
+        }
+        return;
+      }
+      case 'StateExited': {
+        if (!info) return;
+        if (this.caught.delete(info.name)) {
+          this.exitState(info, event.state!.output, true);
+          return;
+        }
+        if (!this.holding && this.branchesPending(info) > 0) {
+          this.holding = { state: info.name, output: event.state!.output, events: [] };
+          return;
+        }
+        this.exitState(info, event.state!.output);
+        return;
+      }
+      case 'StateFailed': {
+        if (!info) return;
+        if (info.type === 'Task' && event.Error === 'States.Timeout') {
+          const attempt = (this.attempts.get(info.name) ?? []).find((open) => !open.closed);
+          if (attempt) {
+            attempt.closed = true;
+            const details = {
+              error: 'States.Timeout',
+              cause: 'The task did not finish within its TimeoutSeconds.',
+            };
+            if (attempt.kind.kind === 'lambda') {
+              this.append(
+                'LambdaFunctionTimedOut',
+                { lambdaFunctionTimedOutEventDetails: details },
+                info.lane,
+              );
+            } else {
+              this.append(
+                'TaskTimedOut',
+                {
+                  taskTimedOutEventDetails: {
+                    resourceType: attempt.kind.resourceType,
+                    resource: attempt.kind.resource,
+                    ...details,
+                  },
+                },
+                info.lane,
+              );
+            }
+          }
+        }
+        if (info.type === 'Parallel' || info.type === 'Map') {
+          // Sibling branches are abandoned: their running tasks are aborted, as in AWS.
+          for (const attempt of [...this.attempts.values()].flat()) {
+            if (this.machine.states.get(attempt.stateName)?.ancestors.includes(info.name))
+              this.abortAttempt(attempt);
+          }
+          this.branches.set(info.name, { started: 0, ended: 0 });
+          this.append(`${info.type}StateFailed`, {}, info.lane, this.lastOfLanes(info.childLanes));
+        }
+        return;
+      }
+      case 'StateCaught': {
+        // The library then exits the state with the Catch's output (ResultPath applied).
+        if (info) this.caught.add(info.name);
+        return;
+      }
+      case 'ParallelBranchStarted':
+      case 'MapIterationStarted':
+        if (!parent) return;
+        this.branchCount(parent.name).started += 1;
+        if (event.type === 'MapIterationStarted') this.recordMapIteration(event, parent);
+        return;
+      case 'ParallelBranchSucceeded':
+      case 'ParallelBranchFailed':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed': {
+        if (!parent) return;
+        if (event.type.startsWith('MapIteration')) this.recordMapIteration(event, parent);
+        this.branchCount(parent.name).ended += 1;
+        if (this.holding?.state === parent.name && this.branchesPending(parent) === 0) {
+          const { output, events } = this.holding;
+          this.holding = undefined;
+          this.exitState(parent, output);
+          for (const held of events) this.onLibraryEvent(held);
+        }
+        return;
+      }
+      default:
+        return; // Execution* events: the run's result decides the terminal event.
+    }
+  }
+
+  private branchCount(stateName: string): { started: number; ended: number } {
+    let count = this.branches.get(stateName);
+    if (!count) {
+      count = { started: 0, ended: 0 };
+      this.branches.set(stateName, count);
+    }
+    return count;
+  }
+
+  /** Branches (all of a Parallel's; the Map iterations seen to start) whose end has not been recorded yet. */
+  private branchesPending(info: StateInfo): number {
+    const count = this.branchCount(info.name);
+    if (info.type === 'Parallel') return info.childLanes.length - count.ended;
+    if (info.type === 'Map') return count.started - count.ended;
+    return 0;
+  }
+
+  private recordMapIteration(event: LibraryEvent, parent: StateInfo): void {
+    const key = `mapIteration${event.type.slice('MapIteration'.length)}EventDetails`;
+    this.append(
+      event.type,
+      { [key]: { name: parent.name, index: event.index ?? 0 } },
+      parent.childLanes[0] ?? parent.lane,
+    );
+  }
+}

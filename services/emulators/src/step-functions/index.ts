@@ -1,0 +1,6 @@
+export type { TaskCall, TaskHandler } from './execution-run.ts';
+export {
+  startStepFunctionsServer,
+  type StateMachineSpec,
+  type StepFunctionsServerOptions,
+} from './server.ts';

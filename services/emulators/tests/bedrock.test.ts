@@ -1,0 +1,331 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  ApplyGuardrailCommand,
+  ConverseCommand,
+  ModelErrorException,
+  ResourceNotFoundException,
+  ServiceUnavailableException,
+  ThrottlingException,
+  ValidationException,
+  type BedrockRuntimeClient,
+  type ConverseCommandInput,
+} from '@aws-sdk/client-bedrock-runtime';
+import { createBedrockRuntimeClient, guardrailPolicy, loadConfig } from '@mc-vision/core';
+import {
+  claudeImageTokens,
+  startBedrockRuntimeServer,
+  type EmulatorServer,
+  type ImageDescription,
+} from '../src/index.ts';
+import { fakeClassifier, pelicanJpeg, sha256, solidPng } from './support.ts';
+
+const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
+const guardrailId = guardrailPolicy.name;
+const prompt =
+  'Describe this image. Answer with JSON only: {"caption": string, "tags": string[]}. Hint from a classifier: zebra.';
+
+function describeRequest(overrides: Partial<ConverseCommandInput> = {}): ConverseCommandInput {
+  return {
+    modelId,
+    messages: [
+      {
+        role: 'user',
+        content: [{ image: { format: 'jpeg', source: { bytes: pelicanJpeg } } }, { text: prompt }],
+      },
+    ],
+    inferenceConfig: { maxTokens: 400, temperature: 0 },
+    ...overrides,
+  };
+}
+
+const guardrailConfig = {
+  guardrailIdentifier: guardrailId,
+  guardrailVersion: '1',
+  trace: 'enabled' as const,
+};
+
+function answerText(output: { output?: { message?: { content?: { text?: string }[] } } }): string {
+  return output.output?.message?.content?.[0]?.text ?? '';
+}
+
+describe('Bedrock runtime emulator', () => {
+  const classify = fakeClassifier();
+  let transform: ((description: ImageDescription) => ImageDescription) | undefined;
+  let server: EmulatorServer;
+  let bedrock: BedrockRuntimeClient;
+
+  const injectFault = async (fault: Record<string, unknown>) => {
+    const response = await fetch(`${server.url}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fault),
+    });
+    expect(response.status).toBe(201);
+  };
+
+  beforeAll(async () => {
+    server = await startBedrockRuntimeServer({
+      classify,
+      transformDescription: (description) => (transform ? transform(description) : description),
+    });
+    // core's factory: HTTP/1.1 handler; one attempt so each fault is seen by the test.
+    bedrock = createBedrockRuntimeClient(
+      loadConfig({ BEDROCK_RUNTIME_ENDPOINT: server.url, PROVIDER_MAX_ATTEMPTS: '1' }),
+    );
+  });
+  afterAll(() => server.close());
+
+  it('describes the image it was sent, from the classifier, not from hints in the prompt', async () => {
+    const before = classify.calls.length;
+    const response = await bedrock.send(new ConverseCommand(describeRequest()));
+    expect(classify.calls.slice(before)).toEqual([
+      { sha256: sha256(pelicanJpeg), contentType: 'image/jpeg' },
+    ]);
+
+    const text = answerText(response);
+    const answer = JSON.parse(text) as ImageDescription;
+    expect(answer.caption).toBe('A photo of a pelican.');
+    expect(answer.caption).not.toMatch(/zebra/i);
+    expect(answer.tags).toEqual(['pelican', 'goose', 'spoonbill']);
+
+    expect(response.stopReason).toBe('end_turn');
+    expect(response.additionalModelResponseFields).toEqual({ emulator: 'mc-vision' });
+    // 500x375 photo: 250 image tokens; prompt and answer at about 4 characters per token.
+    expect(response.usage).toEqual({
+      inputTokens: 250 + Math.ceil(prompt.length / 4),
+      outputTokens: Math.ceil(text.length / 4),
+      totalTokens: 250 + Math.ceil(prompt.length / 4) + Math.ceil(text.length / 4),
+    });
+    expect(response.metrics?.latencyMs).toBeGreaterThanOrEqual(1);
+    expect(response.trace).toBeUndefined();
+  });
+
+  it('estimates image tokens as Claude does (long edge at most 1568 px, about 1600 tokens at most)', async () => {
+    expect(claudeImageTokens({ width: 500, height: 375 })).toBe(250);
+    expect(claudeImageTokens({ width: 4000, height: 3000 })).toBe(1600);
+    const png = await solidPng(200, 150);
+    const response = await bedrock.send(
+      new ConverseCommand(
+        describeRequest({
+          messages: [
+            { role: 'user', content: [{ image: { format: 'png', source: { bytes: png } } }, { text: 'x' }] },
+          ],
+        }),
+      ),
+    );
+    expect(response.usage?.inputTokens).toBe(40 + 1);
+    expect(classify.calls.at(-1)).toEqual({ sha256: sha256(png), contentType: 'image/png' });
+  });
+
+  it('stops at maxTokens like the model', async () => {
+    const response = await bedrock.send(
+      new ConverseCommand(describeRequest({ inferenceConfig: { maxTokens: 5 } })),
+    );
+    expect(response.stopReason).toBe('max_tokens');
+    expect(response.usage?.outputTokens).toBe(5);
+    expect(() => JSON.parse(answerText(response))).toThrow();
+  });
+
+  it('masks an e-mail address in the answer when a guardrail is configured, with the trace Bedrock gives', async () => {
+    transform = (description) => ({
+      ...description,
+      caption: `${description.caption} Sign: info@pelican.example.`,
+    });
+    try {
+      const response = await bedrock.send(new ConverseCommand(describeRequest({ guardrailConfig })));
+      expect(response.stopReason).toBe('guardrail_intervened');
+      const answer = JSON.parse(answerText(response)) as ImageDescription;
+      expect(answer.caption).toBe('A photo of a pelican. Sign: {EMAIL}.');
+      const assessments = response.trace?.guardrail?.outputAssessments?.[guardrailId];
+      expect(assessments?.[0]?.sensitiveInformationPolicy?.piiEntities).toEqual([
+        { type: 'EMAIL', match: 'info@pelican.example', action: 'ANONYMIZED', detected: true },
+      ]);
+      expect(assessments?.[0]?.invocationMetrics?.usage?.sensitiveInformationPolicyUnits).toBe(1);
+      expect(response.trace?.guardrail?.inputAssessment?.[guardrailId]).toBeDefined();
+      expect(response.trace?.guardrail?.modelOutput).toBeUndefined();
+    } finally {
+      transform = undefined;
+    }
+  });
+
+  it('blocks an answer carrying an e-mail address and a card number, as the policy says', async () => {
+    transform = (description) => ({
+      ...description,
+      caption: `${description.caption} Contact owner@example.org, card 4111 1111 1111 1111.`,
+    });
+    try {
+      const response = await bedrock.send(new ConverseCommand(describeRequest({ guardrailConfig })));
+      expect(response.stopReason).toBe('guardrail_intervened');
+      expect(answerText(response)).toBe(guardrailPolicy.blockedOutputsMessaging);
+      const entities =
+        response.trace?.guardrail?.outputAssessments?.[guardrailId]?.[0]?.sensitiveInformationPolicy
+          ?.piiEntities;
+      expect(entities?.map(({ type, action }) => ({ type, action }))).toEqual([
+        { type: 'EMAIL', action: 'ANONYMIZED' },
+        { type: 'CREDIT_DEBIT_CARD_NUMBER', action: 'BLOCKED' },
+      ]);
+
+      // Without trace the verdict is the same, only the assessments are not returned.
+      const quiet = await bedrock.send(
+        new ConverseCommand(describeRequest({ guardrailConfig: { ...guardrailConfig, trace: 'disabled' } })),
+      );
+      expect(answerText(quiet)).toBe(guardrailPolicy.blockedOutputsMessaging);
+      expect(quiet.trace).toBeUndefined();
+    } finally {
+      transform = undefined;
+    }
+  });
+
+  it('never calls the model when the guardrail blocks the input', async () => {
+    const before = classify.calls.length;
+    const response = await bedrock.send(
+      new ConverseCommand(
+        describeRequest({
+          guardrailConfig,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { image: { format: 'jpeg', source: { bytes: pelicanJpeg } } },
+                { text: 'My card is 4111 1111 1111 1111, describe the photo.' },
+              ],
+            },
+          ],
+        }),
+      ),
+    );
+    expect(answerText(response)).toBe(guardrailPolicy.blockedInputMessaging);
+    expect(response.stopReason).toBe('guardrail_intervened');
+    expect(response.usage).toEqual({ inputTokens: 0, outputTokens: 0, totalTokens: 0 });
+    expect(classify.calls.length).toBe(before);
+  });
+
+  it('applies the guardrail on its own (ApplyGuardrail)', async () => {
+    const blocked = await bedrock.send(
+      new ApplyGuardrailCommand({
+        guardrailIdentifier: guardrailId,
+        guardrailVersion: 'DRAFT',
+        source: 'OUTPUT',
+        content: [{ text: { text: 'A pelican. Mail owner@example.org, card 4111-1111-1111-1111.' } }],
+      }),
+    );
+    expect(blocked.action).toBe('GUARDRAIL_INTERVENED');
+    expect(blocked.outputs).toEqual([{ text: guardrailPolicy.blockedOutputsMessaging }]);
+    expect(blocked.assessments?.[0]?.sensitiveInformationPolicy?.piiEntities).toHaveLength(2);
+    expect(blocked.usage?.sensitiveInformationPolicyUnits).toBe(1);
+
+    const masked = await bedrock.send(
+      new ApplyGuardrailCommand({
+        guardrailIdentifier: `arn:aws:bedrock:us-east-1:000000000000:guardrail/${guardrailId}`,
+        guardrailVersion: '1',
+        source: 'OUTPUT',
+        content: [{ text: { text: 'Call 206-555-0100 about the pelican.' } }],
+      }),
+    );
+    expect(masked.outputs).toEqual([{ text: 'Call {PHONE} about the pelican.' }]);
+
+    const clean = await bedrock.send(
+      new ApplyGuardrailCommand({
+        guardrailIdentifier: guardrailId,
+        guardrailVersion: '1',
+        source: 'INPUT',
+        content: [{ text: { text: 'A pelican on a pier.' } }],
+      }),
+    );
+    expect(clean).toMatchObject({ action: 'NONE', outputs: [] });
+    expect(clean.assessments?.[0]?.sensitiveInformationPolicy).toBeUndefined();
+
+    await expect(
+      bedrock.send(
+        new ApplyGuardrailCommand({
+          guardrailIdentifier: 'someone-elses-guardrail',
+          guardrailVersion: '1',
+          source: 'INPUT',
+          content: [{ text: { text: 'hello' } }],
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('fails the next requests with the injected faults, in the shapes the SDK maps', async () => {
+    await injectFault({ status: 429, times: 2 });
+    for (let i = 0; i < 2; i++) {
+      await expect(bedrock.send(new ConverseCommand(describeRequest()))).rejects.toBeInstanceOf(
+        ThrottlingException,
+      );
+    }
+    await expect(bedrock.send(new ConverseCommand(describeRequest()))).resolves.toMatchObject({
+      stopReason: 'end_turn',
+    });
+
+    await injectFault({ status: 503 });
+    await expect(bedrock.send(new ConverseCommand(describeRequest()))).rejects.toBeInstanceOf(
+      ServiceUnavailableException,
+    );
+    await injectFault({ status: 424 });
+    await expect(bedrock.send(new ConverseCommand(describeRequest()))).rejects.toBeInstanceOf(
+      ModelErrorException,
+    );
+
+    // The SDK's own retries see a throttled service recover.
+    await injectFault({ status: 429, times: 2 });
+    const patient = createBedrockRuntimeClient(
+      loadConfig({ BEDROCK_RUNTIME_ENDPOINT: server.url, PROVIDER_MAX_ATTEMPTS: '3' }),
+    );
+    const response = await patient.send(new ConverseCommand(describeRequest()));
+    expect(response.$metadata.attempts).toBe(3);
+
+    const listing = await fetch(`${server.url}/_emulator/faults`);
+    expect(await listing.json()).toEqual({ faults: [] });
+    const unknown = await fetch(`${server.url}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 418 }),
+    });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('refuses what Bedrock would refuse, with ValidationException', async () => {
+    const png = await solidPng(20, 20);
+    const invalid: Partial<ConverseCommandInput>[] = [
+      { modelId: 'openai.gpt-4o' },
+      { messages: [{ role: 'user', content: [{ text: 'no image here' }] }] },
+      // Declared JPEG, sent PNG.
+      { messages: [{ role: 'user', content: [{ image: { format: 'jpeg', source: { bytes: png } } }] }] },
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { image: { format: 'png', source: { bytes: new TextEncoder().encode('not an image') } } },
+            ],
+          },
+        ],
+      },
+      { messages: [{ role: 'assistant', content: [{ text: 'hello' }] }] },
+    ];
+    for (const overrides of invalid) {
+      await expect(bedrock.send(new ConverseCommand(describeRequest(overrides)))).rejects.toBeInstanceOf(
+        ValidationException,
+      );
+    }
+  });
+
+  it('reports a classifier failure as ModelErrorException', async () => {
+    const failing = await startBedrockRuntimeServer({
+      classify: async () => {
+        throw new Error('model server unavailable');
+      },
+    });
+    try {
+      const client = createBedrockRuntimeClient(
+        loadConfig({ BEDROCK_RUNTIME_ENDPOINT: failing.url, PROVIDER_MAX_ATTEMPTS: '1' }),
+      );
+      const error = await client.send(new ConverseCommand(describeRequest())).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelErrorException);
+      expect((error as Error).message).toContain('model server unavailable');
+    } finally {
+      await failing.close();
+    }
+  });
+});

@@ -1,0 +1,603 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  InvalidArn,
+  InvalidExecutionInput,
+  InvalidName,
+  InvalidToken,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { buildPipelineDefinition, createSfnClient, loadConfig, placeholderResources } from '@mc-vision/core';
+import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '../src/index.ts';
+import { eventually, tempDir } from './support.ts';
+
+const account = '000000000000';
+const machineArn = (name: string) => `arn:aws:states:us-east-1:${account}:stateMachine:${name}`;
+const lambdaArn = (name: string) => `arn:aws:lambda:us-east-1:${account}:function:${name}`;
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** The shape of core's pipeline: a Lambda task with Retry, a Parallel with Retry and Catch, a service integration. */
+const pipeline = {
+  StartAt: 'Classify',
+  States: {
+    Classify: {
+      Type: 'Task',
+      Resource: lambdaArn('worker'),
+      Retry: [{ ErrorEquals: ['ProviderThrottled'], IntervalSeconds: 1, MaxAttempts: 2 }],
+      ResultPath: '$.classification',
+      Next: 'Describe',
+    },
+    Describe: {
+      Type: 'Parallel',
+      ResultPath: '$.descriptions',
+      Branches: [
+        {
+          StartAt: 'DescribeWithBedrock',
+          States: {
+            DescribeWithBedrock: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke',
+              Parameters: { FunctionName: lambdaArn('worker'), 'Payload.$': '$' },
+              ResultSelector: { 'caption.$': '$.Payload.caption' },
+              Retry: [{ ErrorEquals: ['ProviderThrottled'], MaxAttempts: 3 }],
+              End: true,
+            },
+          },
+        },
+        {
+          StartAt: 'DescribeWithAzure',
+          States: {
+            DescribeWithAzure: {
+              Type: 'Task',
+              Resource: lambdaArn('worker'),
+              Retry: [{ ErrorEquals: ['ProviderThrottled'], MaxAttempts: 3 }],
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AzureFailed' }],
+              End: true,
+            },
+            AzureFailed: { Type: 'Pass', Parameters: { 'error.$': '$.error' }, End: true },
+          },
+        },
+      ],
+      Next: 'SaveResult',
+    },
+    SaveResult: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Parameters: {
+        TableName: 'results',
+        Item: { 'requestId.$': '$.requestId', 'caption.$': '$.descriptions[0].caption' },
+      },
+      ResultPath: null,
+      End: true,
+    },
+  },
+};
+
+/** Groups events into the root and each Parallel branch by following previousEventId, as AWS links them. */
+function lanes(events: HistoryEvent[]): string[][] {
+  const laneOf = new Map<number, number>();
+  const result: string[][] = [[]];
+  const byId = new Map(events.map((event) => [event.id!, event]));
+  for (const event of events) {
+    const previous = byId.get(event.previousEventId ?? 0);
+    let lane = previous ? laneOf.get(previous.id!)! : 0;
+    if (event.type?.startsWith('ParallelState') && event.type !== 'ParallelStateEntered') lane = 0;
+    else if (previous?.type === 'ParallelStateStarted') lane = result.push([]) - 1;
+    laneOf.set(event.id!, lane);
+    result[lane]!.push(
+      `${event.type}${event.stateEnteredEventDetails ? `:${event.stateEnteredEventDetails.name}` : ''}`,
+    );
+  }
+  return result;
+}
+
+async function waitForStatus(sfn: SFNClient, executionArn: string, status = 'RUNNING') {
+  return eventually(async () => {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return execution.status !== status ? execution : undefined;
+  });
+}
+
+async function fullHistory(sfn: SFNClient, executionArn: string) {
+  return (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
+}
+
+describe('Step Functions emulator', () => {
+  let dataDir: string;
+  let server: EmulatorServer;
+  let sfn: SFNClient;
+  const calls: TaskCall[] = [];
+  const attempts = new Map<string, number>();
+  /** Tasks of `slow` wait here until released, so tests can see RUNNING executions. */
+  let releaseSlow: () => void = () => {};
+  let slowGate = new Promise<void>((resolve) => (releaseSlow = resolve));
+
+  const taskHandler = async (call: TaskCall): Promise<unknown> => {
+    calls.push(call);
+    const attempt = (attempts.get(`${call.executionArn}/${call.stateName}`) ?? 0) + 1;
+    attempts.set(`${call.executionArn}/${call.stateName}`, attempt);
+    switch (call.stateName) {
+      case 'Classify':
+        if (attempt === 1) throw namedError('ProviderThrottled', 'slow down');
+        return { labels: ['pelican'] };
+      case 'DescribeWithBedrock':
+        return { Payload: { caption: 'A photo of a pelican.' }, StatusCode: 200 };
+      case 'DescribeWithAzure':
+        throw namedError('ProviderModelError', 'the model refused');
+      case 'SaveResult':
+        return {};
+      case 'Wait':
+        await slowGate;
+        return { waited: true };
+      case 'Hang':
+        return new Promise(() => {});
+      case 'Double':
+        return (call.input as number) * 2;
+      default:
+        throw new Error(`unexpected state ${call.stateName}`);
+    }
+  };
+
+  const machines = [
+    { name: 'pipeline', definition: pipeline },
+    {
+      name: 'slow',
+      definition: {
+        StartAt: 'Wait',
+        States: { Wait: { Type: 'Task', Resource: lambdaArn('w'), End: true } },
+      },
+    },
+    {
+      name: 'map',
+      definition: {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              StartAt: 'Double',
+              States: { Double: { Type: 'Task', Resource: lambdaArn('d'), End: true } },
+            },
+            End: true,
+          },
+        },
+      },
+    },
+    {
+      name: 'task-timeout',
+      definition: {
+        StartAt: 'Hang',
+        States: { Hang: { Type: 'Task', Resource: lambdaArn('h'), TimeoutSeconds: 1, End: true } },
+      },
+    },
+    {
+      name: 'machine-timeout',
+      definition: JSON.stringify({
+        TimeoutSeconds: 1,
+        StartAt: 'Hang',
+        States: { Hang: { Type: 'Task', Resource: lambdaArn('h'), End: true } },
+      }),
+    },
+  ];
+
+  const start = () =>
+    startStepFunctionsServer({
+      dataDir,
+      stateMachines: machines,
+      taskHandler,
+      retryIntervalOverrides: { Classify: 0, DescribeWithBedrock: 0, DescribeWithAzure: 0 },
+    });
+
+  beforeAll(async () => {
+    dataDir = await tempDir();
+    server = await start();
+    sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
+  });
+  afterAll(async () => {
+    releaseSlow();
+    await server.close();
+  });
+
+  it('runs Parallel, Retry and Catch, handing each Task its effective input', async () => {
+    const { executionArn, startDate } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('pipeline'),
+        name: 'req-1',
+        input: JSON.stringify({ requestId: 'req-1', key: 'images/a.jpg' }),
+      }),
+    );
+    expect(executionArn).toBe(`arn:aws:states:us-east-1:${account}:execution:pipeline:req-1`);
+    expect(startDate).toBeInstanceOf(Date);
+
+    const done = await waitForStatus(sfn, executionArn!);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.stopDate!.getTime()).toBeGreaterThanOrEqual(done.startDate!.getTime());
+    const output = JSON.parse(done.output!);
+    expect(output.classification).toEqual({ labels: ['pelican'] });
+    expect(output.descriptions[0]).toEqual({ caption: 'A photo of a pelican.' });
+    expect(output.descriptions[1].error.Error).toBe('ProviderModelError');
+    // A Lambda's failure reaches Catch as the runtime's error payload, as in AWS.
+    expect(JSON.parse(output.descriptions[1].error.Cause)).toMatchObject({
+      errorType: 'ProviderModelError',
+      errorMessage: 'the model refused',
+    });
+
+    const mine = calls.filter((call) => call.executionArn === executionArn);
+    expect(mine.filter((call) => call.stateName === 'Classify')).toHaveLength(2);
+    expect(mine.find((call) => call.stateName === 'DescribeWithBedrock')).toMatchObject({
+      resource: 'arn:aws:states:::lambda:invoke',
+      input: {
+        FunctionName: lambdaArn('worker'),
+        Payload: { requestId: 'req-1', key: 'images/a.jpg', classification: { labels: ['pelican'] } },
+      },
+    });
+    expect(mine.find((call) => call.stateName === 'SaveResult')).toMatchObject({
+      stateMachineArn: machineArn('pipeline'),
+      resource: 'arn:aws:states:::dynamodb:putItem',
+      input: { TableName: 'results', Item: { requestId: 'req-1', caption: 'A photo of a pelican.' } },
+    });
+  });
+
+  it('records the history AWS would: event types, order, ids and links', async () => {
+    const executionArn = `arn:aws:states:us-east-1:${account}:execution:pipeline:req-1`;
+    const events = await fullHistory(sfn, executionArn);
+    expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+    for (const [index, event] of events.entries()) {
+      expect(event.timestamp).toBeInstanceOf(Date);
+      if (index > 0)
+        expect(event.timestamp!.getTime()).toBeGreaterThanOrEqual(events[index - 1]!.timestamp!.getTime());
+      expect(event.previousEventId).toBeLessThan(event.id!);
+    }
+    expect(lanes(events)).toEqual([
+      [
+        'ExecutionStarted',
+        'TaskStateEntered:Classify',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionFailed',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
+        'TaskStateExited',
+        'ParallelStateEntered:Describe',
+        'ParallelStateStarted',
+        'ParallelStateSucceeded',
+        'ParallelStateExited',
+        'TaskStateEntered:SaveResult',
+        'TaskScheduled',
+        'TaskStarted',
+        'TaskSucceeded',
+        'TaskStateExited',
+        'ExecutionSucceeded',
+      ],
+      [
+        'TaskStateEntered:DescribeWithBedrock',
+        'TaskScheduled',
+        'TaskStarted',
+        'TaskSucceeded',
+        'TaskStateExited',
+      ],
+      [
+        'TaskStateEntered:DescribeWithAzure',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionFailed',
+        'TaskStateExited',
+        'PassStateEntered:AzureFailed',
+        'PassStateExited',
+      ],
+    ]);
+
+    const byType = (type: string) => events.filter((event) => event.type === type);
+    expect(events[0]!.executionStartedEventDetails).toMatchObject({
+      input: JSON.stringify({ requestId: 'req-1', key: 'images/a.jpg' }),
+      roleArn: `arn:aws:iam::${account}:role/pipeline-role`,
+    });
+    expect(byType('LambdaFunctionFailed')[0]!.lambdaFunctionFailedEventDetails).toMatchObject({
+      error: 'ProviderThrottled',
+    });
+    expect(byType('TaskScheduled')[0]!.taskScheduledEventDetails).toMatchObject({
+      resourceType: 'lambda',
+      resource: 'invoke',
+      region: 'us-east-1',
+    });
+    const save = byType('TaskScheduled')[1]!.taskScheduledEventDetails!;
+    expect(save).toMatchObject({ resourceType: 'dynamodb', resource: 'putItem' });
+    expect(JSON.parse(save.parameters!)).toEqual({
+      TableName: 'results',
+      Item: { requestId: 'req-1', caption: 'A photo of a pelican.' },
+    });
+    const last = events.at(-1)!;
+    expect(JSON.parse(last.executionSucceededEventDetails!.output!).requestId).toBe('req-1');
+
+    // Paging and reverse order give the same events.
+    const pages: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 7, nextToken }));
+      pages.push(...page.events!);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    expect(pages).toEqual(events);
+    const reversed = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true }));
+    expect(reversed.events).toEqual([...events].reverse());
+    const withoutData = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }),
+    );
+    expect(withoutData.events![0]!.executionStartedEventDetails).toEqual({
+      roleArn: `arn:aws:iam::${account}:role/pipeline-role`,
+    });
+  });
+
+  it('is idempotent for the same name and input while running, and refuses any other reuse of a name', async () => {
+    const request = { stateMachineArn: machineArn('slow'), name: 'once', input: '{"n":1}' };
+    const first = await sfn.send(new StartExecutionCommand(request));
+    const again = await sfn.send(new StartExecutionCommand(request));
+    expect(again).toMatchObject({ executionArn: first.executionArn, startDate: first.startDate });
+
+    await expect(
+      sfn.send(new StartExecutionCommand({ ...request, input: '{"n":2}' })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+
+    releaseSlow();
+    expect((await waitForStatus(sfn, first.executionArn!)).status).toBe('SUCCEEDED');
+    // Like AWS: once the execution is closed, its name cannot be reused, whatever the input.
+    await expect(sfn.send(new StartExecutionCommand(request))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    slowGate = new Promise<void>((resolve) => (releaseSlow = resolve));
+  });
+
+  it('answers bad requests with the errors the SDK knows', async () => {
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('missing') })),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('slow'), name: 'has space' })),
+    ).rejects.toBeInstanceOf(InvalidName);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('slow'), input: '{not json' })),
+    ).rejects.toBeInstanceOf(InvalidExecutionInput);
+    await expect(
+      sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `arn:aws:states:us-east-1:${account}:execution:slow:nope`,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    await expect(
+      sfn.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' })),
+    ).rejects.toBeInstanceOf(InvalidArn);
+    await expect(
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn('slow'), nextToken: 'garbage' })),
+    ).rejects.toBeInstanceOf(InvalidToken);
+
+    const raw = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.DeleteEverything',
+      },
+      body: '{}',
+    });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    const notJson = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.StartExecution',
+      },
+      body: 'nope',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ __type: 'SerializationException' });
+  });
+
+  it('stops a running execution, and lists executions newest first with status filter and pages', async () => {
+    const started: string[] = [];
+    for (const name of ['list-a', 'list-b', 'list-c']) {
+      started.push(
+        (await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('slow'), name })))
+          .executionArn!,
+      );
+    }
+    const stop = await sfn.send(
+      new StopExecutionCommand({ executionArn: started[1], error: 'Manual', cause: 'stopped by a test' }),
+    );
+    expect(stop.stopDate).toBeInstanceOf(Date);
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: started[1] }));
+    expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Manual', cause: 'stopped by a test' });
+    const history = await fullHistory(sfn, started[1]!);
+    expect(history.slice(-2).map((event) => event.type)).toEqual(['TaskStateAborted', 'ExecutionAborted']);
+    expect(history.at(-1)!.executionAbortedEventDetails).toEqual({
+      error: 'Manual',
+      cause: 'stopped by a test',
+    });
+
+    const running = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: machineArn('slow'), statusFilter: 'RUNNING' }),
+    );
+    expect(running.executions!.map((execution) => execution.name)).toEqual(['list-c', 'list-a']);
+    const aborted = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: machineArn('slow'), statusFilter: 'ABORTED' }),
+    );
+    expect(aborted.executions!.map((execution) => execution.name)).toEqual(['list-b']);
+    expect(aborted.executions![0]!.stopDate).toBeInstanceOf(Date);
+
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: machineArn('slow'), maxResults: 2, nextToken }),
+      );
+      expect(page.executions!.length).toBeLessThanOrEqual(2);
+      names.push(...page.executions!.map((execution) => execution.name!));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    expect(names).toEqual(['list-c', 'list-b', 'list-a', 'once']);
+
+    releaseSlow();
+    for (const arn of [started[0]!, started[2]!])
+      expect((await waitForStatus(sfn, arn)).status).toBe('SUCCEEDED');
+    slowGate = new Promise<void>((resolve) => (releaseSlow = resolve));
+  });
+
+  it('runs Map iterations and records them before the Map exits', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn('map'), input: '{"items":[1,2,3]}' }),
+    );
+    const done = await waitForStatus(sfn, executionArn!);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', output: '[2,4,6]' });
+    const types = (await fullHistory(sfn, executionArn!)).map((event) => event.type!);
+    expect(types.slice(0, 3)).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapStateStarted']);
+    expect(types.slice(-3)).toEqual(['MapStateSucceeded', 'MapStateExited', 'ExecutionSucceeded']);
+    expect(types.filter((type) => type === 'MapIterationSucceeded')).toHaveLength(3);
+    expect(types.filter((type) => type === 'LambdaFunctionSucceeded')).toHaveLength(3);
+  });
+
+  it('times out a Task (States.Timeout) and a whole execution (TIMED_OUT)', async () => {
+    const [task, machine] = await Promise.all(
+      ['task-timeout', 'machine-timeout'].map((name) =>
+        sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn(name), name: 'timeout-1' })),
+      ),
+    );
+    const [taskDone, machineDone] = await Promise.all([
+      waitForStatus(sfn, task!.executionArn!),
+      waitForStatus(sfn, machine!.executionArn!),
+    ]);
+    expect(taskDone).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+    expect((await fullHistory(sfn, task!.executionArn!)).map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionTimedOut',
+      'ExecutionFailed',
+    ]);
+    expect(machineDone).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+    const machineHistory = await fullHistory(sfn, machine!.executionArn!);
+    expect(machineHistory.at(-1)).toMatchObject({
+      type: 'ExecutionTimedOut',
+      executionTimedOutEventDetails: { error: 'States.Timeout' },
+    });
+  });
+
+  it('keeps executions and history across a restart, and re-runs those that were running', async () => {
+    const finishedArn = `arn:aws:states:us-east-1:${account}:execution:pipeline:req-1`;
+    const before = await sfn.send(new DescribeExecutionCommand({ executionArn: finishedArn }));
+    const historyBefore = await fullHistory(sfn, finishedArn);
+    const machineBefore = await sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: machineArn('pipeline') }),
+    );
+    expect(JSON.parse(machineBefore.definition!)).toEqual(pipeline);
+
+    // An execution whose task is still running when the process goes away.
+    const crashed = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn('slow'), name: 'crashed', input: '{"n":7}' }),
+    );
+    await eventually(async () => {
+      const events = await fullHistory(sfn, crashed.executionArn!);
+      return events.some((event) => event.type === 'LambdaFunctionStarted') ? true : undefined;
+    });
+    await server.close();
+
+    releaseSlow(); // the task can finish now, in the new process
+    server = await start();
+    sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
+
+    const after = await sfn.send(new DescribeExecutionCommand({ executionArn: finishedArn }));
+    expect({ ...after, $metadata: undefined }).toEqual({ ...before, $metadata: undefined });
+    expect(await fullHistory(sfn, finishedArn)).toEqual(historyBefore);
+    const machineAfter = await sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: machineArn('pipeline') }),
+    );
+    expect(machineAfter.creationDate).toEqual(machineBefore.creationDate);
+
+    const rerun = await waitForStatus(sfn, crashed.executionArn!);
+    expect(rerun).toMatchObject({
+      status: 'SUCCEEDED',
+      name: 'crashed',
+      input: '{"n":7}',
+      output: '{"waited":true}',
+    });
+    expect(rerun.startDate).toEqual(crashed.startDate);
+    const events = await fullHistory(sfn, crashed.executionArn!);
+    expect(events.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(events[0]!.timestamp).toEqual(crashed.startDate);
+    expect(calls.filter((call) => call.executionArn === crashed.executionArn)).toHaveLength(2);
+  });
+});
+
+describe("Step Functions emulator running core's pipeline definition", () => {
+  it('runs it end to end, a failed describer caught and recorded while the others carry on', async () => {
+    const inputs = new Map<string, unknown>();
+    const server = await startStepFunctionsServer({
+      dataDir: await tempDir(),
+      stateMachines: [
+        { name: 'mc-vision-pipeline', definition: buildPipelineDefinition(placeholderResources) },
+      ],
+      taskHandler: async ({ stateName, input }) => {
+        inputs.set(stateName, input);
+        const task = (input as { task?: string }).task;
+        if (task === 'classify')
+          return { model: 'darknet-tiny', labels: [{ label: 'pelican', score: 0.99 }] };
+        if (task === 'describe-bedrock') throw namedError('GuardrailIntervened', 'bedrock: blocked');
+        if (task === 'describe-azure') return { caption: 'A photo of a pelican.' };
+        if (task === 'build-record') {
+          return {
+            item: { requestId: { S: 'r-1' } },
+            notification: { subject: 's', message: 'm' },
+            record: { ok: 1 },
+          };
+        }
+        return {}; // DynamoDB putItem, SNS publish
+      },
+    });
+    try {
+      const sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: machineArn('mc-vision-pipeline'),
+          name: 'r-1',
+          input: JSON.stringify({ requestId: 'r-1', imageKey: 'images/pelican.jpeg' }),
+        }),
+      );
+      expect(await waitForStatus(sfn, executionArn!)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: '{"ok":1}',
+      });
+      const outcomes = (inputs.get('BuildRecord') as { outcomes: Record<string, { Error?: string }> })
+        .outcomes;
+      expect(outcomes.bedrock?.Error).toBe('GuardrailIntervened');
+      expect(inputs.get('DescribeWithAzure')).toMatchObject({ hints: [{ label: 'pelican', score: 0.99 }] });
+      expect(inputs.get('SaveResult')).toEqual({
+        TableName: 'mc-vision-results',
+        Item: { requestId: { S: 'r-1' } },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
