@@ -17,9 +17,7 @@ const pipelineSteps = [
 /** Waits until the locator shows (playwright-core has no expect of its own). */
 const shown = (locator: Locator, timeout = 10_000) => locator.waitFor({ state: 'visible', timeout });
 
-// WAITING FOR THE LOCAL CLOUD: @mc-vision/local-cloud does not export startLocalCloud yet. When it does, turn
-// `describe.skip` into `describe` (and, if its options differ, adjust tests/platform.ts).
-describe.skip('the UI in Chromium against the local platform', () => {
+describe('the UI in Chromium against the local platform', () => {
   let platform: Platform;
   let browser: Chromium;
   let page: Page;

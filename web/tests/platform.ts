@@ -1,5 +1,6 @@
 // Harness for the browser test: builds the UI into dist/ (the API serves it) and starts the whole local
 // platform on loopback, returning where it listens and its API key.
+import { formatLogEntry, startLocalCloud } from '@mc-vision/local-cloud';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,23 +18,23 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-// The contract @mc-vision/local-cloud is to export (not written yet when this test was).
-type StartLocalCloud = (options: { dataDir: string; port: number; modelDir: string }) => Promise<{
-  url: string;
-  apiKey: string;
-  close(): Promise<void>;
-}>;
-
 export async function startPlatform(): Promise<Platform> {
   // A child process: Vite's bundler (rolldown) rejects plugin objects made inside jest's module sandbox.
   await promisify(execFile)(process.execPath, [join(webRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
     cwd: webRoot,
   });
-  // A variable specifier keeps this file compiling until the package has its entry point.
-  const localCloud = '@mc-vision/local-cloud';
-  const { startLocalCloud } = (await import(localCloud)) as { startLocalCloud: StartLocalCloud };
   const dataDir = await mkdtemp(join(tmpdir(), 'mc-vision-web-'));
-  const cloud = await startLocalCloud({ dataDir, port: 0, modelDir: join(sharedDir, 'models/darknet-tiny') });
+  const cloud = await startLocalCloud({
+    dataDir,
+    port: 0,
+    modelDir: join(sharedDir, 'models/darknet-tiny'),
+    webRoot: join(webRoot, 'dist'),
+    // Only what went wrong: request lines and the platform's info lines would bury jest's output.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    log: (entry) => {
+      if (entry.level !== 'info') console.warn(formatLogEntry(entry));
+    },
+  });
   return {
     url: cloud.url.replace(/\/$/, ''),
     apiKey: cloud.apiKey,

@@ -6,7 +6,7 @@ import type { Config, HealthResponse } from '@mc-vision/core';
 import { networkErrorCode } from './errors.ts';
 
 /** A check's own verdict (`table is CREATING`), safe to show on an unauthenticated route. */
-class Unhealthy extends Error {
+export class Unhealthy extends Error {
   override readonly name = 'Unhealthy';
 }
 

@@ -1,0 +1,62 @@
+// s3rver and dynalite ship no types. Ours are referenced here, not only listed in tsconfig, so that packages
+// that type-check this one (web's tests) see them too.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./vendor.d.ts" />
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { resultsTable } from '@mc-vision/core';
+import dynalite from 'dynalite';
+import type { AddressInfo } from 'node:net';
+import { listen, stopServer, type LocalServer } from './server.ts';
+
+/** DynamoDB (dynalite) on loopback, its tables kept in LevelDB under `dir`. */
+export async function startDynamoDb(dir: string): Promise<LocalServer> {
+  const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await listen(server, 0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    // dynalite closes its database once the HTTP server has closed.
+    close: () => stopServer(server),
+  };
+}
+
+/** Creates the results table as the platform lays it out (`resultsTable`, GSI included) unless it exists. */
+export async function ensureResultsTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<'created' | 'found'> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return 'found';
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const { partitionKey, listIndex } = resultsTable;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: partitionKey, AttributeType: 'S' },
+        { AttributeName: listIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: listIndex.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: listIndex.name,
+          KeySchema: [
+            { AttributeName: listIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: listIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  return 'created';
+}

@@ -1,0 +1,153 @@
+import type { ClassifierResponse } from '@mc-vision/core';
+import {
+  createModelServer,
+  fetchModelPackage,
+  MANIFEST_FILE,
+  resnet18,
+  startModelServer,
+  type ModelDownload,
+} from '@mc-vision/model-server';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { repoRoot } from './config.ts';
+import type { Log } from './log.ts';
+import { listen, stopServer, type LocalServer } from './server.ts';
+
+// The classifier: MODEL_DIR if set; else the default model folder (what `pnpm model:fetch` writes); else the
+// download runs now. When no model can be had the platform still starts: the model server answers /ping with
+// 503 and the reason, SageMaker calls fail with ModelNotReadyException (ProviderUnavailable), and the LLM
+// emulators, which describe images from the classifier's labels, fail too — every result says why.
+
+export type ModelChoice =
+  { dir: string; origin: 'MODEL_DIR' | 'default' | 'downloaded' } | { unavailable: string };
+
+export interface ResolveModelOptions {
+  /** MODEL_DIR (absolute), when the user set it. */
+  modelDir?: string;
+  /** The project's default model folder (`models/resnet18-v1-7`). */
+  defaultDir: string;
+  /** What to download when neither is there (default ResNet-18; tests pass a local URL). */
+  download?: ModelDownload;
+  /** Give up when the download makes no progress for this long (default 20 s): offline must not hang. */
+  stallTimeoutMs?: number;
+  log: Log;
+}
+
+export async function resolveModel(options: ResolveModelOptions): Promise<ModelChoice> {
+  const { log } = options;
+  if (options.modelDir) return { dir: options.modelDir, origin: 'MODEL_DIR' };
+  if (existsSync(join(options.defaultDir, MANIFEST_FILE)))
+    return { dir: options.defaultDir, origin: 'default' };
+
+  const download = options.download ?? resnet18;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 20_000;
+  log({
+    component: 'model',
+    level: 'info',
+    message: `no model yet: downloading ${download.manifest.name} (${mb(download.bytes)} MB, once)`,
+    url: download.url,
+  });
+  const abort = new AbortController();
+  let stalled: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(stalled);
+    stalled = setTimeout(
+      () => abort.abort(new Error(`no progress for ${stallTimeoutMs / 1000} s`)),
+      stallTimeoutMs,
+    );
+  };
+  let lastReport = 0;
+  watch();
+  try {
+    const result = await fetchModelPackage(download, {
+      outDir: options.defaultDir,
+      signal: abort.signal,
+      onProgress(received, total) {
+        watch();
+        if (Date.now() - lastReport < 2_000 && received < total) return;
+        lastReport = Date.now();
+        const percent = Math.floor((received / total) * 100);
+        log({
+          component: 'model',
+          level: 'info',
+          message: `downloading ${mb(received)}/${mb(total)} MB (${percent}%)`,
+        });
+      },
+    });
+    return { dir: result.dir, origin: 'downloaded' };
+  } catch (error) {
+    const reason = errorText(abort.signal.aborted ? abort.signal.reason : error);
+    const where = relative(repoRoot, options.defaultDir);
+    return {
+      unavailable:
+        `no model (MODEL_DIR unset, ${where.startsWith('..') ? options.defaultDir : where} missing, ` +
+        `download failed: ${reason}): set MODEL_DIR or run \`pnpm model:fetch\``,
+    };
+  } finally {
+    clearTimeout(stalled);
+  }
+}
+
+export interface LocalClassifier extends LocalServer {
+  /** The model's name, or undefined when there is none. */
+  model: string | undefined;
+  /** Why there is no model, when there is none. */
+  unavailable: string | undefined;
+  /** Classifies raw image bytes in-process (what the LLM emulators describe images from). */
+  classify(bytes: Uint8Array): Promise<ClassifierResponse>;
+}
+
+export interface ClassifierLimits {
+  maxImageBytes: number;
+  maxImagePixels: number;
+  defaultTopK: number;
+}
+
+/** The model server (SageMaker's container and runtime contract) for `choice`, on loopback. */
+export async function startClassifier(
+  choice: ModelChoice,
+  limits: ClassifierLimits,
+  log: Log,
+): Promise<LocalClassifier> {
+  let reason: string;
+  if ('dir' in choice) {
+    try {
+      const server = await startModelServer({ modelDir: choice.dir, port: 0, host: '127.0.0.1', ...limits });
+      return {
+        url: server.url,
+        model: server.classifier.model,
+        unavailable: undefined,
+        classify: (bytes) => server.classifier.classify(bytes),
+        close: () => server.close(),
+      };
+    } catch (error) {
+      reason = `the model in ${choice.dir} cannot be loaded: ${errorText(error)}`;
+    }
+  } else {
+    reason = choice.unavailable;
+  }
+
+  log({ component: 'model', level: 'warn', message: `the classifier is unavailable: ${reason}` });
+  // The same server with a model that never loads: it tells every caller why, in SageMaker's own terms.
+  const failed = Promise.reject(new Error(reason));
+  const server = createModelServer({ classifier: failed, maxImageBytes: limits.maxImageBytes });
+  await listen(server, 0, '127.0.0.1');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    model: undefined,
+    unavailable: reason,
+    classify: async () => {
+      throw new Error(`the classifier is unavailable: ${reason}`);
+    },
+    close: () => stopServer(server),
+  };
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  return cause ? `${error.message}: ${cause.message}` : error.message;
+}

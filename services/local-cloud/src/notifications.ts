@@ -1,0 +1,151 @@
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Config } from '@mc-vision/core';
+import { buildApp } from 'fauxqs';
+import { appendFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { topicName } from './config.ts';
+import type { Log } from './log.ts';
+import type { LocalServer } from './server.ts';
+
+// SNS (fauxqs) on loopback, and the outbox: in the cloud the topic e-mails its subscribers; here an SQS
+// queue subscribed to the topic is drained into `outbox.jsonl`, one JSON line per notification, with a console
+// line each. fauxqs keeps topics and queues in memory: they are created again at every start, and the outbox
+// file is what lasts.
+
+/** SNS and SQS (fauxqs) on 127.0.0.1 (its own start helper would listen on every interface). */
+export async function startSns(): Promise<LocalServer> {
+  const app = buildApp({ logger: false });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url: address, close: () => app.close() };
+}
+
+/** One line of `outbox.jsonl`. */
+export interface OutboxEntry {
+  receivedAt: string;
+  messageId: string;
+  topicArn: string;
+  subject: string | undefined;
+  message: string;
+}
+
+/** The SNS envelope an SQS subscriber receives. */
+const envelopeSchema = z.object({
+  MessageId: z.string(),
+  TopicArn: z.string(),
+  Subject: z.string().nullish(),
+  Message: z.string(),
+  Timestamp: z.string().optional(),
+});
+
+export interface Outbox {
+  /** The topic notifications are published to (the ARN fauxqs gave it). */
+  topicArn: string;
+  file: string;
+  close(): Promise<void>;
+}
+
+export interface OutboxOptions {
+  config: Config;
+  sns: SNSClient;
+  /** Where notifications are appended, one JSON line each. */
+  file: string;
+  log: Log;
+}
+
+/** Creates the topic (and the outbox queue subscribed to it) and drains the queue into `file`. */
+export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
+  const { config, sns, file, log } = options;
+  const topic = topicName(config.NOTIFY_TOPIC_ARN);
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topic }));
+  if (!TopicArn) throw new Error(`SNS did not return an ARN for topic ${topic}`);
+
+  const sqs = new SQSClient({
+    region: config.AWS_REGION,
+    endpoint: config.SNS_ENDPOINT,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${topic}-outbox` }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  if (!QueueUrl || !Attributes?.QueueArn) throw new Error('SQS did not create the outbox queue');
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
+
+  /** Moves what the queue holds into the file; `waitSeconds` > 0 long-polls. Returns how many it moved. */
+  async function drain(waitSeconds: number, signal?: AbortSignal): Promise<number> {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
+      signal ? { abortSignal: signal } : {},
+    );
+    for (const message of Messages) {
+      const envelope = envelopeSchema.safeParse(parseJson(message.Body));
+      if (envelope.success) {
+        const entry: OutboxEntry = {
+          receivedAt: new Date().toISOString(),
+          messageId: envelope.data.MessageId,
+          topicArn: envelope.data.TopicArn,
+          subject: envelope.data.Subject ?? undefined,
+          message: envelope.data.Message,
+        };
+        await appendFile(file, `${JSON.stringify(entry)}\n`);
+        log({ component: 'outbox', level: 'info', message: entry.subject ?? '(no subject)' });
+      } else {
+        log({
+          component: 'outbox',
+          level: 'warn',
+          message: 'skipped a message that is not an SNS notification',
+        });
+      }
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+    return Messages.length;
+  }
+
+  const stop = new AbortController();
+  const drained = (async () => {
+    while (!stop.signal.aborted) {
+      try {
+        await drain(5, stop.signal);
+      } catch (error) {
+        if (stop.signal.aborted) break;
+        log({
+          component: 'outbox',
+          level: 'error',
+          message: 'reading the outbox queue failed',
+          error: String(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  })();
+
+  return {
+    topicArn: TopicArn,
+    file,
+    async close() {
+      stop.abort();
+      await drained;
+      // Whatever was published before the pipeline stopped still reaches the file.
+      try {
+        while ((await drain(0)) > 0);
+      } finally {
+        sqs.destroy();
+      }
+    },
+  };
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,135 @@
+import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { buildPipelineDefinition, serviceIntegrations, type Config } from '@mc-vision/core';
+import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '@mc-vision/emulators';
+import { z } from 'zod';
+import { parseStateMachineArn } from './config.ts';
+import type { Log } from './log.ts';
+
+// Step Functions for the laptop: the emulator runs core's pipeline definition, and every Task goes where it
+// goes in the cloud — the worker Lambda's ARN to the worker's task handler (JSON in, JSON out, errors by
+// name), the optimized DynamoDB and SNS integrations to DynamoDB PutItem and SNS Publish through the SDK,
+// with errors named as Step Functions names them (`DynamoDB.<code>`, `SNS.<code>`).
+
+/** Named as the cloud names it, so the definition reads the same in both places. */
+export function workerFunctionArn(config: Config): string {
+  const { region, accountId } = parseStateMachineArn(config.STATE_MACHINE_ARN);
+  return `arn:aws:lambda:${region}:${accountId}:function:${config.NAME_PREFIX}-worker`;
+}
+
+export type LambdaHandler = (event: unknown) => Promise<unknown>;
+
+export interface PipelineTaskDeps {
+  workerFunctionArn: string;
+  worker: LambdaHandler;
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  log: Log;
+}
+
+/** An Error whose `name` is what Retry and Catch match. */
+function named(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
+}
+
+/** Lambda hands a function a copy of the JSON it was sent, and sends back only JSON. */
+const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null));
+
+const putItemSchema = z.object({
+  TableName: z.string().min(1),
+  Item: z.record(z.string(), z.unknown()),
+});
+const publishSchema = z.object({
+  TopicArn: z.string().min(1),
+  Message: z.string(),
+  Subject: z.string().optional(),
+});
+
+/**
+ * The AWS SDK names service errors after their code; a failure without one (connection lost) is what the
+ * optimized integrations report as `<Service>.Amazon<Service>Exception`.
+ */
+function integrationError(service: 'DynamoDB' | 'SNS', error: unknown): Error {
+  const sdk = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
+  const fromService = typeof sdk?.name === 'string' && sdk.$metadata?.httpStatusCode !== undefined;
+  const code = fromService ? (sdk.name as string) : `Amazon${service}Exception`;
+  return named(`${service}.${code}`, typeof sdk?.message === 'string' ? sdk.message : String(error));
+}
+
+export function createPipelineTaskHandler(deps: PipelineTaskDeps): (call: TaskCall) => Promise<unknown> {
+  const { log } = deps;
+  return async (call) => {
+    const execution = call.executionArn.split(':').at(-1);
+    try {
+      if (call.resource === deps.workerFunctionArn) {
+        return asJson(await deps.worker(asJson(call.input)));
+      }
+      if (call.resource === serviceIntegrations.dynamoDbPutItem) {
+        const input = putItemSchema.safeParse(call.input);
+        if (!input.success) throw named('DynamoDB.ValidationException', z.prettifyError(input.error));
+        try {
+          const { $metadata: _metadata, ...output } = await deps.dynamodb.send(
+            new PutItemCommand({
+              TableName: input.data.TableName,
+              Item: input.data.Item as Record<string, AttributeValue>,
+            }),
+          );
+          return output;
+        } catch (error) {
+          throw integrationError('DynamoDB', error);
+        }
+      }
+      if (call.resource === serviceIntegrations.snsPublish) {
+        const input = publishSchema.safeParse(call.input);
+        if (!input.success) throw named('SNS.InvalidParameterException', z.prettifyError(input.error));
+        try {
+          const { $metadata: _metadata, ...output } = await deps.sns.send(new PublishCommand(input.data));
+          return output;
+        } catch (error) {
+          throw integrationError('SNS', error);
+        }
+      }
+      throw named('States.TaskFailed', `the local cloud has no handler for resource ${call.resource}`);
+    } catch (error) {
+      const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      log({
+        component: 'pipeline',
+        level: 'warn',
+        message: `${call.stateName} failed`,
+        execution,
+        error: name,
+        detail: message,
+      });
+      throw error instanceof Error ? error : named(name, message);
+    }
+  };
+}
+
+export interface LocalStepFunctionsOptions {
+  config: Config;
+  /** Executions and their history are kept here. */
+  dataDir: string;
+  tasks: PipelineTaskDeps;
+}
+
+/** The Step Functions endpoint with the pipeline state machine named by `STATE_MACHINE_ARN`. */
+export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<EmulatorServer> {
+  const { config } = options;
+  const machine = parseStateMachineArn(config.STATE_MACHINE_ARN);
+  return startStepFunctionsServer({
+    dataDir: options.dataDir,
+    region: machine.region,
+    accountId: machine.accountId,
+    stateMachines: [
+      {
+        name: machine.name,
+        definition: buildPipelineDefinition({
+          workerFunctionArn: options.tasks.workerFunctionArn,
+          resultsTableName: config.RESULTS_TABLE,
+          notifyTopicArn: config.NOTIFY_TOPIC_ARN,
+        }),
+      },
+    ],
+    taskHandler: createPipelineTaskHandler(options.tasks),
+  });
+}

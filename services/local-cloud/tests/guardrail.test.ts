@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { guardrailPolicy } from '@mc-vision/core';
+import { guardrailEngineCovers, guardrailRealOnly, type ImageDescription } from '@mc-vision/emulators';
+import { readFileSync } from 'node:fs';
+import { startTestCloud, uploadPelican, waitForPipeline, type TestCloud } from './support.ts';
+
+// The emulated LLMs' description is made to carry personal data (the emulators' test hook); the guardrail
+// emulator must then treat it exactly as core's policy says, for Bedrock (Converse with the guardrail) and for
+// Azure (its answer checked with ApplyGuardrail), in a synchronous analysis and in the pipeline.
+
+const email = 'pelican.fan@example.com';
+const card = '4111 1111 1111 1111'; // a test Visa number: passes the Luhn check
+
+const actionFor = (type: string) =>
+  guardrailPolicy.piiEntities.find((entity) => entity.type === type)?.action;
+
+describe('the guardrail on emulated descriptions', () => {
+  let local: TestCloud;
+  let key: string;
+  let extra = '';
+  const transformDescription = (description: ImageDescription): ImageDescription => ({
+    ...description,
+    caption: `${description.caption}${extra}`,
+  });
+
+  beforeAll(async () => {
+    local = await startTestCloud({ transformDescription });
+    key = await uploadPelican(local.api);
+  }, 60_000);
+
+  afterAll(async () => {
+    await local?.close();
+  });
+
+  it('follows the policy: e-mail addresses are anonymized, card numbers blocked', () => {
+    expect(actionFor('EMAIL')).toBe('ANONYMIZE');
+    expect(actionFor('CREDIT_DEBIT_CARD_NUMBER')).toBe('BLOCK');
+  });
+
+  it('masks an e-mail address as {EMAIL} and keeps the rest of the description', async () => {
+    extra = ` Prints of this photo: ${email}.`;
+    const { status, body } = await local.api.post('/v1/analyses', { key });
+    expect(status).toBe(200);
+    expect(body.status).toBe('complete');
+    for (const provider of ['bedrock', 'azure']) {
+      const description = body.results[provider];
+      expect(description.caption).toMatch(/pelican/i);
+      expect(description.caption).toContain('Prints of this photo: {EMAIL}.');
+      expect(JSON.stringify(description)).not.toContain(email);
+      expect(description.guardrail).toEqual({
+        action: 'ANONYMIZED',
+        findings: [{ policy: 'pii', type: 'EMAIL', action: 'ANONYMIZED' }],
+      });
+    }
+  }, 30_000);
+
+  it('blocks a description carrying a card number, with GuardrailIntervened in the record', async () => {
+    extra = ` Prints of this photo: ${email}, paid with card ${card}.`;
+    const { status, body } = await local.api.post('/v1/analyses', { key });
+    expect(status).toBe(200);
+    expect(body.status).toBe('partial'); // the classifier's labels are kept
+    expect(body.results.sagemaker.labels[0].label).toBe('pelican');
+    expect(body.results.bedrock).toBeUndefined();
+    expect(body.results.azure).toBeUndefined();
+    for (const provider of ['bedrock', 'azure']) {
+      expect(body.errors[provider].code).toBe('GuardrailIntervened');
+      expect(body.errors[provider].message).toMatch(/CREDIT_DEBIT_CARD_NUMBER/);
+    }
+    expect(JSON.stringify(body)).not.toContain(card);
+    expect(JSON.stringify(body)).not.toContain(email);
+  }, 30_000);
+
+  it('blocks it in the pipeline too: the Describe steps are caught, the record is saved and notified', async () => {
+    extra = ` Card ${card}.`;
+    const started = await local.api.post('/v1/pipelines', { key, requestId: 'guardrail-card' });
+    expect(started.status).toBe(202);
+    const finished = await waitForPipeline(local.api, 'guardrail-card');
+    expect(finished.status).toBe('SUCCEEDED');
+    const steps = Object.fromEntries(
+      finished.steps.map((step: { name: string; status: string; attempts: number }) => [step.name, step]),
+    );
+    // GuardrailIntervened is not retried: one attempt, then the Catch.
+    expect(steps.DescribeWithBedrock).toMatchObject({ status: 'caught', attempts: 1 });
+    expect(steps.DescribeWithAzure).toMatchObject({ status: 'caught', attempts: 1 });
+    expect(steps.SaveResult.status).toBe('succeeded');
+    expect(steps.Notify.status).toBe('succeeded');
+    const record = (await local.api.get('/v1/results/guardrail-card')).body;
+    expect(record).toMatchObject({
+      status: 'partial',
+      errors: { bedrock: { code: 'GuardrailIntervened' }, azure: { code: 'GuardrailIntervened' } },
+    });
+    expect(JSON.stringify(record)).not.toContain(card);
+  }, 60_000);
+});
+
+describe("the README's guardrail tables", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.split(/^## The guardrail emulator$/m)[1]!.split(/^## /m)[0]!;
+  /** The tables of the section, each as rows of cells (header and separator left out). */
+  const tables = section
+    .split(/\n\n/)
+    .filter((block) => block.trim().startsWith('|'))
+    .map((block) =>
+      block
+        .trim()
+        .split('\n')
+        .slice(2)
+        .map((row) =>
+          row
+            .split('|')
+            .slice(1, -1)
+            .map((cell) => cell.trim()),
+        ),
+    );
+
+  it("lists exactly what the emulator covers, with the action core's policy gives each entity", () => {
+    const [covered, realOnly] = tables;
+    expect(covered!.map(([feature]) => feature)).toEqual(guardrailEngineCovers.map((item) => item.feature));
+    expect(realOnly!.map(([feature]) => feature)).toEqual(guardrailRealOnly.map((item) => item.feature));
+    for (const [feature, action] of covered!) {
+      const policyAction = actionFor(feature!);
+      if (policyAction) expect(action).toBe(policyAction.toLowerCase());
+    }
+  });
+});

@@ -1,0 +1,194 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  apiClient,
+  modelDir,
+  startTestCloud,
+  tempDir,
+  uploadPelican,
+  waitForPipeline,
+  type TestCloud,
+} from './support.ts';
+
+// `pnpm start` as a user runs it (`node src/main.ts`): it prints where everything is, serves /health with every
+// component up, and stops cleanly on Ctrl-C. Killed outright mid-pipeline, it runs the execution again on the
+// next start.
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+  apiKey: string;
+  /** Each component's URL as printed, by name. */
+  printed: Record<string, string>;
+  /** When the process was spawned (performance.now()). */
+  spawned: number;
+}
+
+/** Spawns `node src/main.ts` and waits for its banner. */
+async function startMain(dataDir: string): Promise<Started> {
+  const spawned = performance.now();
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: packageDir,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, MODEL_DIR: modelDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
+    const check = () => {
+      if (/Ctrl-C stops everything/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`main.ts exited with ${code}:\n${output}`));
+    });
+  });
+  const printed = Object.fromEntries(
+    [...output.matchAll(/^ {4}(\w+) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map((match) => [match[1]!, match[2]!]),
+  );
+  return {
+    child,
+    output: () => output,
+    url: /^ {2}API +(http:\/\/127\.0\.0\.1:\d+)/m.exec(output)![1]!,
+    apiKey: /^ {2}API key +(\S+)$/m.exec(output)![1]!,
+    printed,
+    spawned,
+  };
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+describe('pnpm start (src/main.ts)', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('prints where everything is, serves /health with every component up, and stops on Ctrl-C', async () => {
+    const dataDir = await tempDir('main');
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const main = await startMain(dataDir);
+    cleanups.push(async () => main.child.kill('SIGKILL'));
+
+    const output = main.output();
+    expect(output).toContain(`${main.url}/#key=${encodeURIComponent(main.apiKey)}`);
+    expect(output).toMatch(new RegExp(`data +${dataDir}`));
+    expect(output).toMatch(new RegExp(`outbox +${join(dataDir, 'outbox.jsonl')}`));
+    expect(output).toMatch(/started in \d+\.\d s/);
+    expect(output).toMatch(/classifier darknet-tiny/);
+    expect(Object.keys(main.printed).sort()).toEqual(
+      ['azure', 'bedrock', 'dynamodb', 's3', 'sagemaker', 'sns', 'stepfunctions'].sort(),
+    );
+    expect((await readFile(join(dataDir, 'api-key'), 'utf8')).trim()).toBe(main.apiKey);
+
+    const response = await fetch(`${main.url}/health`);
+    expect(response.status).toBe(200);
+    const health = (await response.json()) as {
+      status: string;
+      mode: string;
+      components: Record<string, unknown>;
+    };
+    expect(health).toMatchObject({ status: 'ok', mode: 'local' });
+    expect(Object.values(health.components).every((c) => JSON.stringify(c) === '{"status":"up"}')).toBe(true);
+    console.log(
+      `main.ts: spawn to /health 200 in ${((performance.now() - main.spawned) / 1000).toFixed(1)} s`,
+    );
+
+    // The UI is served with the API.
+    const page = await fetch(`${main.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<div id="root">/);
+
+    main.child.kill('SIGINT');
+    expect(await exitOf(main.child)).toEqual({ code: 0, signal: null });
+    expect(main.output()).toMatch(/stopped\s*$/);
+  }, 90_000);
+
+  it('explains why it cannot start, and exits with status 1', async () => {
+    const dataDir = await tempDir('refused');
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => busy.close(resolve)));
+    const port = (busy.address() as AddressInfo).port;
+
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['src/main.ts'],
+          { cwd: packageDir, env: { ...process.env, DATA_DIR: dataDir, MODEL_DIR: modelDir, ...env } },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? (error.code as number) : 0, output: stdout + stderr }),
+        );
+      });
+    const taken = await run({ PORT: String(port) });
+    expect(taken.code).toBe(1);
+    expect(taken.output).toContain(`MC Vision could not start: port ${port} is already in use`);
+    const invalid = await run({ PORT: '0', CLASSIFIER_TOP_K: 'many' });
+    expect(invalid.code).toBe(1);
+    expect(invalid.output).toMatch(
+      /MC Vision could not start: Invalid configuration:\n\s+- CLASSIFIER_TOP_K: /,
+    );
+    // One local cloud per data folder (DynamoDB's files cannot be shared).
+    const running = await startTestCloud({ dataDir });
+    cleanups.push(() => running.stop());
+    const shared = await run({ PORT: '0' });
+    expect(shared.code).toBe(1);
+    expect(shared.output).toContain(`the data folder ${dataDir} is in use by another MC Vision local cloud`);
+    expect(taken.output + invalid.output + shared.output).not.toMatch(/\n\s+at /); // no stack trace
+  }, 60_000);
+
+  it('runs an execution that was RUNNING when the process was killed again, to the end, on the next start', async () => {
+    const dataDir = await tempDir('crash');
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const main = await startMain(dataDir);
+    cleanups.push(async () => main.child.kill('SIGKILL'));
+    const api = apiClient(main.url, main.apiKey);
+    const key = await uploadPelican(api);
+    // Bedrock answers 503 a few times: the pipeline retries with backoff, so it is surely still running when
+    // the process is killed.
+    const fault = await fetch(`${main.printed.bedrock}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 503, times: 3 }),
+    });
+    expect(fault.ok).toBe(true);
+    const started = await api.post('/v1/pipelines', { key, requestId: 'crashed' });
+    expect(started.status).toBe(202);
+    main.child.kill('SIGKILL');
+    expect(await exitOf(main.child)).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const file = join(dataDir, 'stepfunctions', 'executions', 'mc-vision-pipeline', 'crashed.json');
+    expect(JSON.parse(await readFile(file, 'utf8')).status).toBe('RUNNING');
+
+    const restarted: TestCloud = await startTestCloud({ dataDir });
+    cleanups.push(() => restarted.stop());
+    expect(restarted.cloud.apiKey).toBe(main.apiKey);
+    const finished = await waitForPipeline(restarted.api, 'crashed');
+    expect(finished).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { requestId: 'crashed', status: 'complete' },
+    });
+    expect((await restarted.api.get('/v1/results/crashed')).body).toEqual(finished.output);
+  }, 120_000);
+});

@@ -1,0 +1,115 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { devModelDir } from '@mc-vision/model-server';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../src/config.ts';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions, type LogEntry } from '../src/index.ts';
+
+/** The real classifier the tests use (MODEL_DIR, default `../shared/models/darknet-tiny`). */
+export const modelDir = process.env.MODEL_DIR ? resolve(process.env.MODEL_DIR) : devModelDir;
+
+/** Real photos, next to the repository. */
+export const fixturePath = (name: string) => join(repoRoot, '..', 'shared', 'fixtures', 'images', name);
+export const pelican = readFileSync(fixturePath('pelican.jpeg'));
+
+export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `mcv-local-${prefix}-`));
+
+export interface TestCloud {
+  cloud: LocalCloud;
+  dataDir: string;
+  /** Everything the local cloud reported. */
+  logs: LogEntry[];
+  api: ApiClient;
+  /** Stops the cloud (not the data). */
+  stop(): Promise<void>;
+  /** Stops the cloud and removes its data. */
+  close(): Promise<void>;
+}
+
+/** A local cloud on a free port with its own data folder (or `dataDir`), its logs collected, the API quiet. */
+export async function startTestCloud(
+  options: Partial<LocalCloudOptions> & { dataDir?: string } = {},
+): Promise<TestCloud> {
+  const dataDir = options.dataDir ?? (await tempDir('cloud'));
+  const logs: LogEntry[] = [];
+  const cloud = await startLocalCloud({
+    port: 0,
+    modelDir,
+    env: {},
+    log: (entry) => logs.push(entry),
+    apiLogger: new Logger({ logLevel: 'SILENT' }),
+    ...options,
+    dataDir,
+  });
+  return {
+    cloud,
+    dataDir,
+    logs,
+    api: apiClient(cloud.url, cloud.apiKey),
+    stop: () => cloud.close(),
+    async close() {
+      await cloud.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiResponse {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface ApiClient {
+  get(path: string): Promise<ApiResponse>;
+  post(path: string, body: unknown, contentType?: string): Promise<ApiResponse>;
+}
+
+export function apiClient(url: string, apiKey: string): ApiClient {
+  async function send(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<ApiResponse> {
+    const isBytes = body instanceof Uint8Array;
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        'x-api-key': apiKey,
+        ...(body === undefined ? {} : { 'content-type': contentType ?? 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: isBytes ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+  return {
+    get: (path) => send('GET', path),
+    post: (path, body, contentType) => send('POST', path, body, contentType),
+  };
+}
+
+/** Uploads the pelican photo; resolves with its key. */
+export async function uploadPelican(api: ApiClient): Promise<string> {
+  const { status, body } = await api.post('/v1/images', pelican, 'image/jpeg');
+  if (status !== 201) throw new Error(`upload answered ${status}: ${JSON.stringify(body)}`);
+  return body.key;
+}
+
+/** Polls `GET /v1/pipelines/{id}` until the execution has ended. */
+export async function waitForPipeline(
+  api: ApiClient,
+  executionId: string,
+  timeoutMs = 60_000,
+): Promise<ApiResponse['body']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await api.get(`/v1/pipelines/${encodeURIComponent(executionId)}`);
+    if (status !== 200) throw new Error(`pipeline status answered ${status}: ${JSON.stringify(body)}`);
+    if (body.status !== 'RUNNING') return body;
+    if (Date.now() > deadline) throw new Error(`pipeline ${executionId} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
