@@ -1,5 +1,5 @@
-import type { Statement } from './iam';
-import type { ResourceNames } from './names';
+import { allow, type Statement } from './iam';
+import { imageNames, type ResourceNames } from './names';
 
 // What Terraform needs to plan (read) and apply (read + write) the platform stack, service by service, with
 // every action named (no wildcards) and resources scoped to this environment's names wherever the service
@@ -355,15 +355,56 @@ export function planStatements(names: ResourceNames): Statement[] {
 }
 
 /**
+ * Where model packages live in the models bucket. The deploy role may write only below it, so every
+ * environment's `MODEL_ARTIFACT_KEY` starts with it (tests/deploy-permissions.test.ts); a new model version
+ * is a new key below it and needs no change to the role.
+ */
+export const modelArtifactsPrefix = 'models/';
+
+/** The ECR actions of `docker push` (AWS's list for pushing to one repository). */
+const pushImageActions = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:CompleteLayerUpload',
+  'ecr:InitiateLayerUpload',
+  'ecr:PutImage',
+  'ecr:UploadLayerPart',
+];
+
+/**
+ * Publishing a release (deploy-images.yml, in infra-apply.yml's job for the environment): push the images
+ * to this environment's three repositories and put the model package in the models bucket. Rolling them
+ * out is Terraform's job, in the same job.
+ */
+export function publishStatements(names: ResourceNames): Statement[] {
+  const repositories = imageNames.map(
+    (image) => `arn:aws:ecr:${names.region}:${names.account}:repository/${names.repository(image)}`,
+  );
+  return [
+    // Registry login is account-wide: GetAuthorizationToken has no resource-level permission.
+    allow('ecr:GetAuthorizationToken', '*', 'LogInToRegistry'),
+    // DescribeImages: a tag already pushed is skipped (tags are immutable, a second push would fail).
+    allow([...pushImageActions, 'ecr:DescribeImages'], repositories, 'PushImages'),
+    // GetObject: an identical package already there is kept (and HEAD tells a missing key apart).
+    allow(
+      ['s3:GetObject', 's3:PutObject'],
+      `arn:aws:s3:::${names.modelsBucket}/${modelArtifactsPrefix}*`,
+      'PublishModelPackage',
+    ),
+  ];
+}
+
+/**
  * Apply: read and change it, and hand its roles to the services that assume them. The deploy role may only
  * create or change a role that carries the workload permissions boundary, so no role it makes can do more
- * than `workloadActions`, whatever policy it is given.
+ * than `workloadActions`, whatever policy it is given. It also publishes the release it applies.
  */
 export function deployStatements(names: ResourceNames): Statement[] {
   const roles = `arn:aws:iam::${names.account}:role/${names.base}-*`;
   const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': names.workloadBoundaryArn } };
   return [
     ...statements(platformPermissions(names), (p) => [...p.read, ...p.write]),
+    ...publishStatements(names),
     {
       Sid: 'ManageWorkloadRolesWithBoundary',
       Effect: 'Allow',
@@ -404,6 +445,7 @@ export function deployStatements(names: ResourceNames): Statement[] {
 export const workloadActions: readonly string[] = [
   'bedrock:ApplyGuardrail',
   'bedrock:InvokeModel',
+  'dynamodb:DescribeTable',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:Query',
@@ -428,10 +470,12 @@ export const workloadActions: readonly string[] = [
   's3:GetObject',
   's3:ListBucket',
   's3:PutObject',
+  'sagemaker:DescribeEndpoint',
   'sagemaker:InvokeEndpoint',
   'secretsmanager:GetSecretValue',
   'sns:Publish',
   'states:DescribeExecution',
+  'states:DescribeStateMachine',
   'states:GetExecutionHistory',
   'states:StartExecution',
   'xray:GetSamplingRules',

@@ -3,8 +3,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resourceNames } from '../src/names';
-import { configOf } from './helpers';
 
 const infraDir = join(__dirname, '..');
 const tsx = join(infraDir, '..', 'node_modules', '.bin', 'tsx');
@@ -40,29 +38,5 @@ describe('pnpm synth', () => {
       'utf8',
     );
     expect(platform).toContain(':sha-0123abc"');
-  });
-});
-
-describe('ci-env', () => {
-  it("tells a workflow the environment's region and the roles the state backend stack creates", () => {
-    const run = spawnSync(tsx, ['src/ci-env.ts', 'prod'], {
-      cwd: infraDir,
-      env: { ...process.env, IMAGE_TAG: '' },
-      encoding: 'utf8',
-    });
-    expect(run.status).toBe(0);
-    const names = resourceNames(configOf('prod'));
-    expect(run.stdout.trim().split('\n')).toEqual([
-      `aws_region=${names.region}`,
-      `plan_role_arn=arn:aws:iam::${names.account}:role/${names.githubRole('plan')}`,
-      `deploy_role_arn=arn:aws:iam::${names.account}:role/${names.githubRole('deploy')}`,
-      `image_tag=${configOf('prod').IMAGE_TAG}`,
-    ]);
-  });
-
-  it('refuses an environment it does not know', () => {
-    const run = spawnSync(tsx, ['src/ci-env.ts', 'staging'], { cwd: infraDir, encoding: 'utf8' });
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain('usage');
   });
 });

@@ -97,6 +97,10 @@ export class AwsPlatformStack extends TerraformStack {
         ),
         ...invokeProviders,
         allow('secretsmanager:GetSecretValue', secrets.apiKeys.arn, 'ReadApiKeys'),
+        // GET /health looks at each dependency (the images bucket is covered by ListBucket above).
+        allow('dynamodb:DescribeTable', table, 'HealthResultsTable'),
+        allow('states:DescribeStateMachine', names.stateMachineArn, 'HealthStateMachine'),
+        allow('sagemaker:DescribeEndpoint', classifier.endpoint.arn, 'HealthClassifier'),
       ],
       worker: [...readImages, ...invokeProviders],
       ingest: [],

@@ -76,6 +76,7 @@ function createFromEnvironment(): ApiHandler {
       logger: new Logger({ serviceName: config.SERVICE_NAME }),
       metrics: new Metrics({ namespace: metricsNamespace, serviceName: config.SERVICE_NAME }),
       ...(azureKeyArn ? { azureApiKey: () => readSecret(azureKeyArn) } : {}),
+      ...(config.WEB_ROOT ? { webRoot: config.WEB_ROOT } : {}),
     }),
   );
 }

@@ -75,6 +75,8 @@ export const runtimeConfigShape = {
   ROUTE_COST_PROVIDER: providerName.default('azure'),
   ROUTE_QUALITY_PROVIDER: providerName.default('bedrock'),
   PORT: int(0, 65535).default(3000),
+  /** The built web UI the API serves at `/` (the API image sets it; the local cloud passes web/dist itself). */
+  WEB_ROOT: z.string().min(1).optional(),
 
   // Laptop runtime.
   DATA_DIR: z.string().min(1).default('.data'),

@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals';
+import { Testing } from 'cdktf';
+import { modelArtifactsPrefix } from '../src/deploy-permissions';
+import { deployEnvironments } from '../src/config';
+import { imageNames, resourceNames } from '../src/names';
+import { StateBackendStack } from '../src/stacks/state-backend';
+import { configOf, resources, synth } from './helpers';
+import { asList, type PolicyStatement } from './policy-checks';
+
+// The GitHub roles' inline policies as synthesized: what deploy-images.yml needs to publish a release (push
+// the images, put the model package), granted to the deploy role only and scoped to this environment.
+
+function rolePolicies(env: (typeof deployEnvironments)[number]) {
+  const json = synth(new StateBackendStack(Testing.app(), `${env}-state-backend`, configOf(env))).json;
+  const statementsOf = (prefix: string) => {
+    const [, policy] = resources(json, 'aws_iam_role_policy').find(([address]) =>
+      address.startsWith(prefix),
+    )!;
+    return (JSON.parse(String(policy.policy)) as { Statement: PolicyStatement[] }).Statement;
+  };
+  return { deploy: statementsOf('github_deploy'), plan: statementsOf('github_plan') };
+}
+
+/** The statements granting an action, with their resources. */
+const granting = (statements: PolicyStatement[], action: string) =>
+  statements
+    .filter((s) => s.Effect === 'Allow' && asList(s.Action).includes(action))
+    .map((s) => ({ Sid: s.Sid, Resource: asList(s.Resource), Condition: s.Condition }));
+
+const pushActions = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:CompleteLayerUpload',
+  'ecr:InitiateLayerUpload',
+  'ecr:PutImage',
+  'ecr:UploadLayerPart',
+];
+
+describe.each(deployEnvironments)('%s deploy role', (env) => {
+  const config = configOf(env);
+  const names = resourceNames(config);
+  const { deploy, plan } = rolePolicies(env);
+  const repositories = imageNames.map(
+    (image) => `arn:aws:ecr:${names.region}:${names.account}:repository/${names.repository(image)}`,
+  );
+
+  it("pushes images to this environment's three repositories and nowhere else", () => {
+    for (const action of [...pushActions, 'ecr:DescribeImages']) {
+      expect(granting(deploy, action)).toEqual([{ Sid: 'PushImages', Resource: repositories }]);
+    }
+    // Terraform needs BatchGetImage too (Lambda checks the deployer can pull): both grants stay in the project.
+    for (const { Resource } of granting(deploy, 'ecr:BatchGetImage')) {
+      for (const arn of Resource)
+        expect(arn.startsWith(`arn:aws:ecr:${names.region}:${names.account}:repository/${names.base}/`)).toBe(
+          true,
+        );
+    }
+  });
+
+  it('logs in to the registry: the one action on "*" that AWS offers no resource for', () => {
+    expect(granting(deploy, 'ecr:GetAuthorizationToken')).toEqual([
+      { Sid: 'LogInToRegistry', Resource: ['*'] },
+    ]);
+  });
+
+  it("puts and reads model packages under the models bucket's prefix only", () => {
+    const prefix = [`arn:aws:s3:::${names.modelsBucket}/${modelArtifactsPrefix}*`];
+    expect(granting(deploy, 's3:PutObject').filter((g) => g.Sid !== 'StateObjects')).toEqual([
+      { Sid: 'PublishModelPackage', Resource: prefix },
+    ]);
+    expect(granting(deploy, 's3:GetObject').filter((g) => g.Sid !== 'StateObjects')).toEqual([
+      { Sid: 'PublishModelPackage', Resource: prefix },
+    ]);
+    // The artifact SageMaker loads is below that prefix, so publishing it needs no change to the role.
+    expect(`${config.MODEL_ARTIFACT_KEY}`.startsWith(modelArtifactsPrefix)).toBe(true);
+  });
+
+  it('leaves the plan role unable to publish anything', () => {
+    for (const action of [...pushActions, 'ecr:GetAuthorizationToken', 'ecr:DescribeImages']) {
+      expect(granting(plan, action)).toEqual([]);
+    }
+    expect(granting(plan, 's3:PutObject').map((g) => g.Sid)).toEqual(['StateObjects']);
+  });
+});
