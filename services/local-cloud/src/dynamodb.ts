@@ -1,7 +1,7 @@
 // s3rver and dynalite ship no types. Ours are referenced here, not only listed in tsconfig, so that packages
 // that type-check this one (web's tests) see them too.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./vendor.d.ts" />
+/// <reference path="../../../types/emulators.d.ts" />
 import {
   CreateTableCommand,
   DescribeTableCommand,

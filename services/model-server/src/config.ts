@@ -1,5 +1,5 @@
 // Deep imports from core: its index loads every AWS SDK client, 0.3 s of a serverless cold start.
-import { ConfigError } from '@mc-vision/core/config/index';
+import { parseEnvironment } from '@mc-vision/core/config/index';
 import { runtimeConfigShape } from '@mc-vision/core/config/runtime';
 import { z } from 'zod';
 
@@ -23,16 +23,7 @@ export type ModelServerConfig = z.infer<typeof modelServerConfigSchema>;
 export function loadModelServerConfig(
   env: Record<string, string | undefined> = process.env,
 ): ModelServerConfig {
-  const input = Object.fromEntries(
-    Object.keys(modelServerConfigSchema.shape)
-      .map((key) => [key, env[key] === '' ? undefined : env[key]])
-      .filter(([, value]) => value !== undefined),
-  );
-  const parsed = modelServerConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  return parsed.data;
+  return parseEnvironment(modelServerConfigSchema, env);
 }
 
 /** The defaults, for callers that pass options in code rather than through the environment. */

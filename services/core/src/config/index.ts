@@ -21,13 +21,24 @@ export class ConfigError extends Error {
 
 /** Reads configuration from an environment-like object (default `process.env`). Empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.keys(configSchema.shape);
+  return parseEnvironment(configSchema, env);
+}
+
+/**
+ * Validates the variables a schema names (others are ignored; empty strings count as unset), throwing a
+ * `ConfigError` that lists every problem at once. `loadConfig` is this over the platform's schema; a process
+ * with settings of its own (the model server) uses it with its own schema.
+ */
+export function parseEnvironment<Schema extends z.ZodObject>(
+  schema: Schema,
+  env: Record<string, string | undefined> = process.env,
+): z.output<Schema> {
   const input = Object.fromEntries(
-    known
+    Object.keys(schema.shape)
       .map((key) => [key, env[key] === '' ? undefined : env[key]])
       .filter(([, value]) => value !== undefined),
   );
-  const parsed = configSchema.safeParse(input);
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),

@@ -1,4 +1,4 @@
-// s3rver and dynalite ship no types: the parts the local cloud uses.
+// s3rver and dynalite ship no types: the parts this project uses (local cloud and tests).
 declare module 's3rver' {
   import type { EventEmitter } from 'node:events';
   import type { AddressInfo } from 'node:net';
