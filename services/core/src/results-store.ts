@@ -4,6 +4,7 @@ import {
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
+  type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -20,6 +21,31 @@ export const resultsTable = {
   listIndex: { name: 'byCreatedAt', partitionKey: 'listKey', sortKey: 'createdAt' },
   listKeyValue: 'result',
 } as const;
+
+/** The table as a CreateTable request (the local cloud and the tests create it so; infra renders the same). */
+export function resultsTableDefinition(tableName: string): CreateTableCommandInput {
+  const { partitionKey, listIndex } = resultsTable;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: listIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: listIndex.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: listIndex.name,
+        KeySchema: [
+          { AttributeName: listIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: listIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
 
 /** A record as a DynamoDB item (what `SaveResult` puts and what `GET /v1/results` reads back). */
 export function toResultItem(record: ResultRecord): Record<string, AttributeValue> {

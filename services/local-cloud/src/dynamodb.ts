@@ -8,7 +8,7 @@ import {
   ResourceNotFoundException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { resultsTable } from '@mc-vision/core';
+import { resultsTableDefinition } from '@mc-vision/core';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import { listen, stopServer, type LocalServer } from './server.ts';
@@ -35,28 +35,6 @@ export async function ensureResultsTable(
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const { partitionKey, listIndex } = resultsTable;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: partitionKey, AttributeType: 'S' },
-        { AttributeName: listIndex.partitionKey, AttributeType: 'S' },
-        { AttributeName: listIndex.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: listIndex.name,
-          KeySchema: [
-            { AttributeName: listIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: listIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await client.send(new CreateTableCommand(resultsTableDefinition(tableName)));
   return 'created';
 }

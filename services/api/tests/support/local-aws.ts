@@ -1,6 +1,12 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createDynamoDbClient, createS3Client, loadConfig, resultsTable, type Config } from '@mc-vision/core';
+import {
+  createDynamoDbClient,
+  createS3Client,
+  loadConfig,
+  resultsTableDefinition,
+  type Config,
+} from '@mc-vision/core';
 import dynalite from 'dynalite';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,29 +23,7 @@ export const defaults = loadConfig({});
 
 /** The results table as the platform lays it out (`resultsTable`), in whatever DynamoDB the client reaches. */
 export async function createResultsTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, listIndex } = resultsTable;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: partitionKey, AttributeType: 'S' },
-        { AttributeName: listIndex.partitionKey, AttributeType: 'S' },
-        { AttributeName: listIndex.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: listIndex.name,
-          KeySchema: [
-            { AttributeName: listIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: listIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await client.send(new CreateTableCommand(resultsTableDefinition(tableName)));
 }
 
 export interface LocalAws {
