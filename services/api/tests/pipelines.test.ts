@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  buildResultRecord,
   loadConfig,
+  ResultsStore,
   pipelineStartResponseSchema,
   pipelineStatusResponseSchema,
   type Config,
@@ -178,6 +180,22 @@ describe('POST /v1/pipelines and GET /v1/pipelines/{executionId}', () => {
       409,
       'conflict',
     );
+  });
+
+  it('refuses a requestId that already names an analysis (409) and starts nothing', async () => {
+    const store = new ResultsStore(aws.clients(config).dynamodb, config.RESULTS_TABLE);
+    const analysis = buildResultRecord({
+      requestId: 'analysis-first-1',
+      imageKey,
+      source: 'analysis',
+      results: {},
+      ttlDays: 1,
+    });
+    await store.create(analysis);
+    const response = await api.post('/v1/pipelines', { key: imageKey, requestId: 'analysis-first-1' });
+    expect(expectError(response, 409, 'conflict')).toMatch(/analysis-first-1 already names an analysis/);
+    expectError(await api.get('/v1/pipelines/analysis-first-1'), 404, 'not_found');
+    expect(await store.get('analysis-first-1')).toEqual(analysis);
   });
 
   it('generates a requestId when none is given', async () => {

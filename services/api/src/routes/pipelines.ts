@@ -61,6 +61,11 @@ export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): R
     const body = parseInput(pipelineRequestSchema, req.body, 'body');
     const requestId = body.requestId ?? randomUUID();
     await assertImageExists(s3, config.IMAGES_BUCKET, body.key);
+    // One record per requestId: a synchronous analysis's record must not be overwritten by a pipeline.
+    const stored = body.requestId ? await results.get(requestId) : undefined;
+    if (stored && stored.source !== 'pipeline') {
+      throw new ApiError(409, 'conflict', `requestId ${requestId} already names an analysis`);
+    }
     const input: PipelineInput = pipelineInputSchema.parse({ requestId, imageKey: body.key });
     try {
       // Named after the requestId: Step Functions itself refuses a second execution of that name, so a
