@@ -10,6 +10,8 @@ export const esmPreset = {
           target: 'es2024',
           parser: { syntax: 'typescript', tsx: true },
           transform: { react: { runtime: 'automatic' } },
+          // `import … with { type: 'json' }` must reach Node as written.
+          experimental: { keepImportAttributes: true, emitAssertForImportAttributes: false },
         },
         module: { type: 'es6' },
       },
