@@ -278,12 +278,33 @@ describe('POST /v1/analyses', () => {
     expect(Object.keys(response.body.results)).toEqual(['sagemaker']);
   });
 
-  it('refuses a requestId that already has a result (409), without calling a provider again', async () => {
+  it('answers a retry of the same request with the stored record, without calling a provider again', async () => {
+    const body = { key, providers: ['sagemaker', 'bedrock'], requestId: 'retried-once' };
+    const first = await api.post('/v1/analyses', body);
+    expect(first.status).toBe(200);
+    await providers.fault('bedrock', { status: 500, times: 1 });
+    const retry = await api.post('/v1/analyses', { ...body, providers: ['bedrock', 'sagemaker'] });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    // The queued fault is still there: the retry called no provider.
+    expect((await api.post('/v1/analyses', { key, providers: ['bedrock'] })).status).toBe(502);
+  });
+
+  it('answers a retry of a request whose providers all failed as it did the first time (502)', async () => {
+    await providers.fault('bedrock', { status: 500, times: 1 });
+    const body = { key, providers: ['bedrock'], requestId: 'failed-once' };
+    expectError(await api.post('/v1/analyses', body), 502, 'provider_failed');
+    expect(expectError(await api.post('/v1/analyses', body), 502, 'provider_failed')).toMatch(
+      /stored as requestId failed-once/,
+    );
+  });
+
+  it('refuses a requestId that already names another request (409), without calling a provider', async () => {
     const body = { key, providers: ['sagemaker'], requestId: 'used-once' };
     expect((await api.post('/v1/analyses', body)).status).toBe(200);
     await providers.fault('bedrock', { status: 500, times: 1 });
     const again = await api.post('/v1/analyses', { ...body, providers: ['bedrock'] });
-    expect(expectError(again, 409, 'conflict')).toMatch(/used-once/);
+    expect(expectError(again, 409, 'conflict')).toMatch(/used-once already names another request/);
     // The queued fault is still there: the conflict was found before any provider call.
     const bedrock = await api.post('/v1/analyses', { key, providers: ['bedrock'] });
     expect(bedrock.status).toBe(502);

@@ -46,6 +46,20 @@ function errorInfo(error: unknown, name: ProviderName, context: RequestContext):
   return { code: 'InternalError', message: `unexpected error calling ${name}` };
 }
 
+/** Whether a stored record answers exactly this request: an analysis of the same image by the same providers. */
+function isSameAnalysis(
+  stored: ResultRecord,
+  input: { key: string; providers: readonly ProviderName[] },
+): boolean {
+  const asked = new Set([...Object.keys(stored.results), ...Object.keys(stored.errors ?? {})]);
+  return (
+    stored.source === 'analysis' &&
+    stored.imageKey === input.key &&
+    asked.size === input.providers.length &&
+    input.providers.every((name) => asked.has(name))
+  );
+}
+
 /** Runs the providers concurrently on one stored image and stores the one record for `requestId`. */
 async function analyse(
   deps: ApiDependencies,
@@ -53,9 +67,12 @@ async function analyse(
   input: { key: string; providers: readonly ProviderName[]; requestId: string },
 ): Promise<Analysis> {
   const { config, s3, results } = deps;
-  // Fail fast on a reused requestId before paying for any provider call; `create` still guards the race.
-  if (await results.get(input.requestId)) {
-    throw new RecordExistsError(`a result for requestId ${input.requestId} already exists`);
+  // A retry of the same request gets the stored record back; another request under a used requestId is a
+  // conflict. Both are settled before paying for any provider call (`create` still guards the race).
+  const stored = await results.get(input.requestId);
+  if (stored) {
+    if (isSameAnalysis(stored, input)) return { record: stored, failures: [] };
+    throw new RecordExistsError(`requestId ${input.requestId} already names another request`);
   }
   const image = await loadImage(s3, config.IMAGES_BUCKET, input.key, {
     maxBytes: config.MAX_IMAGE_BYTES,
@@ -97,7 +114,7 @@ function allFailed(record: ResultRecord, failures: unknown[]): ApiError {
     const error = fromProviderError(failures[0]);
     return new ApiError(error.status, error.code, `${error.message}; ${stored}`, error.headers);
   }
-  if (failures.every((f) => f instanceof ProviderThrottledError)) {
+  if (failures.length > 0 && failures.every((f) => f instanceof ProviderThrottledError)) {
     const wait = Math.max(
       1,
       ...failures.map((f) => Math.ceil((f as ProviderThrottledError).retryAfterSeconds ?? 1)),
