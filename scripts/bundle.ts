@@ -2,7 +2,7 @@
 // run from the package folder. Writes <outdir>/index.mjs and a package.json naming the native packages left
 // out of the bundle (with the exact versions the workspace uses), which the Dockerfile installs for Linux.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -51,7 +51,8 @@ writeFileSync(
   resolve(outdir, 'package.json'),
   `${JSON.stringify({ type: 'module', private: true, dependencies }, null, 2)}\n`,
 );
-const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+// The bundle itself, not its source map.
+const bytes = statSync(outfile).size;
 console.log(
   `bundled ${entry} → ${outfile} (${(bytes / 1024).toFixed(0)} KiB), native: ${JSON.stringify(dependencies)}`,
 );
