@@ -309,20 +309,28 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
   };
 }
 
-/** Reads the state and takes the lock (both lock mechanisms: the S3 lock file and the DynamoDB item). */
-export function stateAccess(stateBucketArn: string, lockTableArn: string, env: string): Statement[] {
+/**
+ * Reads the state and takes the lock (both lock mechanisms: the S3 lock file and the DynamoDB item); with
+ * `write`, also writes the state. The plan role, which pull requests can assume, only reads it.
+ */
+export function stateAccess(
+  stateBucketArn: string,
+  lockTableArn: string,
+  env: string,
+  access: 'read' | 'write',
+): Statement[] {
   return [
     { Sid: 'StateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: stateBucketArn },
     {
       Sid: 'StateObjects',
       Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject'],
+      Action: access === 'write' ? ['s3:GetObject', 's3:PutObject'] : 's3:GetObject',
       Resource: `${stateBucketArn}/${env}/*`,
     },
     {
       Sid: 'StateLockFile',
       Effect: 'Allow',
-      Action: 's3:DeleteObject',
+      Action: ['s3:DeleteObject', 's3:PutObject'],
       Resource: `${stateBucketArn}/${env}/*.tflock`,
     },
     {

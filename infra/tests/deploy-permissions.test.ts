@@ -18,7 +18,8 @@ function rolePolicies(env: (typeof deployEnvironments)[number]) {
     )!;
     return (JSON.parse(String(policy.policy)) as { Statement: PolicyStatement[] }).Statement;
   };
-  return { deploy: statementsOf('github_deploy'), plan: statementsOf('github_plan') };
+  const [stateBucket] = resources(json, 'aws_s3_bucket').map(([address]) => `aws_s3_bucket.${address}`);
+  return { deploy: statementsOf('github_deploy'), plan: statementsOf('github_plan'), stateBucket };
 }
 
 /** The statements granting an action, with their resources. */
@@ -38,7 +39,7 @@ const pushActions = [
 describe.each(deployEnvironments)('%s deploy role', (env) => {
   const config = configOf(env);
   const names = resourceNames(config);
-  const { deploy, plan } = rolePolicies(env);
+  const { deploy, plan, stateBucket } = rolePolicies(env);
   const repositories = imageNames.map(
     (image) => `arn:aws:ecr:${names.region}:${names.account}:repository/${names.repository(image)}`,
   );
@@ -64,10 +65,11 @@ describe.each(deployEnvironments)('%s deploy role', (env) => {
 
   it("puts and reads model packages under the models bucket's prefix only", () => {
     const prefix = [`arn:aws:s3:::${names.modelsBucket}/${modelArtifactsPrefix}*`];
-    expect(granting(deploy, 's3:PutObject').filter((g) => g.Sid !== 'StateObjects')).toEqual([
+    const notState = (g: { Sid?: string }) => !g.Sid?.startsWith('State');
+    expect(granting(deploy, 's3:PutObject').filter(notState)).toEqual([
       { Sid: 'PublishModelPackage', Resource: prefix },
     ]);
-    expect(granting(deploy, 's3:GetObject').filter((g) => g.Sid !== 'StateObjects')).toEqual([
+    expect(granting(deploy, 's3:GetObject').filter(notState)).toEqual([
       { Sid: 'PublishModelPackage', Resource: prefix },
     ]);
     // The artifact SageMaker loads is below that prefix, so publishing it needs no change to the role.
@@ -78,6 +80,19 @@ describe.each(deployEnvironments)('%s deploy role', (env) => {
     for (const action of [...pushActions, 'ecr:GetAuthorizationToken', 'ecr:DescribeImages']) {
       expect(granting(plan, action)).toEqual([]);
     }
-    expect(granting(plan, 's3:PutObject').map((g) => g.Sid)).toEqual(['StateObjects']);
+  });
+
+  it('lets the plan role read the state and take the lock, but never write the state', () => {
+    // Pull requests can assume the plan role: a state it could overwrite would be theirs to rewrite.
+    const state = `\${${stateBucket}.arn}/${env}`;
+    expect(granting(plan, 's3:GetObject')).toEqual([
+      { Sid: 'StateObjects', Resource: [`${state}/*`], Condition: undefined },
+    ]);
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) {
+      expect(granting(plan, action)).toEqual([
+        { Sid: 'StateLockFile', Resource: [`${state}/*.tflock`], Condition: undefined },
+      ]);
+    }
+    expect(granting(deploy, 's3:PutObject').map((g) => g.Resource)).toContainEqual([`${state}/*`]);
   });
 });

@@ -21,11 +21,13 @@ import { describe, expect, it } from '@jest/globals';
 import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
 import { resultsTable } from '@mc-vision/core/results-store';
 import { Testing } from 'cdktf';
+import { platformPermissions } from '../src/deploy-permissions';
 import { resourceNames } from '../src/names';
 import { AwsPlatformStack, ingestCommand } from '../src/stacks/aws-platform';
 import { AzureOpenAiStack } from '../src/stacks/azure-openai';
 import { StateBackendStack } from '../src/stacks/state-backend';
 import { configOf, expectSynth, only, ref, resources, synth, type TerraformJson } from './helpers';
+import { asList, type PolicyStatement } from './policy-checks';
 
 const dev = configOf('dev');
 const prod = configOf('prod');
@@ -177,6 +179,9 @@ describe('AWS platform', () => {
       image: `${ref('aws_ecr_repository', repo, 'repository_url')}:${dev.IMAGE_TAG}`,
       model_data_url: `s3://${ref('aws_s3_bucket', modelsBucket, 'bucket')}/${dev.MODEL_ARTIFACT_KEY}`,
     });
+    // Serverless Inference supports neither network isolation nor a VPC: either would fail the endpoint.
+    expect(model.enable_network_isolation).toBeUndefined();
+    expect(model.vpc_config).toBeUndefined();
     expectSynth(platform.text).toHaveResourceWithProperties(SagemakerEndpointConfiguration, {
       production_variants: [
         expect.objectContaining({
@@ -249,6 +254,25 @@ describe('AWS platform', () => {
     expect(resources(json, 'aws_secretsmanager_secret')).toHaveLength(2);
     expect(resources(json, 'aws_secretsmanager_secret_version')).toHaveLength(1);
     expect(JSON.stringify(json.output)).not.toContain('var.azure_openai_api_key');
+  });
+
+  it("lets the account use every KMS action the deploy role and the pipeline take on the topic's key", () => {
+    // IAM grants on a key work only for the actions its key policy delegates to the account.
+    const [, key] = only(json, 'aws_kms_key');
+    const account = { AWS: `arn:aws:iam::${dev.AWS_ACCOUNT_ID}:root` };
+    const delegated = (JSON.parse(String(key.policy)) as { Statement: PolicyStatement[] }).Statement.filter(
+      (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal) === JSON.stringify(account),
+    ).flatMap((s) => asList(s.Action));
+    const permissions = platformPermissions(names);
+    // Creating, renaming or deleting an alias needs the action on the key as well as on the alias.
+    const used = [
+      ...permissions.kmsKeys!.read,
+      ...permissions.kmsKeys!.write,
+      ...permissions.kmsManageAliases!.write,
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ];
+    expect(used.filter((action) => !delegated.includes(action))).toEqual([]);
   });
 
   it('notifies the alert address', () => {
@@ -399,6 +423,33 @@ describe('monitoring', () => {
     expect(covers('AWS/DynamoDB', names.resultsTable)).toBe(true);
     expect(covers('AWS/ApiGateway')).toBe(true);
     expect(body.widgets.find((w) => w.type === 'alarm')?.properties.alarms).toHaveLength(alarms.length);
+  });
+
+  it('draws DynamoDB metrics with the dimensions DynamoDB publishes them under', () => {
+    // A line with other dimensions than the metric has draws nothing (ThrottledRequests needs Operation).
+    const published: Record<string, string[]> = {
+      ConsumedReadCapacityUnits: ['TableName'],
+      ConsumedWriteCapacityUnits: ['TableName'],
+      ReadThrottleEvents: ['TableName'],
+      WriteThrottleEvents: ['TableName'],
+      ThrottledRequests: ['Operation', 'TableName'],
+      SystemErrors: ['Operation', 'TableName'],
+      SuccessfulRequestLatency: ['Operation', 'TableName'],
+      UserErrors: [],
+    };
+    const [, dashboard] = only(json, 'aws_cloudwatch_dashboard');
+    const body = JSON.parse(String(dashboard.dashboard_body)) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const lines = body.widgets
+      .flatMap((w) => w.properties.metrics ?? [])
+      .filter((line) => line[0] === 'AWS/DynamoDB');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const [, metric, ...rest] of lines) {
+      const pairs = rest.filter((part) => typeof part === 'string');
+      const dimensions = pairs.filter((_, i) => i % 2 === 0).sort();
+      expect({ metric, dimensions }).toEqual({ metric, dimensions: published[String(metric)] });
+    }
   });
 });
 

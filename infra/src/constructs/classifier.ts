@@ -72,8 +72,8 @@ export class Classifier extends Construct {
     const model = new SagemakerModel(this, 'model', {
       name: `${endpointName}-${revision}`,
       executionRoleArn: role.arn,
+      // No network isolation: Serverless Inference does not support it (nor a VPC).
       primaryContainer: { image, modelDataUrl },
-      enableNetworkIsolation: true,
       lifecycle: { createBeforeDestroy: true },
       dependsOn: [role.policy],
     });

@@ -53,7 +53,8 @@ export class GithubDeployRoles extends Construct {
           },
         },
       ]);
-    const state = stateAccess(props.stateBucketArn, props.lockTableArn, names.env);
+    const state = (access: 'read' | 'write') =>
+      stateAccess(props.stateBucketArn, props.lockTableArn, names.env, access);
 
     this.workloadBoundary = new IamPolicy(this, 'workload-boundary', {
       name: names.workloadBoundary,
@@ -65,14 +66,14 @@ export class GithubDeployRoles extends Construct {
       'plan',
       names.githubRole('plan'),
       trust([`repo:${repository}:pull_request`, `repo:${repository}:ref:refs/heads/main`]),
-      [...planStatements(names), ...state],
+      [...planStatements(names), ...state('read')],
     );
 
     this.deployRole = this.role(
       'deploy',
       names.githubRole('deploy'),
       trust([`repo:${repository}:environment:${names.env}`]),
-      [...deployStatements(names), ...state],
+      [...deployStatements(names), ...state('write')],
     );
   }
 

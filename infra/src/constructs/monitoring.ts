@@ -25,6 +25,9 @@ interface AlarmSpec {
 
 type MetricLine = (string | { stat?: string; label?: string })[];
 
+/** The results table operations the API and the pipeline make. */
+const tableOperations = ['GetItem', 'PutItem', 'Query'];
+
 /**
  * CloudWatch alarms for every part that can fail on its own, each notifying the topic (on alarm and when it
  * clears), and one dashboard over the API, worker, ingest, Step Functions, SageMaker and DynamoDB. Every
@@ -138,7 +141,7 @@ export class Monitoring extends Construct {
         namespace,
         metric,
         ...Object.entries(dimensions).flat(),
-        { stat, label: `${metric} ${stat}` },
+        { stat, label: [metric, dimensions.Operation, stat].filter(Boolean).join(' ') },
       ] as MetricLine;
     const fnLines = (role: FunctionRole) => [
       line('AWS/Lambda', 'Invocations', fn(role), 'Sum'),
@@ -198,9 +201,15 @@ export class Monitoring extends Construct {
       ],
       [
         'Results table: throttles and errors',
-        ['ThrottledRequests', 'SystemErrors', 'UserErrors'].map((metric) =>
-          line('AWS/DynamoDB', metric, table, 'Sum'),
-        ),
+        [
+          ...['ReadThrottleEvents', 'WriteThrottleEvents'].map((metric) =>
+            line('AWS/DynamoDB', metric, table, 'Sum'),
+          ),
+          // DynamoDB publishes SystemErrors per operation only: the ones the API and the pipeline make.
+          ...tableOperations.map((Operation) =>
+            line('AWS/DynamoDB', 'SystemErrors', { ...table, Operation }, 'Sum'),
+          ),
+        ],
       ],
     ];
 

@@ -34,9 +34,12 @@ export class Notifications extends Construct {
           Sid: 'AccountAdministersAndDelegates',
           Effect: 'Allow',
           Principal: { AWS: root },
+          // Alias changes need the action on the key too, not only on the alias.
           Action: [
             'kms:CancelKeyDeletion',
+            'kms:CreateAlias',
             'kms:Decrypt',
+            'kms:DeleteAlias',
             'kms:DescribeKey',
             'kms:DisableKeyRotation',
             'kms:EnableKeyRotation',
@@ -48,6 +51,7 @@ export class Notifications extends Construct {
             'kms:ScheduleKeyDeletion',
             'kms:TagResource',
             'kms:UntagResource',
+            'kms:UpdateAlias',
             'kms:UpdateKeyDescription',
           ],
           Resource: '*',

@@ -70,6 +70,8 @@ function fromHttpLayer(error: HttpLayerError): ApiError {
     case 'charset.unsupported':
       return new ApiError(415, 'unsupported_media_type', error.message);
   }
+  // `send` (static files, the UI's index.html) fails a missing file with a 404, not a bad request.
+  if (error.status === 404) return new ApiError(404, 'not_found', 'not found');
   if (error.status === 413) return new ApiError(413, 'payload_too_large', 'request body is too large');
   if (error.status === 415) return new ApiError(415, 'unsupported_media_type', error.message);
   return new ApiError(400, 'invalid_request', error.expose ? error.message : 'invalid request');

@@ -122,6 +122,23 @@ describe('the web UI on the same origin', () => {
     expect(await page.text()).toContain('<div id="root">');
   });
 
+  it('answers 404 (not 400) when the built UI has no index.html', async () => {
+    const emptyRoot = await mkdtemp(join(aws.dataDir, 'no-ui-'));
+    const server = await startApiServer({
+      config: configFor({ DATA_DIR: aws.dataDir }),
+      port: 0,
+      logger: silent,
+      webRoot: emptyRoot,
+    });
+    try {
+      const api = apiClient(server.url, server.apiKey);
+      const message = expectError(await api.get('/results/some-request-id'), 404, 'not_found');
+      expect(message).not.toContain(emptyRoot);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('keeps API paths and missing files as JSON 404s', async () => {
     const api = apiClient(url, apiKey);
     expectError(await api.get('/v1/unknown'), 404, 'not_found');
