@@ -89,6 +89,14 @@ export async function readBody(
   return Buffer.concat(chunks);
 }
 
+/**
+ * The request's URL. A request target that is no URL (`//[`) reads as `/`, which no service route matches: the
+ * service answers its own "not found", never a 500.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  return URL.parse(req.url ?? '/', 'http://emulator') ?? new URL('http://emulator/');
+}
+
 /** `decodeURIComponent` that answers `undefined` for malformed escapes instead of throwing. */
 export function decodePathSegment(segment: string): string | undefined {
   try {

@@ -14,7 +14,7 @@ import {
   type EmulatorServer,
   type ImageDescription,
 } from '../src/index.ts';
-import { fakeClassifier, pelicanJpeg, sha256 } from './support.ts';
+import { fakeClassifier, pelicanJpeg, rawRequest, sha256 } from './support.ts';
 
 const apiKey = 'local-test-key-0123456789';
 const apiVersion = '2024-10-21';
@@ -184,6 +184,11 @@ describe('Azure OpenAI emulator', () => {
     const error = await client.chat.completions.create(notAnImage).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as BadRequestError).code).toBe('invalid_image_format');
+  });
+
+  it('answers a request target that is not a URL as Azure answers an unknown path, not a server error', async () => {
+    const answer = await rawRequest(server.url, '//[');
+    expect(answer).toEqual({ status: 404, body: { error: { code: '404', message: 'Resource not found' } } });
   });
 
   it('fails the next requests with injected faults, with retry-after on 429', async () => {

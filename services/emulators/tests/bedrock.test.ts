@@ -17,7 +17,7 @@ import {
   type EmulatorServer,
   type ImageDescription,
 } from '../src/index.ts';
-import { fakeClassifier, pelicanJpeg, sha256, solidPng } from './support.ts';
+import { fakeClassifier, pelicanJpeg, rawRequest, sha256, solidPng } from './support.ts';
 
 const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
 const guardrailId = guardrailPolicy.name;
@@ -309,6 +309,12 @@ describe('Bedrock runtime emulator', () => {
         ValidationException,
       );
     }
+  });
+
+  it('answers a request target that is not a URL as an unknown operation, not a server error', async () => {
+    const answer = await rawRequest(server.url, '//[');
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ message: expect.stringContaining('No such operation') });
   });
 
   it('reports a classifier failure as ModelErrorException', async () => {

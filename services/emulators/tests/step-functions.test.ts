@@ -17,6 +17,8 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { buildPipelineDefinition, createSfnClient, loadConfig, placeholderResources } from '@mc-vision/core';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '../src/index.ts';
 import { eventually, tempDir } from './support.ts';
 
@@ -547,6 +549,49 @@ describe('Step Functions emulator', () => {
     ]);
     expect(events[0]!.timestamp).toEqual(crashed.startDate);
     expect(calls.filter((call) => call.executionArn === crashed.executionArn)).toHaveLength(2);
+  });
+});
+
+describe('Step Functions emulator whose data folder cannot be written', () => {
+  it('refuses to start an execution it could not keep, and never runs it', async () => {
+    const dataDir = await tempDir();
+    const calls: TaskCall[] = [];
+    const server = await startStepFunctionsServer({
+      dataDir,
+      stateMachines: [
+        {
+          name: 'one-task',
+          definition: {
+            StartAt: 'Work',
+            States: { Work: { Type: 'Task', Resource: lambdaArn('w'), End: true } },
+          },
+        },
+      ],
+      taskHandler: async (call) => {
+        calls.push(call);
+        return {};
+      },
+    });
+    // Where this machine's executions would be written is taken by a file.
+    await writeFile(join(dataDir, 'executions', 'one-task'), 'not a folder');
+    const sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
+    try {
+      const started = sfn.send(
+        new StartExecutionCommand({ stateMachineArn: machineArn('one-task'), name: 'unkept' }),
+      );
+      await expect(started).rejects.toMatchObject({ name: 'InternalFailure' });
+      await expect(
+        sfn.send(
+          new DescribeExecutionCommand({
+            executionArn: `arn:aws:states:us-east-1:${account}:execution:one-task:unkept`,
+          }),
+        ),
+      ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+      expect(calls).toEqual([]);
+    } finally {
+      sfn.destroy();
+      await server.close();
+    }
   });
 });
 

@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { create } from 'tar';
 import { MANIFEST_FILE } from './manifest.ts';
-import { loadModelPackage } from './model-package.ts';
+import { loadModelPackage, sha256File } from './model-package.ts';
 
 export interface PackagedModel {
   file: string;
@@ -33,7 +30,5 @@ export async function packageModel(modelDir: string, outFile: string): Promise<P
     await rm(partial, { force: true });
     throw error;
   }
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return { file, bytes: (await stat(file)).size, sha256: hash.digest('hex'), entries };
+  return { file, bytes: (await stat(file)).size, sha256: await sha256File(file), entries };
 }

@@ -133,9 +133,11 @@ export interface RunningModelServer {
  * resolves when /ping answers 200. Rejects (with the server closed) if the package cannot be served.
  */
 export async function startModelServer(options: ModelServerOptions): Promise<RunningModelServer> {
-  const loading = loadModelPackage(options.modelDir).then((pkg) => createClassifier(pkg, options));
+  // Loading starts once the port is ours: a server that cannot listen must not leave an inference worker
+  // thread running (it would keep the process alive).
+  const loading = Promise.withResolvers<ImageClassifier>();
   const server = createModelServer({
-    classifier: loading,
+    classifier: loading.promise,
     maxImageBytes: options.maxImageBytes,
     log: options.log,
   });
@@ -147,9 +149,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
       resolve();
     });
   });
+  loading.resolve(loadModelPackage(options.modelDir).then((pkg) => createClassifier(pkg, options)));
   let classifier: ImageClassifier;
   try {
-    classifier = await loading;
+    classifier = await loading.promise;
   } catch (error) {
     await closeServer(server);
     throw error;

@@ -1,5 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +25,9 @@ describe('packageModel', () => {
     const work = await tempDir();
     const archive = await packageModel(modelDir, join(work, 'model.tar.gz'));
     expect(archive.file).toBe(join(work, 'model.tar.gz'));
-    expect(archive.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const bytes = await readFile(archive.file);
+    expect(archive.bytes).toBe(bytes.byteLength);
+    expect(archive.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect((await entriesOf(archive.file)).sort()).toEqual(['labels.json', 'manifest.json', 'model.onnx']);
     expect(await readdir(work)).toEqual(['model.tar.gz']);
 

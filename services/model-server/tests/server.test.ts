@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { classifierResponseSchema, errorResponseSchema } from '@mc-vision/core/schemas';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { createClassifier } from '../src/classifier.ts';
 import type { ImageClassifier } from '../src/classifier.ts';
 import { loadModelPackage } from '../src/model-package.ts';
 import { createModelServer, startModelServer } from '../src/server.ts';
 import type { RunningModelServer } from '../src/server.ts';
-import { baldEagle, modelDir, pelican, postImage } from './helpers.ts';
+import { baldEagle, modelDir, pelican, postImage, tempDir } from './helpers.ts';
 
 let server: RunningModelServer;
 
@@ -208,4 +212,24 @@ describe('GET /ping', () => {
       await new Promise((resolve) => http.close(resolve));
     }
   });
+});
+
+describe('startModelServer', () => {
+  it('rejects when the port is taken, leaving nothing running that keeps the process alive', async () => {
+    // In a process of its own: a leftover inference worker thread shows only as the process never exiting.
+    const script = join(await tempDir(), 'taken-port.mjs');
+    await writeFile(
+      script,
+      `import { createServer } from 'node:http';
+      import { startModelServer } from ${JSON.stringify(new URL('../src/server.ts', import.meta.url).href)};
+      const taken = createServer();
+      await new Promise((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      await startModelServer({ modelDir: ${JSON.stringify(modelDir)}, port: taken.address().port }).catch(
+        (error) => console.log(error.code),
+      );
+      taken.close();`,
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 15_000 });
+    expect(stdout.trim()).toBe('EADDRINUSE');
+  }, 30_000);
 });

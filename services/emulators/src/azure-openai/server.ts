@@ -7,6 +7,7 @@ import {
   HttpError,
   parseJson,
   readBody,
+  requestUrl,
   sendJson,
   startHttpServer,
   stopHttpServer,
@@ -264,12 +265,12 @@ export async function startAzureOpenAiServer(options: AzureOpenAiEmulatorOptions
   const { server, url } = await startHttpServer(
     options,
     async (req, res) => {
-      const requestUrl = new URL(req.url ?? '/', 'http://emulator');
-      const { pathname } = requestUrl;
+      const url = requestUrl(req);
+      const { pathname } = url;
       if (await serveFaultAdmin(req, res, pathname, faults, () => undefined)) return;
 
       const route = pathname.match(/^\/openai\/deployments\/([^/]+)\/chat\/completions$/);
-      const apiVersion = requestUrl.searchParams.get('api-version');
+      const apiVersion = url.searchParams.get('api-version');
       if (!route || !apiVersion) throw azureError(404, '404', 'Resource not found');
       if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) {
         throw azureError(400, 'BadRequest', 'API version not supported');

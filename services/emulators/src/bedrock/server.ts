@@ -9,6 +9,7 @@ import {
   decodePathSegment,
   parseJson,
   readBody,
+  requestUrl,
   sendJson,
   startHttpServer,
   stopHttpServer,
@@ -250,7 +251,7 @@ export async function startBedrockRuntimeServer(
   const { server, url } = await startHttpServer(
     options,
     async (req, res) => {
-      const { pathname } = new URL(req.url ?? '/', 'http://emulator');
+      const { pathname } = requestUrl(req);
       const accepts = (fault: { status: number; type?: string }) =>
         bedrockErrorTypeFor(fault.status, fault.type)
           ? undefined

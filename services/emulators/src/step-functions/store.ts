@@ -81,10 +81,19 @@ export class ExecutionStore {
     return [...this.records.values()];
   }
 
-  /** Adds a record (in memory at once, so a concurrent start with the same name sees it) and persists it. */
-  add(record: ExecutionRecord): Promise<void> {
+  /**
+   * Adds a new record: in memory at once, so a concurrent start with the same name sees it, then on disk. If it
+   * cannot be written it is taken back and the error thrown: a start is acknowledged only once it would survive
+   * a restart.
+   */
+  async add(record: ExecutionRecord): Promise<void> {
     this.records.set(record.executionArn, record);
-    return this.save(record);
+    try {
+      await this.write(record);
+    } catch (error) {
+      this.records.delete(record.executionArn);
+      throw error;
+    }
   }
 
   /** Persists the record's current state; resolves once a write that includes it has finished. */
