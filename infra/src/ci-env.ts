@@ -42,7 +42,10 @@ export function imageTagOf(dir: string = repoRoot): string {
   return sha;
 }
 
-/** `key=value` lines for `$GITHUB_OUTPUT`: the environment's roles, registry, model artifact and image tag. */
+/**
+ * `key=value` lines for `$GITHUB_OUTPUT`: the environment's roles, registry, model artifact, image tag and
+ * the name of the Azure key's secret.
+ */
 export function ciOutputs(config: Config, imageTag: string): Record<string, string> {
   const names = resourceNames(config);
   return {
@@ -56,6 +59,7 @@ export function ciOutputs(config: Config, imageTag: string): Record<string, stri
     ),
     models_bucket: names.modelsBucket,
     model_artifact_key: config.MODEL_ARTIFACT_KEY,
+    azure_key_secret: names.azureKeySecret,
   };
 }
 

@@ -228,18 +228,17 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
       ],
       resources: [`arn:aws:sns:${region}:${account}:${base}-*`],
     },
+    // The secrets only: Terraform creates them without a value (constructs/secrets.ts), so neither plan nor
+    // apply ever reads or writes one. The Azure key's value is the deploy job's (`syncAzureKeyStatement`).
     secretsmanager: {
-      // Refreshing a secret version reads its value: state holds it too, so state access is as sensitive.
       read: [
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetResourcePolicy',
-        'secretsmanager:GetSecretValue',
         'secretsmanager:ListSecretVersionIds',
       ],
       write: [
         'secretsmanager:CreateSecret',
         'secretsmanager:DeleteSecret',
-        'secretsmanager:PutSecretValue',
         'secretsmanager:TagResource',
         'secretsmanager:UntagResource',
         'secretsmanager:UpdateSecret',
@@ -309,35 +308,41 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
   };
 }
 
+/** Where an environment's Terraform state lives: the bucket (its name and ARN) and the lock table. */
+export interface StateStore {
+  bucketName: string;
+  bucketArn: string;
+  lockTableArn: string;
+}
+
 /**
- * Reads the state and takes the lock (both lock mechanisms: the S3 lock file and the DynamoDB item); with
- * `write`, also writes the state. The plan role, which pull requests can assume, only reads it.
+ * Reads the state objects `keys` (exact keys like `dev/aws-platform.tfstate`, or a pattern like `dev/*`) and
+ * takes their locks, both mechanisms: the S3 lock file `<key>.tflock` and the DynamoDB items `<bucket>/<key>`
+ * and `<bucket>/<key>-md5` (the condition keeps other states' lock items out of reach). With `write`, also
+ * writes those states. The plan role, which pull requests can assume, only reads, and only the states it needs.
  */
-export function stateAccess(
-  stateBucketArn: string,
-  lockTableArn: string,
-  env: string,
-  access: 'read' | 'write',
-): Statement[] {
+export function stateAccess(state: StateStore, keys: string[], access: 'read' | 'write'): Statement[] {
+  const lockItems = keys.flatMap((key) => [`${state.bucketName}/${key}`, `${state.bucketName}/${key}-md5`]);
   return [
-    { Sid: 'StateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: stateBucketArn },
+    { Sid: 'StateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: state.bucketArn },
     {
       Sid: 'StateObjects',
       Effect: 'Allow',
       Action: access === 'write' ? ['s3:GetObject', 's3:PutObject'] : 's3:GetObject',
-      Resource: `${stateBucketArn}/${env}/*`,
+      Resource: keys.map((key) => `${state.bucketArn}/${key}`),
     },
     {
       Sid: 'StateLockFile',
       Effect: 'Allow',
       Action: ['s3:DeleteObject', 's3:PutObject'],
-      Resource: `${stateBucketArn}/${env}/*.tflock`,
+      Resource: keys.map((key) => `${state.bucketArn}/${key}.tflock`),
     },
     {
       Sid: 'StateLockTable',
       Effect: 'Allow',
       Action: ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-      Resource: lockTableArn,
+      Resource: state.lockTableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': lockItems } },
     },
   ];
 }
@@ -403,9 +408,21 @@ export function publishStatements(names: ResourceNames): Statement[] {
 }
 
 /**
+ * The Azure OpenAI key's value: the deploy job copies it from the Azure stack's sensitive output into its
+ * secret, reading the current value first so it writes a new version only when the key changed. This secret
+ * only: the API keys are an operator's, and no role of the workflows reads or writes them.
+ */
+export function syncAzureKeyStatement(names: ResourceNames): Statement {
+  // Secrets Manager appends `-` and six random characters to the name.
+  const secret = `arn:aws:secretsmanager:${names.region}:${names.account}:secret:${names.azureKeySecret}-??????`;
+  return allow(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], secret, 'SyncAzureKey');
+}
+
+/**
  * Apply: read and change it, and hand its roles to the services that assume them. The deploy role may only
  * create or change a role that carries the workload permissions boundary, so no role it makes can do more
- * than `workloadActions`, whatever policy it is given. It also publishes the release it applies.
+ * than `workloadActions`, whatever policy it is given. It also publishes the release it applies and keeps
+ * the Azure key's secret current.
  */
 export function deployStatements(names: ResourceNames): Statement[] {
   const roles = `arn:aws:iam::${names.account}:role/${names.base}-*`;
@@ -413,6 +430,7 @@ export function deployStatements(names: ResourceNames): Statement[] {
   return [
     ...statements(platformPermissions(names), (p) => [...p.read, ...p.write]),
     ...publishStatements(names),
+    syncAzureKeyStatement(names),
     {
       Sid: 'ManageWorkloadRolesWithBoundary',
       Effect: 'Allow',

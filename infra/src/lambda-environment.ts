@@ -1,10 +1,17 @@
 import { Token } from 'cdktf';
-import { loadConfig, toEnvironment, type Config } from '@mc-vision/core/config/index';
+import {
+  cloudRequirements,
+  ConfigError,
+  loadConfig,
+  toEnvironment,
+  type Config,
+} from '@mc-vision/core/config/index';
 import type { FunctionRole } from './names';
 
 // The Lambda functions' environment, rendered from the core's config schema: the same `loadConfig` the
-// functions run at startup validates it here, at synth time, so a bad value fails `pnpm synth` instead of a
-// cold start.
+// functions run at startup, with the same list of settings each must be given in the cloud
+// (`cloudRequirements`), validates it here, at synth time, so a bad or forgotten value fails `pnpm synth`
+// instead of a cold start.
 
 /** What the infra knows only as Terraform references (ids and ARNs AWS generates). */
 export interface GeneratedValues {
@@ -70,6 +77,8 @@ export function lambdaEnvironment(
       STATE_MACHINE_ARN: known.stateMachineArn,
       NOTIFY_TOPIC_ARN: known.notifyTopicArn,
       API_KEYS_SECRET_ARN: generated.apiKeysSecretArn,
+      // The routes' deadline: answer with the contract's JSON before the function (and API Gateway) gives up.
+      API_TIMEOUT_SECONDS: timeoutSeconds,
       CORS_ORIGINS: config.CORS_ORIGINS,
       UPLOAD_URL_TTL_SECONDS: config.UPLOAD_URL_TTL_SECONDS,
       ROUTE_COST_PROVIDER: config.ROUTE_COST_PROVIDER,
@@ -91,17 +100,26 @@ export function validateEnvironment(
   timeoutSeconds: number,
 ): void {
   const generatedKeys = Object.keys(environment).filter((key) => Token.isUnresolved(environment[key]));
-  // Values Terraform fills in later are left out; everything known now is checked by the real loader.
+  // Values Terraform fills in later are left out of the check but count as given; everything known now is
+  // checked by the real loader, as the function will load it.
   const literal = Object.fromEntries(
     Object.entries(environment).filter(([key]) => !generatedKeys.includes(key)),
   );
-  const config = loadConfig(literal);
+  const requiredInCloud = cloudRequirements[role].filter((key) => !generatedKeys.includes(key));
 
   const problems: string[] = [];
+  let config: Config | undefined;
+  try {
+    config = loadConfig(literal, { requiredInCloud });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (environment.MODE !== 'aws') problems.push('MODE: must be aws (a Lambda function runs in the cloud)');
   for (const key of Object.keys(environment)) {
     if (reservedKeys.includes(key)) problems.push(`${key}: reserved by Lambda`);
   }
-  if (config.PROVIDER_TIMEOUT_MS >= timeoutSeconds * 1000 && role !== 'ingest') {
+  if (config && config.PROVIDER_TIMEOUT_MS >= timeoutSeconds * 1000 && role !== 'ingest') {
     problems.push(
       `PROVIDER_TIMEOUT_MS: ${config.PROVIDER_TIMEOUT_MS} ms must be below the ${role} function's ${timeoutSeconds} s timeout`,
     );

@@ -78,6 +78,6 @@ export function azureOpenAiEndpoint(config: Config): string {
 export const imagesPrefix = 'images/';
 
 /** Where each stack keeps its state in the state bucket. */
-export function stateKey(config: Config, stack: string): string {
+export function stateKey(config: Pick<Config, 'DEPLOY_ENV'>, stack: string): string {
   return `${config.DEPLOY_ENV}/${stack}.tfstate`;
 }

@@ -19,7 +19,7 @@ const runCiEnv = (env: string, imageTag: string) =>
   });
 
 describe('ci-env', () => {
-  it('tells a workflow the roles, the registry and repositories, the model artifact and the image tag', () => {
+  it('tells a workflow the roles, the registry and repositories, the model artifact, the image tag and the Azure key secret', () => {
     const run = runCiEnv('prod', 'a1b2c3d');
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -36,6 +36,7 @@ describe('ci-env', () => {
       `ecr_repository_model_server=${names.repository('model-server')}`,
       `models_bucket=${names.modelsBucket}`,
       `model_artifact_key=${config.MODEL_ARTIFACT_KEY}`,
+      `azure_key_secret=${names.azureKeySecret}`,
     ]);
   });
 

@@ -58,6 +58,17 @@ describe('environment configuration', () => {
     }
   });
 
+  it('refuses an alarm period standard-resolution metrics cannot fill (10 s, 30 s, 90 s)', () => {
+    for (const period of ['10', '30', '90']) {
+      const dir = envFileWith('dev', `ALARM_PERIOD_SECONDS=${period}`);
+      expect(() => loadDeployConfig('dev', { dir, overrides: {} })).toThrow(
+        /ALARM_PERIOD_SECONDS: must be a multiple of 60/,
+      );
+    }
+    const dir = envFileWith('dev', 'ALARM_PERIOD_SECONDS=120');
+    expect(loadDeployConfig('dev', { dir, overrides: {} }).ALARM_PERIOD_SECONDS).toBe(120);
+  });
+
   it('takes only IMAGE_TAG from the environment, so a shell cannot redirect a deployment', () => {
     const config = loadDeployConfig('dev', {
       overrides: {

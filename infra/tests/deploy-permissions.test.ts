@@ -82,17 +82,70 @@ describe.each(deployEnvironments)('%s deploy role', (env) => {
     }
   });
 
-  it('lets the plan role read the state and take the lock, but never write the state', () => {
-    // Pull requests can assume the plan role: a state it could overwrite would be theirs to rewrite.
+  it("lets the plan role read only the AWS platform's state and take its lock, never write a state", () => {
+    // Pull requests can assume the plan role: a state it could overwrite would be theirs to rewrite, and the
+    // Azure stack's state holds the account key.
     const state = `\${${stateBucket}.arn}/${env}`;
     expect(granting(plan, 's3:GetObject')).toEqual([
-      { Sid: 'StateObjects', Resource: [`${state}/*`], Condition: undefined },
+      { Sid: 'StateObjects', Resource: [`${state}/aws-platform.tfstate`], Condition: undefined },
     ]);
     for (const action of ['s3:PutObject', 's3:DeleteObject']) {
       expect(granting(plan, action)).toEqual([
-        { Sid: 'StateLockFile', Resource: [`${state}/*.tflock`], Condition: undefined },
+        { Sid: 'StateLockFile', Resource: [`${state}/aws-platform.tfstate.tflock`], Condition: undefined },
       ]);
     }
+    const lockItems = (statements: PolicyStatement[]) =>
+      granting(statements, 'dynamodb:PutItem').map((g) => g.Condition);
+    expect(lockItems(plan)).toEqual([
+      {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [
+            `${config.TF_STATE_BUCKET}/${env}/aws-platform.tfstate`,
+            `${config.TF_STATE_BUCKET}/${env}/aws-platform.tfstate-md5`,
+          ],
+        },
+      },
+    ]);
+    expect(JSON.stringify(plan)).not.toContain('azure-openai.tfstate');
+    // The deploy role reads and writes every state of its environment, the Azure stack's included.
     expect(granting(deploy, 's3:PutObject').map((g) => g.Resource)).toContainEqual([`${state}/*`]);
+    expect(granting(deploy, 's3:GetObject').map((g) => g.Resource)).toContainEqual([`${state}/*`]);
+    expect(lockItems(deploy)).toEqual([
+      {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [
+            `${config.TF_STATE_BUCKET}/${env}/*`,
+            `${config.TF_STATE_BUCKET}/${env}/*-md5`,
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('never lets the plan role read or write a secret value', () => {
+    for (const action of [
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:BatchGetSecretValue',
+    ]) {
+      expect(granting(plan, action)).toEqual([]);
+    }
+    expect(
+      plan
+        .flatMap((s) => asList(s.Action))
+        .filter((a) => a.startsWith('secretsmanager:'))
+        .sort(),
+    ).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetResourcePolicy',
+      'secretsmanager:ListSecretVersionIds',
+    ]);
+  });
+
+  it("lets the deploy role read and put the Azure key's value only, never the API keys'", () => {
+    const azureKeySecret = `arn:aws:secretsmanager:${names.region}:${names.account}:secret:${names.azureKeySecret}-??????`;
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']) {
+      expect(granting(deploy, action)).toEqual([{ Sid: 'SyncAzureKey', Resource: [azureKeySecret] }]);
+    }
   });
 });

@@ -37,6 +37,7 @@ export interface TerraformJson {
   data?: Record<string, Record<string, Record<string, unknown>>>;
   output?: Record<string, { value: unknown; sensitive?: boolean }>;
   variable?: Record<string, Record<string, unknown>>;
+  removed?: Record<string, unknown>[];
   provider?: Record<string, Record<string, unknown>[]>;
 }
 

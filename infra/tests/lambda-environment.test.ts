@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { configSchema, loadConfig } from '@mc-vision/core/config/index';
-import { Testing } from 'cdktf';
+import { cloudRequirements, configSchema, loadConfig } from '@mc-vision/core/config/index';
+import { Lazy, Testing } from 'cdktf';
 import { validateEnvironment } from '../src/lambda-environment';
 import { resourceNames, type FunctionRole } from '../src/names';
 import { AwsPlatformStack } from '../src/stacks/aws-platform';
@@ -112,6 +112,46 @@ describe('synth-time validation', () => {
     );
     expect(() => validateEnvironment('ingest', { MODE: 'aws', AWS_REGION: 'us-east-1' }, 30)).toThrow(
       /AWS_REGION: reserved by Lambda/,
+    );
+  });
+
+  it('gives every function each setting the core requires of it in the cloud', () => {
+    for (const role of ['api', 'worker', 'ingest'] as const) {
+      const env = environmentOf(role);
+      expect(cloudRequirements[role].filter((key) => !env[key])).toEqual([]);
+    }
+  });
+
+  it('fails the synth when a function would run on a laptop default, naming every missing setting', () => {
+    // What Terraform fills in at apply time counts as given.
+    const generated = Lazy.stringValue({ produce: () => 'arn:aws:secretsmanager:us-east-1:1:secret:k' });
+    const worker = {
+      MODE: 'aws',
+      SERVICE_NAME: 'mc-vision-worker',
+      IMAGES_BUCKET: 'mc-vision-images',
+      BEDROCK_GUARDRAIL_ID: generated,
+      BEDROCK_GUARDRAIL_VERSION: generated,
+      AZURE_OPENAI_KEY_SECRET_ARN: generated,
+    };
+    let message = '';
+    try {
+      validateEnvironment('worker', worker, 60);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid worker function environment:/);
+    expect(message).toContain('SAGEMAKER_ENDPOINT_NAME: required when MODE=aws');
+    expect(message).toContain('AZURE_OPENAI_ENDPOINT: required when MODE=aws');
+    expect(message).not.toMatch(/BEDROCK_GUARDRAIL|AZURE_OPENAI_KEY_SECRET_ARN/);
+
+    const complete = {
+      ...worker,
+      SAGEMAKER_ENDPOINT_NAME: 'mc-vision-classifier',
+      AZURE_OPENAI_ENDPOINT: 'https://mc-vision-openai.openai.azure.com/',
+    };
+    expect(() => validateEnvironment('worker', complete, 60)).not.toThrow();
+    expect(() => validateEnvironment('worker', { ...complete, MODE: 'local' }, 60)).toThrow(
+      /MODE: must be aws/,
     );
   });
 

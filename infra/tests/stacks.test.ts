@@ -23,7 +23,7 @@ import { resultsTable } from '@mc-vision/core/results-store';
 import { Testing } from 'cdktf';
 import { platformPermissions } from '../src/deploy-permissions';
 import { resourceNames } from '../src/names';
-import { AwsPlatformStack, ingestCommand } from '../src/stacks/aws-platform';
+import { AwsPlatformStack, formerAzureKeyVersion, ingestCommand } from '../src/stacks/aws-platform';
 import { AzureOpenAiStack } from '../src/stacks/azure-openai';
 import { StateBackendStack } from '../src/stacks/state-backend';
 import { configOf, expectSynth, only, ref, resources, synth, type TerraformJson } from './helpers';
@@ -241,19 +241,31 @@ describe('AWS platform', () => {
     });
   });
 
-  it('keeps the Azure key out of code and outputs: a sensitive variable into a secret', () => {
-    expect(json.variable?.azure_openai_api_key).toMatchObject({
-      type: 'string',
-      sensitive: true,
-      nullable: false,
-    });
-    expectSynth(platform.text).toHaveResourceWithProperties(SecretsmanagerSecretVersion, {
-      secret_string: '${var.azure_openai_api_key}',
-    });
-    // The API keys secret has no version: an operator puts its value.
-    expect(resources(json, 'aws_secretsmanager_secret')).toHaveLength(2);
-    expect(resources(json, 'aws_secretsmanager_secret_version')).toHaveLength(1);
-    expect(JSON.stringify(json.output)).not.toContain('var.azure_openai_api_key');
+  it('keeps every secret value out of Terraform: two secrets without a version, no variable carries one', () => {
+    // The Azure key is copied into its secret by the deploy job, the API keys by an operator: neither is in
+    // the plan, the state or any variable, so the plan role (pull requests) never sees one.
+    expect(
+      resources(json, 'aws_secretsmanager_secret')
+        .map(([, s]) => s.name)
+        .sort(),
+    ).toEqual([names.apiKeysSecret, names.azureKeySecret]);
+    expectSynth(platform.text).not.toHaveResource(SecretsmanagerSecretVersion);
+    expect(json.variable ?? {}).toEqual({});
+    for (const stack of [platform, backend]) {
+      for (const [name, variable] of Object.entries(stack.json.variable ?? {})) {
+        expect({ name, sensitive: variable.sensitive }).toEqual({ name, sensitive: undefined });
+      }
+    }
+    expect(JSON.stringify(json.output)).not.toMatch(/var\.|azure_openai_api_key|primary_access_key/);
+  });
+
+  it('forgets the secret version earlier releases managed, without destroying its value', () => {
+    const [, former] = formerAzureKeyVersion.split('.');
+    expect(platform.json.removed).toEqual([
+      { from: `aws_secretsmanager_secret_version.${former}`, lifecycle: [{ destroy: false }] },
+    ]);
+    // The address is the one the Secrets construct gave the version (constructs/secrets.ts before this change).
+    expect(former).toMatch(/^secrets_azure-openai-key-value_[0-9A-F]{8}$/);
   });
 
   it("lets the account use every KMS action the deploy role and the pipeline take on the topic's key", () => {

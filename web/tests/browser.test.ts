@@ -26,6 +26,14 @@ describe('the UI in Chromium against the local platform', () => {
   beforeAll(async () => {
     platform = await startPlatform();
     browser = await launchChromium();
+    // The API's Content-Security-Policy must not block anything the UI does: every violation is collected.
+    await browser.context.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
+      );
+    });
     page = await browser.context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 120_000);
@@ -100,6 +108,9 @@ describe('the UI in Chromium against the local platform', () => {
     await shown(record.locator('.meta code', { hasText: analysisId }));
 
     expect(pageErrors).toEqual([]);
+    expect(
+      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+    ).toEqual([]);
   }, 240_000);
 
   it('explains a rejected key', async () => {

@@ -4,9 +4,15 @@ import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
-import { deployStatements, planStatements, stateAccess, workloadActions } from '../deploy-permissions';
+import {
+  deployStatements,
+  planStatements,
+  stateAccess,
+  workloadActions,
+  type StateStore,
+} from '../deploy-permissions';
 import { allow, policyDocument, type Statement } from '../iam';
-import type { ResourceNames } from '../names';
+import { stateKey, type ResourceNames } from '../names';
 
 export const githubOidcUrl = 'https://token.actions.githubusercontent.com';
 const issuer = 'token.actions.githubusercontent.com';
@@ -16,13 +22,12 @@ export interface GithubDeployRolesProps {
   /** `owner/name` of the repository whose workflows may assume the roles. */
   repository: string;
   createOidcProvider: boolean;
-  stateBucketArn: string;
-  lockTableArn: string;
+  state: StateStore;
 }
 
 /**
  * GitHub Actions' way into the account, without stored keys: the OIDC provider, a plan role for pull
- * requests and `main` (read-only plus the state lock), and a deploy role only a job running in this
+ * requests and `main` (read-only, no secret values, the AWS platform's state and its lock), and a deploy role only a job running in this
  * environment's GitHub environment (required reviewers = the approval) can assume. The deploy role may
  * only create roles under the workload permissions boundary, so it cannot mint a role stronger than the
  * platform needs.
@@ -53,8 +58,12 @@ export class GithubDeployRoles extends Construct {
           },
         },
       ]);
-    const state = (access: 'read' | 'write') =>
-      stateAccess(props.stateBucketArn, props.lockTableArn, names.env, access);
+    // Pull requests can assume the plan role, so it reads the one state that holds no secret: the AWS
+    // platform's (its secrets have no value in Terraform). The Azure stack's state holds the account key
+    // (azurerm keeps it in the account's attributes), so only the deploy role reads it, and the Azure stack
+    // is planned in the approved deploy job, not on pull requests.
+    const planState = stateAccess(props.state, [stateKey({ DEPLOY_ENV: names.env }, 'aws-platform')], 'read');
+    const deployState = stateAccess(props.state, [`${names.env}/*`], 'write');
 
     this.workloadBoundary = new IamPolicy(this, 'workload-boundary', {
       name: names.workloadBoundary,
@@ -66,14 +75,14 @@ export class GithubDeployRoles extends Construct {
       'plan',
       names.githubRole('plan'),
       trust([`repo:${repository}:pull_request`, `repo:${repository}:ref:refs/heads/main`]),
-      [...planStatements(names), ...state('read')],
+      [...planStatements(names), ...planState],
     );
 
     this.deployRole = this.role(
       'deploy',
       names.githubRole('deploy'),
       trust([`repo:${repository}:environment:${names.env}`]),
-      [...deployStatements(names), ...state('write')],
+      [...deployStatements(names), ...deployState],
     );
   }
 

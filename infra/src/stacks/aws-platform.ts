@@ -1,6 +1,6 @@
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config';
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Config } from '@mc-vision/core/config/index';
 import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
 import { resultsTable } from '@mc-vision/core/results-store';
@@ -26,6 +26,19 @@ import { awsProvider, s3Backend } from '../providers';
 export const ingestCommand = ['index.ingestHandler'];
 export const liveAlias = 'live';
 
+/**
+ * The Azure key's secret version Terraform used to manage (from the variable `azure_openai_api_key`), as
+ * addressed in states written before the key left Terraform. A `removed` block drops it from the state
+ * without destroying it, so the value stays current until the deploy job compares and replaces it. A no-op
+ * for a state that never had it; delete this once every environment has applied it.
+ */
+export const formerAzureKeyVersion =
+  'aws_secretsmanager_secret_version.secrets_azure-openai-key-value_53981757';
+
+function forgetAzureKeyVersion(stack: TerraformStack): void {
+  stack.addOverride('removed', [{ from: formerAzureKeyVersion, lifecycle: [{ destroy: false }] }]);
+}
+
 /** Everything the platform runs on in AWS, one construct per concern. */
 export class AwsPlatformStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: Config) {
@@ -34,17 +47,11 @@ export class AwsPlatformStack extends TerraformStack {
     awsProvider(this, config);
     s3Backend(this, config, 'aws-platform');
 
-    const azureKey = new TerraformVariable(this, 'azure_openai_api_key', {
-      type: 'string',
-      sensitive: true,
-      nullable: false,
-      description: "The Azure OpenAI key: the azure-openai stack's sensitive output primary_access_key",
-    });
-
     const registry = new ContainerRegistry(this, 'registry', { names, keepImages: config.ECR_KEEP_IMAGES });
     const results = new ResultsTable(this, 'results', { name: names.resultsTable });
     const notifications = new Notifications(this, 'notifications', { names, alertEmail: config.ALERT_EMAIL });
-    const secrets = new Secrets(this, 'secrets', { names, azureOpenAiKey: azureKey.stringValue });
+    const secrets = new Secrets(this, 'secrets', { names });
+    forgetAzureKeyVersion(this);
     const guardrail = new Guardrail(this, 'guardrail', { name: names.guardrail, policy: guardrailPolicy });
     const models = new SecureBucket(this, 'models', {
       name: names.modelsBucket,

@@ -57,7 +57,7 @@ export class AzureOpenAiStack extends TerraformStack {
     new TerraformOutput(this, 'primary_access_key', {
       value: account.primaryAccessKey,
       sensitive: true,
-      description: 'Read only by the pipeline, into TF_VAR_azure_openai_api_key; never printed',
+      description: "Read only by the apply workflow's deploy job, into the AWS secret; never printed",
     });
   }
 }

@@ -37,8 +37,7 @@ export class StateBackendStack extends TerraformStack {
       names,
       repository: config.DEPLOY_REPOSITORY,
       createOidcProvider: config.GITHUB_OIDC_PROVIDER === 'create',
-      stateBucketArn: bucket.arn,
-      lockTableArn: lockTable.arn,
+      state: { bucketName: config.TF_STATE_BUCKET, bucketArn: bucket.arn, lockTableArn: lockTable.arn },
     });
 
     new TerraformOutput(this, 'state_bucket', { value: bucket.name });

@@ -1,6 +1,7 @@
 import { healthResponseSchema } from '@mc-vision/core';
 import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import { extname, join, resolve } from 'node:path';
 import { requireApiKey } from './auth.ts';
 import type { ApiDependencies } from './deps.ts';
@@ -14,6 +15,35 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { resultRoutes } from './routes/results.ts';
 import { sendValidated } from './validation.ts';
 
+/**
+ * Security headers on every answer, the UI's and the API's. The policy is what the built UI (web/dist) needs
+ * and nothing more: its scripts, styles and API calls from this origin only (no inline script or style
+ * markup: Vite emits files, React sets styles through the DOM), previews of the chosen file (`blob:`) and the
+ * empty `data:` favicon; no plugins, no framing, no `<base>` tricks. No `upgrade-insecure-requests`: the
+ * laptop platform serves plain HTTP on loopback, and the cloud is HTTPS-only anyway (HSTS below).
+ */
+export const contentSecurityPolicy = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'blob:', 'data:'],
+  'connect-src': ["'self'"],
+  'font-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
+
+const securityHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy },
+  // One year, subdomains too; browsers take it only over HTTPS (the cloud), so loopback HTTP is unaffected.
+  strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  xFrameOptions: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+});
+
 /** Each dependency gets this long to answer `/health`. */
 const healthTimeoutMs = 2_000;
 
@@ -24,10 +54,7 @@ export function createApp(deps: ApiDependencies): Express {
   app.disable('x-powered-by');
 
   app.use(requestContextMiddleware(deps));
-  app.use((_req, res, next) => {
-    res.set('x-content-type-options', 'nosniff');
-    next();
-  });
+  app.use(securityHeaders);
   app.use(
     cors({
       origin: config.CORS_ORIGINS,

@@ -89,7 +89,7 @@ export function fromProviderError(error: ProviderError): ApiError {
   if (error instanceof GuardrailIntervenedError) {
     return new ApiError(502, 'provider_failed', `${error.provider}: the guardrail blocked the response`);
   }
-  return new ApiError(502, 'provider_failed', `${error.provider} failed: ${error.message}`);
+  return new ApiError(502, 'provider_failed', error.message);
 }
 
 const networkCodes = [
@@ -115,26 +115,51 @@ export function networkErrorCode(error: unknown): string | undefined {
   return typeof failure?.message === 'string' ? networkCodeInMessage.exec(failure.message)?.[1] : undefined;
 }
 
+/** What an AWS SDK error says about itself: its name (the service's error code), fault and HTTP response. */
+interface SdkError {
+  name: string;
+  $fault?: unknown;
+  $metadata?: unknown;
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+const isSdkError = (error: unknown): error is SdkError =>
+  typeof (error as { name?: unknown } | null)?.name === 'string' &&
+  (error as { $metadata?: unknown }).$metadata !== undefined;
+
 /**
- * AWS SDK failures that mean a dependency is unreachable or failing on its side (connection refused, timeout,
- * 5xx, throttling): the API is not ready, the request was fine.
+ * The service errors that mean our own account is over a rate or quota (DynamoDB, Step Functions, S3): the
+ * request was fine and will work a little later, so the caller gets 429 with Retry-After, not a 5xx.
+ * `ExecutionLimitExceeded` is Step Functions' cap on running executions.
+ */
+const throttlingErrorNames = [
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ExecutionLimitExceeded',
+  'SlowDown',
+];
+
+/** Seconds to wait before trying again: what the service said, else a short pause. */
+const defaultThrottleRetryAfterSeconds = 2;
+
+function throttled(error: SdkError): ApiError {
+  const said = Number(error.$response?.headers?.['retry-after']);
+  const seconds = Number.isFinite(said) && said > 0 ? Math.ceil(said) : defaultThrottleRetryAfterSeconds;
+  return new ApiError(429, 'rate_limited', 'too many requests right now; try again shortly', {
+    'retry-after': String(seconds),
+  });
+}
+
+/**
+ * Failures that mean a dependency is unreachable or failing on its side (connection refused, timeout, 5xx):
+ * the API is not ready, the request was fine.
  */
 function isDependencyUnavailable(error: unknown): boolean {
   if (networkErrorCode(error)) return true;
-  const sdk = error as { name?: unknown; $fault?: unknown; $metadata?: unknown } | null;
-  if (typeof sdk?.name !== 'string') return false;
-  if (['TimeoutError', 'AbortError'].includes(sdk.name)) return true;
-  if (sdk.$metadata === undefined) return false;
-  return (
-    sdk.$fault === 'server' ||
-    [
-      'ThrottlingException',
-      'ProvisionedThroughputExceededException',
-      'RequestLimitExceeded',
-      'ServiceUnavailable',
-      'SlowDown',
-    ].includes(sdk.name)
-  );
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  return isSdkError(error) && (error.$fault === 'server' || error.name === 'ServiceUnavailable');
 }
 
 /** Maps anything thrown to the answer the contract promises; `undefined` means unexpected (a 500). */
@@ -146,6 +171,7 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof RecordExistsError) return new ApiError(409, 'conflict', error.message);
   if (error instanceof InvalidPageTokenError) return new ApiError(400, 'invalid_request', error.message);
   if (isHttpLayerError(error)) return fromHttpLayer(error);
+  if (isSdkError(error) && throttlingErrorNames.includes(error.name)) return throttled(error);
   if (isDependencyUnavailable(error)) {
     return new ApiError(503, 'not_ready', 'a backing service is not reachable; try again shortly', {
       'retry-after': '5',

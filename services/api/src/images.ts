@@ -2,6 +2,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import {
   ImageNotFoundError,
   InvalidImageError,
+  sniffImageType,
   type ImageContentType,
   type ImageInput,
 } from '@mc-vision/core';
@@ -14,20 +15,6 @@ export const imageExtensions: Record<ImageContentType, string> = {
   'image/png': 'png',
   'image/webp': 'webp',
 };
-
-const startsWith = (bytes: Uint8Array, signature: readonly number[], offset = 0) =>
-  bytes.length >= offset + signature.length && signature.every((byte, i) => bytes[offset + i] === byte);
-
-/** The image type the bytes say they are (their magic numbers), whatever the caller declared. */
-export function sniffImageType(bytes: Uint8Array): ImageContentType | undefined {
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  // RIFF <size> WEBP
-  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) {
-    return 'image/webp';
-  }
-  return undefined;
-}
 
 export interface ImageLimits {
   maxBytes: number;

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, matchesApiKey, wireDependencies } from '../src/index.ts';
+import { startFailingAwsService } from './support/aws-errors.ts';
 import { apiClient, expectError, serve, type ApiClient } from './support/http.ts';
 import { pelican } from './support/images.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
@@ -213,6 +214,67 @@ describe('errors and request ids', () => {
     const response = await unreachable.get('/v1/results');
     expect(expectError(response, 503, 'not_ready')).toMatch(/not reachable/);
     expect(response.headers.get('retry-after')).toBe('5');
+  });
+});
+
+describe('throttling by DynamoDB and Step Functions', () => {
+  // Each service answers with its own throttling error on the wire; the real SDK client retries it and then
+  // gives up. The caller should wait and retry (429 + Retry-After), not think the API is broken (5xx).
+  const cases = [
+    { service: 'DYNAMODB', error: 'ProvisionedThroughputExceededException', route: 'GET /v1/results' },
+    { service: 'DYNAMODB', error: 'ThrottlingException', route: 'GET /v1/results/some-request' },
+    { service: 'DYNAMODB', error: 'RequestLimitExceeded', route: 'GET /v1/results' },
+    { service: 'SFN', error: 'ExecutionLimitExceeded', route: 'POST /v1/pipelines' },
+    { service: 'SFN', error: 'ThrottlingException', route: 'GET /v1/pipelines/some-request' },
+  ] as const;
+
+  it.each(cases)(
+    'answers $service $error on $route with 429 rate_limited and Retry-After',
+    async (c) => {
+      const failing = await startFailingAwsService(c.error);
+      servers.push(failing);
+      const throttledApi = await start(
+        appFor({
+          config: loadConfig({ ...aws.env, DATA_DIR: aws.dataDir, [`${c.service}_ENDPOINT`]: failing.url }),
+        }),
+      );
+      const [method, path] = c.route.split(' ') as [string, string];
+      let body: unknown;
+      if (method === 'POST') {
+        const image = await throttledApi.post('/v1/images', pelican, {
+          headers: { 'content-type': 'image/jpeg' },
+        });
+        expect(image.status).toBe(201);
+        body = { key: image.body.key };
+      }
+      const response = await throttledApi.request(method, path, body === undefined ? {} : { body });
+      expect(expectError(response, 429, 'rate_limited')).toBe(
+        'too many requests right now; try again shortly',
+      );
+      expect(response.headers.get('retry-after')).toBe('2');
+      expect(failing.requests.length).toBeGreaterThan(0);
+    },
+    15_000,
+  );
+
+  it("passes on the service's own Retry-After", async () => {
+    const failing = await startFailingAwsService('ThrottlingException', { retryAfterSeconds: 1 });
+    servers.push(failing);
+    const throttledApi = await start(
+      appFor({ config: loadConfig({ ...aws.env, DATA_DIR: aws.dataDir, DYNAMODB_ENDPOINT: failing.url }) }),
+    );
+    const response = await throttledApi.get('/v1/results');
+    expectError(response, 429, 'rate_limited');
+    expect(response.headers.get('retry-after')).toBe('1');
+  }, 15_000);
+
+  it('still answers 503 when the service fails on its side', async () => {
+    const failing = await startFailingAwsService('InternalServerError', { status: 500 });
+    servers.push(failing);
+    const broken = await start(
+      appFor({ config: loadConfig({ ...aws.env, DATA_DIR: aws.dataDir, DYNAMODB_ENDPOINT: failing.url }) }),
+    );
+    expectError(await broken.get('/v1/results'), 503, 'not_ready');
   });
 });
 

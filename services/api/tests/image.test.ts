@@ -26,7 +26,8 @@ import { pelican } from './support/images.ts';
 import { httpApiEvent, type EventRequest } from './support/lambda-events.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
-import { startLocalProviders, type LocalProviders } from './support/providers.ts';
+import { azureApiKey, startLocalProviders, type LocalProviders } from './support/providers.ts';
+import { startSecretsManager, type SecretsManagerStub } from './support/secrets-manager.ts';
 
 // What docker/api.Dockerfile packages, without Docker: the package's real build into a task root laid out as
 // the image's /var/task (the bundle, plus sharp as the only package beside it), the handler the CMD names
@@ -43,12 +44,15 @@ const cmd = execForm(instructionsOf(image, 'CMD').at(-1));
 const lambdaVariables = { LAMBDA_TASK_ROOT: '/var/task' };
 
 const apiKey = 'image-test-key-0123456789';
+const apiKeysSecretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mc-vision-api-keys-AbCdEf';
+const azureKeySecretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mc-vision-azure-key-GhIjKl';
 const storedKey = 'images/pelican-for-the-image-test.jpeg';
 
 let taskRoot: TaskRoot;
 let aws: LocalAws;
 let providers: LocalProviders;
 let pipeline: LocalPipeline;
+let secrets: SecretsManagerStub;
 let webRoot: string;
 let run: Invocation;
 
@@ -92,9 +96,13 @@ beforeAll(async () => {
   aws = await startLocalAws();
   const config: Config = loadConfig({ ...aws.env, DATA_DIR: aws.dataDir });
   // The providers: the real classifier (model server) and the Bedrock and Azure OpenAI emulators.
-  [providers, pipeline] = await Promise.all([
+  [providers, pipeline, secrets] = await Promise.all([
     startLocalProviders(),
     startLocalPipeline(config, aws.clients(config).dynamodb),
+    startSecretsManager({
+      [apiKeysSecretArn]: JSON.stringify([apiKey]),
+      [azureKeySecretArn]: azureApiKey,
+    }),
   ]);
   await aws.clients(config).s3.send(
     new PutObjectCommand({
@@ -114,9 +122,22 @@ beforeAll(async () => {
     {
       ...aws.env,
       ...providers.env,
+      // What the cloud must give the API explicitly (infra renders these), its keys in Secrets Manager.
       MODE: 'aws',
+      SERVICE_NAME: 'mc-vision-api',
+      IMAGES_BUCKET: config.IMAGES_BUCKET,
+      RESULTS_TABLE: config.RESULTS_TABLE,
+      STATE_MACHINE_ARN: config.STATE_MACHINE_ARN,
+      SAGEMAKER_ENDPOINT_NAME: config.SAGEMAKER_ENDPOINT_NAME,
+      BEDROCK_GUARDRAIL_ID: config.BEDROCK_GUARDRAIL_ID,
+      BEDROCK_GUARDRAIL_VERSION: config.BEDROCK_GUARDRAIL_VERSION,
+      API_KEYS_SECRET_ARN: apiKeysSecretArn,
+      AZURE_OPENAI_KEY_SECRET_ARN: azureKeySecretArn,
+      AZURE_OPENAI_API_KEY: '',
+      SECRETS_MANAGER_ENDPOINT: secrets.url,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
       SFN_ENDPOINT: pipeline.stepFunctions.url,
-      API_KEY: apiKey,
       WEB_ROOT: webRoot,
       AWS_REGION: 'us-east-1',
       LAMBDA_TASK_ROOT: taskRoot.dir,
@@ -125,7 +146,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([providers?.close(), pipeline?.close()]);
+  await Promise.all([providers?.close(), pipeline?.close(), secrets?.close()]);
   await aws?.close();
   taskRoot?.remove();
   if (webRoot) rmSync(webRoot, { recursive: true, force: true });

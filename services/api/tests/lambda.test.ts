@@ -179,11 +179,19 @@ describe.each([
 });
 
 describe('the exported handler (configuration from the environment)', () => {
+  // Everything the API must be given in the cloud but its two secrets (the tests add those).
   const environment = () => ({
     ...aws.env,
     ...providers.env,
     AZURE_OPENAI_API_KEY: '',
     MODE: 'aws',
+    SERVICE_NAME: 'mc-vision-api',
+    IMAGES_BUCKET: config.IMAGES_BUCKET,
+    RESULTS_TABLE: config.RESULTS_TABLE,
+    STATE_MACHINE_ARN: config.STATE_MACHINE_ARN,
+    SAGEMAKER_ENDPOINT_NAME: config.SAGEMAKER_ENDPOINT_NAME,
+    BEDROCK_GUARDRAIL_ID: config.BEDROCK_GUARDRAIL_ID,
+    BEDROCK_GUARDRAIL_VERSION: config.BEDROCK_GUARDRAIL_VERSION,
     SECRETS_MANAGER_ENDPOINT: secrets.url,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -191,15 +199,27 @@ describe('the exported handler (configuration from the environment)', () => {
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
 
-  it('refuses to start without a source of API keys', async () => {
+  it('refuses to start without its secrets, naming both at once', async () => {
     Object.assign(process.env, environment());
+    const started = handler(httpApiEvent({ method: 'GET', path: '/health' }), lambdaContext());
+    await expect(started).rejects.toThrow(/API_KEYS_SECRET_ARN: required/);
+    await expect(started).rejects.toThrow(/AZURE_OPENAI_KEY_SECRET_ARN: required/);
+  });
+
+  it('refuses to start on a laptop default in the cloud', async () => {
+    Object.assign(process.env, environment(), {
+      API_KEYS_SECRET_ARN: apiKeysSecretArn,
+      AZURE_OPENAI_KEY_SECRET_ARN: azureKeySecretArn,
+      AZURE_OPENAI_ENDPOINT: '',
+    });
     await expect(handler(httpApiEvent({ method: 'GET', path: '/health' }), lambdaContext())).rejects.toThrow(
-      /API_KEYS_SECRET_ARN: required/,
+      /AZURE_OPENAI_ENDPOINT: required when MODE=aws/,
     );
   });
 
   it('reads the API keys and the Azure key from Secrets Manager, once per cache period', async () => {
     Object.assign(process.env, environment(), {
+      AZURE_OPENAI_ENDPOINT: providers.env.AZURE_OPENAI_ENDPOINT,
       API_KEYS_SECRET_ARN: apiKeysSecretArn,
       AZURE_OPENAI_KEY_SECRET_ARN: azureKeySecretArn,
     });

@@ -337,3 +337,68 @@ describe('GET /health with every dependency up', () => {
     });
   });
 });
+
+describe('one record per requestId: analyses and pipelines never share one', () => {
+  const analysis = (requestId: string) =>
+    api.post('/v1/analyses', { key: imageKey, providers: ['sagemaker'], requestId });
+
+  it('refuses an analysis or a routed request under the requestId of a running pipeline (409)', async () => {
+    pipeline.scenarios.set('shared-running-1', { hold: ['Classify'] });
+    const { started } = await start({ key: imageKey, requestId: 'shared-running-1' });
+    try {
+      expect(expectError(await analysis('shared-running-1'), 409, 'conflict')).toBe(
+        'requestId shared-running-1 already names a pipeline execution',
+      );
+      const routed = await api.post('/v1/route', {
+        key: imageKey,
+        policy: 'cost',
+        requestId: 'shared-running-1',
+      });
+      expectError(routed, 409, 'conflict');
+    } finally {
+      pipeline.release();
+    }
+    const done = await finished(started.executionId);
+    // The pipeline's record is the one stored.
+    expect(done.output).toMatchObject({ requestId: 'shared-running-1', source: 'pipeline' });
+    expect((await api.get('/v1/results/shared-running-1')).body.source).toBe('pipeline');
+  });
+
+  it('refuses an analysis under the requestId of a pipeline that failed without a record (409)', async () => {
+    pipeline.scenarios.set('shared-failed-1', {
+      failures: { SaveResult: { errors: [named('DynamoDB.InternalServerError', 'down')], always: true } },
+    });
+    const { started } = await start({ key: imageKey, requestId: 'shared-failed-1' });
+    expect((await finished(started.executionId)).status).toBe('FAILED');
+    expectError(await analysis('shared-failed-1'), 409, 'conflict');
+    expectError(await api.get('/v1/results/shared-failed-1'), 404, 'not_found');
+  });
+
+  it('runs an analysis under a requestId no execution has', async () => {
+    const response = await analysis('analysis-only-1');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ requestId: 'analysis-only-1', source: 'analysis' });
+  });
+
+  it("shows no output for an execution whose requestId's record is not the pipeline's", async () => {
+    pipeline.scenarios.set('shared-record-1', {
+      failures: { SaveResult: { errors: [named('DynamoDB.InternalServerError', 'down')], always: true } },
+    });
+    const { started } = await start({ key: imageKey, requestId: 'shared-record-1' });
+    expect((await finished(started.executionId)).status).toBe('FAILED');
+    // An analysis record under the same id (written before these checks existed, or by a race).
+    const store = new ResultsStore(aws.clients(config).dynamodb, config.RESULTS_TABLE);
+    await store.create(
+      buildResultRecord({
+        requestId: 'shared-record-1',
+        imageKey,
+        source: 'analysis',
+        results: {},
+        ttlDays: 1,
+      }),
+    );
+    const shown = await status(started.executionId);
+    expect(shown.status).toBe('FAILED');
+    expect(shown.output).toBeUndefined();
+  });
+});

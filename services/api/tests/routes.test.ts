@@ -12,13 +12,15 @@ import {
 } from '@mc-vision/core';
 import { gzipSync } from 'node:zlib';
 import { startApiServer, type ApiServer } from '../src/index.ts';
-import { apiClient, expectError, type ApiClient } from './support/http.ts';
+import { apiClient, expectError, serve, type ApiClient } from './support/http.ts';
 import { baldEagle, pelican, pelicanAs, pixelBombPng, truncatedJpeg } from './support/images.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
+import { startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
 import { startLocalProviders, type LocalProviders } from './support/providers.ts';
 
 // Every route but the pipelines, through the plain Node server, against dynalite, s3rver, the real
-// classifier and the Bedrock / Azure OpenAI emulators, with the real SDK clients.
+// classifier and the Bedrock / Azure OpenAI emulators, with the real SDK clients. Step Functions is there
+// because a caller's requestId must not name a pipeline execution.
 
 const apiKey = 'test-key-0123456789abcdef';
 const allowedOrigin = 'http://ui.example.test';
@@ -26,6 +28,7 @@ const maxImageBytes = 1_000_000;
 
 let aws: LocalAws;
 let providers: LocalProviders;
+let pipeline: LocalPipeline;
 let server: ApiServer;
 let api: ApiClient;
 let config: Config;
@@ -33,6 +36,8 @@ let s3: S3Client;
 
 beforeAll(async () => {
   [aws, providers] = await Promise.all([startLocalAws(), startLocalProviders()]);
+  const base = loadConfig({ ...aws.env, DATA_DIR: aws.dataDir });
+  pipeline = await startLocalPipeline(base, aws.clients(base).dynamodb);
   config = loadConfig({
     ...aws.env,
     ...providers.env,
@@ -40,6 +45,7 @@ beforeAll(async () => {
     DATA_DIR: aws.dataDir,
     CORS_ORIGINS: allowedOrigin,
     MAX_IMAGE_BYTES: String(maxImageBytes),
+    SFN_ENDPOINT: pipeline.stepFunctions.url,
   });
   ({ s3 } = aws.clients(config));
   server = await startApiServer({ config, port: 0, logger: new Logger({ logLevel: 'SILENT' }) });
@@ -48,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  await pipeline?.close();
   await Promise.all([aws?.close(), providers?.close()]);
 });
 
@@ -369,6 +376,97 @@ describe('POST /v1/analyses', () => {
       /every provider failed \(bedrock: \w+, azure: \w+\)/,
     );
     expect((await api.get('/v1/results/all-failed')).body.status).toBe('failed');
+  });
+});
+
+describe("the API's deadline: it answers before its function times out, whatever the providers do", () => {
+  // API_TIMEOUT_SECONDS=4 leaves a 2 s deadline (half of it; in the cloud, 29 s leaves 25 s). The LLMs'
+  // endpoints take the connection and never answer, while every attempt may take 60 s, three times: without
+  // the deadline the request would hang for minutes.
+  let slow: ApiClient;
+  let closeSlow: () => Promise<void>;
+  const held: { closed: boolean }[] = [];
+
+  beforeAll(async () => {
+    const silent = await serve((req, res) => {
+      const call = { closed: false };
+      held.push(call);
+      res.once('close', () => (call.closed = true));
+      req.resume();
+    });
+    const slowServer = await startApiServer({
+      config: loadConfig({
+        ...aws.env,
+        ...providers.env,
+        API_KEY: apiKey,
+        DATA_DIR: aws.dataDir,
+        SFN_ENDPOINT: pipeline.stepFunctions.url,
+        BEDROCK_RUNTIME_ENDPOINT: silent.url,
+        AZURE_OPENAI_ENDPOINT: silent.url,
+        PROVIDER_TIMEOUT_MS: '60000',
+        PROVIDER_MAX_ATTEMPTS: '3',
+        API_TIMEOUT_SECONDS: '4',
+      }),
+      port: 0,
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
+    slow = apiClient(slowServer.url, apiKey);
+    closeSlow = async () => {
+      await slowServer.close();
+      await silent.close();
+    };
+  });
+  afterAll(() => closeSlow?.());
+
+  /** The request, and how long the answer took. */
+  async function timed(path: string, body: object) {
+    const started = performance.now();
+    const response = await slow.post(path, body);
+    return { response, ms: performance.now() - started };
+  }
+
+  it('keeps what answered in time: 200 partial, the late provider recorded as missing the deadline', async () => {
+    const key = await upload(pelican);
+    const { response, ms } = await timed('/v1/analyses', { key, providers: ['sagemaker', 'bedrock'] });
+    expect(ms).toBeGreaterThanOrEqual(1900);
+    expect(ms).toBeLessThan(4000);
+    expect(response.status).toBe(200);
+    const record = resultRecordSchema.parse(response.body);
+    expect(record.status).toBe('partial');
+    expect(record.results.sagemaker?.labels[0]?.label).toBe('pelican');
+    expect(record.errors?.bedrock).toEqual({
+      code: 'ProviderUnavailable',
+      message: "bedrock: no answer within 2 s (the API's deadline)",
+    });
+    expect((await api.get(`/v1/results/${record.requestId}`)).body).toEqual(response.body);
+  }, 20_000);
+
+  it('answers 502 provider_failed when nothing answered in time, and stores the failed record', async () => {
+    const key = await upload(pelican);
+    const { response, ms } = await timed('/v1/analyses', {
+      key,
+      providers: ['bedrock', 'azure'],
+      requestId: 'past-deadline-1',
+    });
+    expect(ms).toBeLessThan(4000);
+    expect(expectError(response, 502, 'provider_failed')).toBe(
+      'every provider failed (bedrock: ProviderUnavailable, azure: ProviderUnavailable); the failed result is stored as requestId past-deadline-1',
+    );
+    const stored = resultRecordSchema.parse((await api.get('/v1/results/past-deadline-1')).body);
+    expect(stored).toMatchObject({ status: 'failed', results: {} });
+    expect(stored.errors?.azure?.message).toBe("azure: no answer within 2 s (the API's deadline)");
+
+    const routed = await timed('/v1/route', { key, policy: 'quality' });
+    expect(routed.ms).toBeLessThan(4000);
+    expect(expectError(routed.response, 502, 'provider_failed')).toMatch(
+      /^bedrock: no answer within 2 s \(the API's deadline\); the failed result is stored as requestId /,
+    );
+  }, 20_000);
+
+  it('stops the calls it gave up on instead of leaving them running', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(held.length).toBeGreaterThanOrEqual(4);
+    expect(held.filter((call) => !call.closed)).toEqual([]);
   });
 });
 

@@ -20,6 +20,16 @@ afterAll(async () => {
 const silent = new Logger({ logLevel: 'SILENT' });
 const configFor = (env: Record<string, string>) => loadConfig({ ...aws.env, ...env });
 
+/** `default-src 'self'; img-src 'self' blob:` → `{'default-src': ["'self'"], 'img-src': ["'self'", 'blob:']}` */
+const parseCsp = (header: string | undefined) =>
+  Object.fromEntries(
+    (header ?? '')
+      .split(';')
+      .map((directive) => directive.trim().split(/\s+/))
+      .filter(([name]) => name)
+      .map(([name, ...values]) => [name, values]),
+  );
+
 describe('the local API key', () => {
   it('is generated on first start, kept owner-only under DATA_DIR, and reused after a restart', async () => {
     const dataDir = join(await mkdtemp(join(aws.dataDir, 'keys-')), '.data');
@@ -137,6 +147,51 @@ describe('the web UI on the same origin', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('sends the security headers with the UI, its assets and every API answer', async () => {
+    const api = apiClient(url, apiKey);
+    const answers = {
+      'the UI': await fetch(`${url}/`),
+      'a client-side route': await fetch(`${url}/results/some-request-id`),
+      'an asset': await fetch(`${url}/assets/app-1a2b3c.js`),
+      'an API answer': await fetch(`${url}/v1/results`, { headers: { 'x-api-key': apiKey } }),
+      'an API error': await fetch(`${url}/v1/results/missing-one`, { headers: { 'x-api-key': apiKey } }),
+      'a refused request': await fetch(`${url}/v1/results`),
+      // No Step Functions here: /health answers 503, with the headers all the same.
+      '/health': await fetch(`${url}/health`),
+    };
+    expect(Object.values(answers).map((r) => r.status)).toEqual([200, 200, 200, 200, 404, 401, 503]);
+    for (const [what, response] of Object.entries(answers)) {
+      const headers = Object.fromEntries(response.headers);
+      expect({ what, csp: parseCsp(headers['content-security-policy']) }).toEqual({
+        what,
+        csp: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'script-src-attr': ["'none'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'blob:', 'data:'],
+          'connect-src': ["'self'"],
+          'font-src': ["'self'"],
+          'object-src': ["'none'"],
+          'base-uri': ["'none'"],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+        },
+      });
+      expect({ what, ...headers }).toMatchObject({
+        what,
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+      });
+      expect(headers['x-powered-by']).toBeUndefined();
+    }
+    // The API keeps working under them.
+    expect((await api.get('/v1/results')).status).toBe(200);
   });
 
   it('keeps API paths and missing files as JSON 404s', async () => {

@@ -7,18 +7,33 @@ export const ProviderErrorName = {
   Throttled: 'ProviderThrottled',
   Unavailable: 'ProviderUnavailable',
   ModelError: 'ProviderModelError',
+  Misconfigured: 'ProviderMisconfigured',
   GuardrailIntervened: 'GuardrailIntervened',
   InvalidResponse: 'InvalidModelResponse',
 } as const;
 export type ProviderErrorName = (typeof ProviderErrorName)[keyof typeof ProviderErrorName];
 
-/** Errors worth another attempt: Step Functions retries these with backoff, the SDKs retry them too. */
-export const retryableErrorNames: readonly string[] = [
-  ProviderErrorName.Throttled,
-  ProviderErrorName.Unavailable,
-];
+/** Failures of the platform itself (not of a provider). */
+export const PlatformErrorName = {
+  ImageNotFound: 'ImageNotFound',
+  InvalidImage: 'InvalidImage',
+  ImageUnavailable: 'ImageUnavailable',
+} as const;
+export type PlatformErrorName = (typeof PlatformErrorName)[keyof typeof PlatformErrorName];
+
+/**
+ * The named errors worth another attempt, by how long to back off: the pipeline's Retry lists are built from
+ * these (every other named error is caught and recorded at once).
+ */
+export const retryableErrors = {
+  /** Someone is rate-limiting us: back off longer, try more often. */
+  throttled: [ProviderErrorName.Throttled],
+  /** Down, timed out or answered 5xx: a little later it may work. */
+  transient: [ProviderErrorName.Unavailable, PlatformErrorName.ImageUnavailable],
+} as const;
 
 export interface ProviderErrorOptions {
+  /** The upstream failure (its raw text is logged, never shown to callers or stored). */
   cause?: unknown;
   /** Seconds the service asked us to wait (HTTP `retry-after`), when it said. */
   retryAfterSeconds?: number;
@@ -37,10 +52,6 @@ export abstract class ProviderError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.statusCode = options.statusCode;
   }
-
-  get retryable(): boolean {
-    return retryableErrorNames.includes(this.name);
-  }
 }
 
 /** The service is rate-limiting us (HTTP 429, ThrottlingException). */
@@ -58,6 +69,11 @@ export class ProviderModelError extends ProviderError {
   override readonly name = ProviderErrorName.ModelError;
 }
 
+/** The platform is not set up to call the provider (no key, an empty key secret): retrying will not help. */
+export class ProviderMisconfiguredError extends ProviderError {
+  override readonly name = ProviderErrorName.Misconfigured;
+}
+
 /** A guardrail blocked the input or output. */
 export class GuardrailIntervenedError extends ProviderError {
   override readonly name = ProviderErrorName.GuardrailIntervened;
@@ -68,13 +84,19 @@ export class InvalidModelResponseError extends ProviderError {
   override readonly name = ProviderErrorName.InvalidResponse;
 }
 
-/** Errors of the platform itself (not of a provider), named for Step Functions as well. */
+/** No object under the image key. */
 export class ImageNotFoundError extends Error {
-  override readonly name = 'ImageNotFound';
+  override readonly name = PlatformErrorName.ImageNotFound;
 }
 
+/** The object is not an image the providers take (type, size, pixels, or it does not decode). */
 export class InvalidImageError extends Error {
-  override readonly name = 'InvalidImage';
+  override readonly name = PlatformErrorName.InvalidImage;
+}
+
+/** The image store could not be read just now (throttled, 5xx, timed out, connection lost): retryable. */
+export class ImageUnavailableError extends Error {
+  override readonly name = PlatformErrorName.ImageUnavailable;
 }
 
 /** `{code, message}` as stored in a result record's `errors`. */

@@ -69,7 +69,8 @@ describe('the local cloud without a model', () => {
     const record = (await local.api.get('/v1/results/no-model')).body;
     expect(record.errors.sagemaker).toEqual({
       code: 'ProviderUnavailable',
-      message: expect.stringContaining('no-such-model cannot be loaded'),
+      // The record names the failure, not the upstream text; /health gives the reason (above).
+      message: 'sagemaker: unavailable (ModelNotReadyException)',
     });
     expect(record.results.sagemaker).toBeUndefined();
     // The LLM emulators describe images from the classifier's labels: they cannot either, and say so.

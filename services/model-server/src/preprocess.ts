@@ -1,21 +1,14 @@
+// By subpath, not core's index: the index loads every AWS SDK client, a slower cold start.
+import { sniffImageFormat, type ImageFormat } from '@mc-vision/core/image-type';
 import sharp from 'sharp';
 import { ImageRejectedError, tooLarge, undecodable, unsupported } from './errors.ts';
 import type { ModelInput } from './manifest.ts';
 
 // Image bytes → the model's input tensor, exactly as the manifest says. sharp (libvips) does the decoding and
-// resampling off the main thread; only the final byte → float conversion runs here.
+// resampling off the main thread; only the final byte → float conversion runs here. Only JPEG, PNG and WebP
+// (by their magic bytes, `sniffImageFormat`) ever reach the decoder: libvips also parses SVG, TIFF, ….
 
-export type ImageFormat = 'jpeg' | 'png' | 'webp';
-
-/** The format by magic bytes. Only these three ever reach the decoder (libvips also parses SVG, TIFF, …). */
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
-  const startsWith = (offset: number, signature: number[]) =>
-    bytes.length >= offset + signature.length && signature.every((byte, i) => bytes[offset + i] === byte);
-  if (startsWith(0, [0xff, 0xd8, 0xff])) return 'jpeg';
-  if (startsWith(0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (startsWith(0, [0x52, 0x49, 0x46, 0x46]) && startsWith(8, [0x57, 0x45, 0x42, 0x50])) return 'webp';
-  return undefined;
-}
+export { sniffImageFormat, type ImageFormat };
 
 /** torchvision's Resize(int): the shorter side becomes `target`, the longer one is scaled and truncated. */
 export function shorterSideSize(

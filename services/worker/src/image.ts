@@ -1,8 +1,9 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   ImageNotFoundError,
+  ImageUnavailableError,
   InvalidImageError,
-  type ImageContentType,
+  sniffImageType,
   type ImageInput,
 } from '@mc-vision/core';
 
@@ -13,7 +14,11 @@ export interface ImageSource {
   maxBytes: number;
 }
 
-/** Reads an image from the images bucket; a missing object is an `ImageNotFound`, a non-image an `InvalidImage`. */
+/**
+ * Reads an image from the images bucket. A missing object is an `ImageNotFound` and a non-image an
+ * `InvalidImage` (both final); a read that failed on the way (throttled, 5xx, timeout, connection lost) is an
+ * `ImageUnavailable`, which the pipeline retries.
+ */
 export async function readImage(source: ImageSource, key: string): Promise<ImageInput> {
   let object;
   try {
@@ -22,7 +27,7 @@ export async function readImage(source: ImageSource, key: string): Promise<Image
     if (error instanceof Error && error.name === 'NoSuchKey') {
       throw new ImageNotFoundError(`no image at ${key}`, { cause: error });
     }
-    throw error;
+    throw s3ReadError(key, error);
   }
   if (object.ContentLength !== undefined && object.ContentLength > source.maxBytes) {
     // Release the connection without downloading the body.
@@ -31,23 +36,55 @@ export async function readImage(source: ImageSource, key: string): Promise<Image
       .catch(() => undefined);
     throw new InvalidImageError(`${key} is ${object.ContentLength} bytes, more than ${source.maxBytes}`);
   }
-  const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+  let bytes: Uint8Array;
+  try {
+    bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+  } catch (error) {
+    // The connection broke while the body was streaming.
+    throw new ImageUnavailableError(`${key} could not be read from the images bucket (body)`, {
+      cause: error,
+    });
+  }
   if (bytes.byteLength > source.maxBytes) {
     throw new InvalidImageError(`${key} is ${bytes.byteLength} bytes, more than ${source.maxBytes}`);
   }
   // The bytes decide, not the stored ContentType: an upload may label an image octet-stream, or a non-image
-  // image/jpeg, and the three formats the providers take are told apart by their first bytes alone.
-  const contentType = sniffContentType(bytes);
+  // image/jpeg.
+  const contentType = sniffImageType(bytes);
   if (!contentType) throw new InvalidImageError(`${key} is not a JPEG, PNG or WebP image`);
   return { bytes, contentType };
 }
 
-/** The image type its first bytes announce, if it is one the providers take. */
-export function sniffContentType(bytes: Uint8Array): ImageContentType | undefined {
-  const startsWith = (signature: number[], offset = 0) =>
-    bytes.length >= offset + signature.length && signature.every((byte, i) => bytes[offset + i] === byte);
-  if (startsWith([0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (startsWith([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (startsWith([0x52, 0x49, 0x46, 0x46]) && startsWith([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
-  return undefined;
+interface S3ErrorShape {
+  name?: unknown;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** S3 answers these with a 4xx, yet they pass: S3 asks us to slow down, or the connection was too slow. */
+const transientClientCodes = ['SlowDown', 'RequestTimeout', 'ThrottlingException', 'TooManyRequests'];
+
+/**
+ * A failed GetObject, named for the pipeline with a message of ours (S3's own text can name the role and
+ * account). Transient failures, and failures with no answer from S3 at all (timeouts, lost connections), are
+ * an `ImageUnavailable`; any other answer (AccessDenied, a missing bucket) is a deployment problem that a
+ * retry will not fix, so it keeps S3's error code as its name and is caught at once.
+ */
+function s3ReadError(key: string, error: unknown): Error {
+  const s3 = (typeof error === 'object' && error !== null ? error : {}) as S3ErrorShape;
+  const code =
+    typeof s3.name === 'string' && /^[A-Za-z][A-Za-z0-9.]{0,63}$/.test(s3.name) ? s3.name : 'Error';
+  const status = s3.$metadata?.httpStatusCode;
+  const message = `${key} could not be read from the images bucket (${code})`;
+  if (
+    status === undefined ||
+    status >= 500 ||
+    s3.$fault === 'server' ||
+    transientClientCodes.includes(code)
+  ) {
+    return new ImageUnavailableError(message, { cause: error });
+  }
+  const permanent = new Error(message, { cause: error });
+  permanent.name = code;
+  return permanent;
 }

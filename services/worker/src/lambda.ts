@@ -7,6 +7,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  cloudRequirements,
   createProviders,
   createS3Client,
   loadConfig,
@@ -19,9 +20,11 @@ import type { Context } from 'aws-lambda';
 import { createIngestHandler, type IngestSummary } from './ingest-handler.ts';
 import { createTaskHandler, type TaskHandler, type TaskOutput } from './task-handler.ts';
 
-// A configuration error stops the function at init, listing every bad variable. One attempt per provider
-// call: Step Functions retries the task with backoff, and SDK retries inside would multiply its attempts.
-const config: Config = { ...loadConfig(), PROVIDER_MAX_ATTEMPTS: 1 };
+// The task and ingest functions run this one module with different environments: at init it asks only for
+// what both need (the ingest function's environment has little more than its service name); the task
+// handler checks its own settings when it is first built. Either way a configuration error lists every bad or
+// missing variable at once.
+const config: Config = loadConfig(process.env, { requiredInCloud: cloudRequirements.ingest });
 const logger = new Logger({ serviceName: config.SERVICE_NAME });
 const metrics = new Metrics({ namespace: workerMetrics.namespace, serviceName: config.SERVICE_NAME });
 const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
@@ -29,7 +32,11 @@ const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
 /** Seconds a read Azure OpenAI key is cached; a rotated key is picked up within this time. */
 const secretMaxAgeSeconds = 300;
 
-/** In the cloud the key is a Secrets Manager secret (plain string); locally `AZURE_OPENAI_API_KEY`. */
+/**
+ * In the cloud the key is a Secrets Manager secret (plain string); locally `AZURE_OPENAI_API_KEY`. A secret
+ * without a string value reads as no key, which the Azure provider fails as `ProviderMisconfigured`: named,
+ * so the pipeline records it instead of retrying it.
+ */
 function azureApiKeyReader(config: Config): (() => Promise<string>) | undefined {
   const secretArn = config.AZURE_OPENAI_KEY_SECRET_ARN;
   if (!secretArn) return undefined;
@@ -40,10 +47,7 @@ function azureApiKeyReader(config: Config): (() => Promise<string>) | undefined 
   const secrets = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client(client) });
   return async () => {
     const value = await secrets.get(secretArn, { maxAge: secretMaxAgeSeconds });
-    if (typeof value !== 'string' || value === '') {
-      throw new Error('the Azure OpenAI key secret has no string value');
-    }
-    return value;
+    return typeof value === 'string' ? value : '';
   };
 }
 
@@ -51,11 +55,17 @@ function azureApiKeyReader(config: Config): (() => Promise<string>) | undefined 
 let handleTask: TaskHandler | undefined;
 function taskHandlerInstance(): TaskHandler {
   if (!handleTask) {
-    const azureApiKey = azureApiKeyReader(config);
+    // One attempt per provider call: Step Functions retries the task with backoff, and SDK retries inside
+    // would multiply its attempts.
+    const taskConfig: Config = {
+      ...loadConfig(process.env, { requiredInCloud: cloudRequirements.worker }),
+      PROVIDER_MAX_ATTEMPTS: 1,
+    };
+    const azureApiKey = azureApiKeyReader(taskConfig);
     handleTask = createTaskHandler({
-      config,
-      s3: tracer.captureAWSv3Client(createS3Client(config)),
-      providers: createProviders(config, {
+      config: taskConfig,
+      s3: tracer.captureAWSv3Client(createS3Client(taskConfig)),
+      providers: createProviders(taskConfig, {
         ...(azureApiKey ? { azureApiKey } : {}),
         instrumentAwsClient: (client) => tracer.captureAWSv3Client(client),
       }),
@@ -84,6 +94,19 @@ async function traced<T>(name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Name and message of an error and of its cause: the cause holds the service's own text, which the
+ * error's message leaves out and only the logs keep. Never the objects themselves: SDK errors carry the
+ * request and response.
+ */
+function errorSummary(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const { name, message, cause } = error;
+  return cause === undefined || depth >= 2
+    ? { name, message }
+    : { name, message, cause: errorSummary(cause, depth + 1) };
+}
+
 function taskNameOf(event: unknown): TaskName | 'invalid' {
   const task = event && typeof event === 'object' && 'task' in event ? event.task : undefined;
   return taskNames.find((name) => name === task) ?? 'invalid';
@@ -110,9 +133,7 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
     return output;
   } catch (error) {
     metrics.addMetric(workerMetrics.taskFailed, MetricUnit.Count, 1);
-    // Logged by name and message only: provider errors may carry request bodies in their causes.
-    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-    logger.error('task failed', { error: { name, message } });
+    logger.error('task failed', { error: errorSummary(error) });
     throw error;
   } finally {
     metrics.addMetric(workerMetrics.taskLatency, MetricUnit.Milliseconds, performance.now() - started);

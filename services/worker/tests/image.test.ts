@@ -88,12 +88,22 @@ beforeAll(async () => {
   ingestCommand = infraIngestCommand();
   [s3, modelServer] = await Promise.all([startLocalS3(), startModelServerProcess()]);
   await s3.put(imageKey, fixtureImage('pelican.jpeg'), 'image/jpeg');
-  const env = {
+  // Each function gets what infra gives it (the ingest function very little), plus the emulators' endpoints.
+  const ingestEnv = {
     AWS_REGION: 'us-east-1',
     SERVICE_NAME: 'mc-vision-worker',
     MODE: 'aws',
+    IMAGES_BUCKET: s3.config.IMAGES_BUCKET,
+  };
+  const taskEnv = {
+    ...ingestEnv,
     S3_ENDPOINT: s3.config.S3_ENDPOINT!,
     SAGEMAKER_RUNTIME_ENDPOINT: modelServer.url,
+    SAGEMAKER_ENDPOINT_NAME: 'mc-vision-classifier',
+    BEDROCK_GUARDRAIL_ID: 'guardrail-for-the-image-test',
+    BEDROCK_GUARDRAIL_VERSION: '1',
+    AZURE_OPENAI_ENDPOINT: 'https://mc-vision-image-test.openai.azure.com/',
+    AZURE_OPENAI_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:azure-key-AbCdEf',
   };
   [tasks, ingest] = await Promise.all([
     invoke(
@@ -103,9 +113,9 @@ beforeAll(async () => {
         { task: 'classify', requestId: 'image-test-1', imageKey },
         { task: 'describe-everything', requestId: 'image-test-2', imageKey },
       ],
-      env,
+      taskEnv,
     ),
-    invoke(taskRoot.dir, ingestCommand[0]!, [s3Event], env),
+    invoke(taskRoot.dir, ingestCommand[0]!, [s3Event], ingestEnv),
   ]);
 }, 120_000);
 

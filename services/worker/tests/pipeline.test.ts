@@ -10,6 +10,7 @@ import {
   type PipelineResources,
   type ResultRecord,
 } from '@mc-vision/core';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { createTaskHandler, type TaskHandler } from '../src/index.ts';
 import {
@@ -20,6 +21,7 @@ import {
   type FakeClassifier,
   type FakeDescriber,
 } from './support/fakes.ts';
+import { startFaultyS3, type FaultyS3 } from './support/faulty-s3.ts';
 import { fixtureImage, startLocalS3, type LocalS3 } from './support/s3.ts';
 
 // The pipeline definition itself, run by aws-local-stepfunctions, with the worker's real task handler reading
@@ -37,11 +39,14 @@ const input = { requestId: 'req-pelican-1', imageKey: 'images/birds/pelican.jpeg
 const now = new Date('2025-06-01T12:00:00.000Z');
 
 let s3: LocalS3;
+let faultyS3: FaultyS3;
 beforeAll(async () => {
   s3 = await startLocalS3();
   await s3.put(input.imageKey, pelican, 'image/jpeg');
+  faultyS3 = await startFaultyS3(s3.config.S3_ENDPOINT!, s3.config.AWS_REGION);
 });
 afterAll(async () => {
+  await faultyS3?.close();
   await s3?.close();
 });
 
@@ -82,9 +87,16 @@ interface Run {
 
 async function runPipeline(
   providers: Providers,
-  options: { executionInput?: { requestId: string; imageKey: string }; saveResult?: () => never } = {},
+  options: {
+    executionInput?: { requestId: string; imageKey: string };
+    saveResult?: () => never;
+    /** The worker's S3 client (default: straight to s3rver). */
+    s3?: S3Client;
+  } = {},
 ): Promise<Run> {
-  const worker = asLambda(createTaskHandler({ config: s3.config, s3: s3.s3, providers, now: () => now }));
+  const worker = asLambda(
+    createTaskHandler({ config: s3.config, s3: options.s3 ?? s3.s3, providers, now: () => now }),
+  );
   const run: Run = { saved: [], published: [], failureNotices: [], retries: {} };
   const execution = new StateMachine(definition).run(options.executionInput ?? input, {
     overrides: {
@@ -285,6 +297,53 @@ describe('the pipeline', () => {
       expect(record.errors?.[provider]).toEqual({
         code: 'ImageNotFound',
         message: 'no image at images/not-there.jpeg',
+      });
+    }
+  });
+
+  it('retries a task whose image read S3 failed on the way (SlowDown, a dropped connection)', async () => {
+    const providers = {
+      sagemaker: fakeClassifier(pelicanLabels),
+      bedrock: fakeDescriber('bedrock', description('claude-3-haiku', 'A pelican.')),
+      azure: fakeDescriber('azure', description('gpt-4o-mini', 'A pelican.')),
+    };
+    // Classify runs alone, so it takes both faults: two failed attempts, then the read goes through.
+    faultyS3.failReads(
+      input.imageKey,
+      { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' },
+      'drop-connection',
+    );
+    const run = await runPipeline(providers, { s3: faultyS3.s3 });
+
+    expect(run.retries).toEqual({ [pipelineStates.classify]: 2 });
+    expect(providers.sagemaker.calls).toHaveLength(1);
+    const record = savedRecord(run);
+    expect(record.status).toBe('complete');
+    expect(record.results.sagemaker).toEqual(pelicanLabels);
+  });
+
+  it('records a read S3 refuses (AccessDenied) at once, without S3’s text', async () => {
+    const providers = {
+      sagemaker: fakeClassifier(pelicanLabels),
+      bedrock: fakeDescriber('bedrock', description('claude-3-haiku', 'unused')),
+      azure: fakeDescriber('azure', description('gpt-4o-mini', 'unused')),
+    };
+    const denied = {
+      status: 403,
+      code: 'AccessDenied',
+      message:
+        'User: arn:aws:sts::111122223333:assumed-role/mc-vision-worker/fn is not authorized to perform: s3:GetObject',
+    };
+    faultyS3.failReads(input.imageKey, denied, denied, denied);
+    const run = await runPipeline(providers, { s3: faultyS3.s3 });
+
+    expect(run.retries).toEqual({});
+    const record = savedRecord(run);
+    expect(record.status).toBe('failed');
+    for (const provider of ['sagemaker', 'bedrock', 'azure'] as const) {
+      expect(record.errors?.[provider]).toEqual({
+        code: 'AccessDenied',
+        message: `${input.imageKey} could not be read from the images bucket (AccessDenied)`,
       });
     }
   });

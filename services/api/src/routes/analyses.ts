@@ -1,3 +1,4 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   analysisRequestSchema,
   buildResultRecord,
@@ -23,6 +24,8 @@ import { ApiError, fromProviderError } from '../errors.ts';
 import { loadImage } from '../images.ts';
 import { requestContext, type RequestContext } from '../request-context.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
+import { providerDeadlineMs, startDeadline, withinDeadline, type Deadline } from './deadline.ts';
+import { executionArnPrefix } from './pipelines.ts';
 
 interface Analysis {
   record: ResultRecord;
@@ -30,18 +33,32 @@ interface Analysis {
   failures: unknown[];
 }
 
-async function callProvider(
+function callProvider(
   { providers }: ApiDependencies,
   name: ProviderName,
   image: ImageInput,
+  deadline: Deadline,
 ): Promise<ResultRecord['results'][ProviderName]> {
+  const options = { signal: deadline.signal };
   // The LLMs describe the image on their own here: no classifier labels to wait for.
-  return name === 'sagemaker' ? providers.sagemaker.classify(image) : providers[name].describe(image);
+  const call: Promise<ResultRecord['results'][ProviderName]> =
+    name === 'sagemaker'
+      ? providers.sagemaker.classify(image, options)
+      : providers[name].describe(image, options);
+  return withinDeadline(name, deadline, call);
 }
 
 /** What a failed provider leaves in the record: its named error, or a generic one for our own bugs. */
 function errorInfo(error: unknown, name: ProviderName, context: RequestContext): ProviderErrorInfo {
-  if (error instanceof ProviderError || error instanceof InvalidImageError) return toErrorInfo(error);
+  if (error instanceof ProviderError || error instanceof InvalidImageError) {
+    // The record and the caller get the clean message; the upstream detail (error.cause) is only logged.
+    context.logger.warn(`${name} failed`, {
+      error: error.name,
+      message: error.message,
+      cause: String(error.cause ?? ''),
+    });
+    return toErrorInfo(error);
+  }
   context.logger.error(`unexpected error calling ${name}`, error as Error);
   return { code: 'InternalError', message: `unexpected error calling ${name}` };
 }
@@ -60,25 +77,57 @@ function isSameAnalysis(
   );
 }
 
-/** Runs the providers concurrently on one stored image and stores the one record for `requestId`. */
+/** Whether a pipeline execution, running or finished, is named `requestId`: that requestId's record is the pipeline's. */
+async function namesPipeline({ config, sfn }: ApiDependencies, requestId: string): Promise<boolean> {
+  try {
+    await sfn.send(
+      new DescribeExecutionCommand({
+        executionArn: `${executionArnPrefix(config.STATE_MACHINE_ARN)}${requestId}`,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}
+
+interface AnalysisInput {
+  key: string;
+  providers: readonly ProviderName[];
+  /** The caller's; absent, a fresh one is made, which nothing else can have used. */
+  requestId: string | undefined;
+}
+
+/** Runs the providers concurrently on one stored image and stores the one record for its requestId. */
 async function analyse(
   deps: ApiDependencies,
   context: RequestContext,
-  input: { key: string; providers: readonly ProviderName[]; requestId: string },
+  deadline: Deadline,
+  input: AnalysisInput,
 ): Promise<Analysis> {
   const { config, s3, results } = deps;
-  // A retry of the same request gets the stored record back; another request under a used requestId is a
-  // conflict. Both are settled before paying for any provider call (`create` still guards the race).
-  const stored = await results.get(input.requestId);
-  if (stored) {
-    if (isSameAnalysis(stored, input)) return { record: stored, failures: [] };
-    throw new RecordExistsError(`requestId ${input.requestId} already names another request`);
+  const requestId = input.requestId ?? randomUUID();
+  if (input.requestId) {
+    // A retry of the same request gets the stored record back; another request under a used requestId is a
+    // conflict, and so is a pipeline's (it may still be running, or have failed without a record). All
+    // settled before paying for any provider call (`create` still guards the race).
+    const stored = await results.get(requestId);
+    if (stored) {
+      if (isSameAnalysis(stored, input)) return { record: stored, failures: [] };
+      throw new RecordExistsError(`requestId ${requestId} already names another request`);
+    }
+    if (await namesPipeline(deps, requestId)) {
+      throw new RecordExistsError(`requestId ${requestId} already names a pipeline execution`);
+    }
   }
   const image = await loadImage(s3, config.IMAGES_BUCKET, input.key, {
     maxBytes: config.MAX_IMAGE_BYTES,
     maxPixels: config.MAX_IMAGE_PIXELS,
   });
-  const settled = await Promise.allSettled(input.providers.map((name) => callProvider(deps, name, image)));
+  const settled = await Promise.allSettled(
+    input.providers.map((name) => callProvider(deps, name, image, deadline)),
+  );
 
   const outcomes: Partial<Record<ProviderName, unknown>> = {};
   const errors: Partial<Record<ProviderName, ProviderErrorInfo>> = {};
@@ -93,7 +142,7 @@ async function analyse(
     }
   });
   const record = buildResultRecord({
-    requestId: input.requestId,
+    requestId,
     imageKey: input.key,
     source: 'analysis',
     results: outcomes as ResultRecord['results'],
@@ -143,28 +192,31 @@ function providerLabel(config: Config, name: ProviderName): string {
 export function analysisRoutes(deps: ApiDependencies): Router {
   const router = Router();
   const { config } = deps;
+  const deadlineMs = providerDeadlineMs(config);
 
   router.post('/v1/analyses', ...jsonBody, async (req, res) => {
+    const deadline = startDeadline(deadlineMs);
     const body = parseInput(analysisRequestSchema, req.body, 'body');
-    const { record, failures } = await analyse(deps, requestContext(res), {
+    const { record, failures } = await analyse(deps, requestContext(res), deadline, {
       key: body.key,
       providers: body.providers ?? providerNames,
-      requestId: body.requestId ?? randomUUID(),
+      requestId: body.requestId,
     });
     if (record.status === 'failed') throw allFailed(record, failures);
     sendValidated(res, 200, resultRecordSchema, record);
   });
 
   router.post('/v1/route', ...jsonBody, async (req, res) => {
+    const deadline = startDeadline(deadlineMs);
     const body = parseInput(routeRequestSchema, req.body, 'body');
     const [chosen, setting] =
       body.policy === 'cost'
         ? [config.ROUTE_COST_PROVIDER, 'ROUTE_COST_PROVIDER']
         : [config.ROUTE_QUALITY_PROVIDER, 'ROUTE_QUALITY_PROVIDER'];
-    const { record, failures } = await analyse(deps, requestContext(res), {
+    const { record, failures } = await analyse(deps, requestContext(res), deadline, {
       key: body.key,
       providers: [chosen],
-      requestId: body.requestId ?? randomUUID(),
+      requestId: body.requestId,
     });
     if (record.status === 'failed') throw allFailed(record, failures);
     sendValidated(res, 200, routeResponseSchema, {

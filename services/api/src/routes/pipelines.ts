@@ -128,7 +128,9 @@ export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): R
     const status = statusOf(execution);
     const steps = summarizeSteps(shape, events, status);
     const saved = steps.some((s) => s.name === pipelineStates.saveResult && s.status === 'succeeded');
-    const output = saved || status !== 'RUNNING' ? await results.get(requestId) : undefined;
+    const stored = saved || status !== 'RUNNING' ? await results.get(requestId) : undefined;
+    // Only the pipeline's own record: an analysis stored under the same requestId is not this execution's output.
+    const output = stored?.source === 'pipeline' ? stored : undefined;
     const body: PipelineStatusResponse = {
       executionId: execution.executionArn!,
       requestId,

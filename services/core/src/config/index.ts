@@ -19,19 +19,74 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads configuration from an environment-like object (default `process.env`). Empty strings count as unset. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  return parseEnvironment(configSchema, env);
+export type ConfigKey = keyof Config;
+
+/**
+ * Settings each cloud process must be given explicitly. Every setting has a laptop default, so without this a
+ * Lambda whose environment lacks, say, AZURE_OPENAI_ENDPOINT would quietly call the emulator's loopback
+ * address. Infra checks its rendered environments against the same lists at synth time.
+ */
+export const cloudRequirements = {
+  api: [
+    'SERVICE_NAME',
+    'IMAGES_BUCKET',
+    'RESULTS_TABLE',
+    'STATE_MACHINE_ARN',
+    'SAGEMAKER_ENDPOINT_NAME',
+    'BEDROCK_GUARDRAIL_ID',
+    'BEDROCK_GUARDRAIL_VERSION',
+    'AZURE_OPENAI_ENDPOINT',
+    'AZURE_OPENAI_KEY_SECRET_ARN',
+    'API_KEYS_SECRET_ARN',
+  ],
+  /** The worker's task handler: it reads images and calls the three providers; the pipeline saves the record. */
+  worker: [
+    'SERVICE_NAME',
+    'IMAGES_BUCKET',
+    'SAGEMAKER_ENDPOINT_NAME',
+    'BEDROCK_GUARDRAIL_ID',
+    'BEDROCK_GUARDRAIL_VERSION',
+    'AZURE_OPENAI_ENDPOINT',
+    'AZURE_OPENAI_KEY_SECRET_ARN',
+  ],
+  /** The ingest handler (same image as the worker) only logs S3 events, under its own service name. */
+  ingest: ['SERVICE_NAME'],
+} as const satisfies Record<string, readonly ConfigKey[]>;
+export type CloudProcess = keyof typeof cloudRequirements;
+
+export interface LoadConfigOptions {
+  /** Settings that must be set (non-empty) when `MODE=aws`; usually `cloudRequirements.<process>`. */
+  requiredInCloud?: readonly ConfigKey[];
+}
+
+/**
+ * Reads configuration from an environment-like object (default `process.env`). Empty strings count as unset.
+ * With `requiredInCloud`, a cloud process (`MODE=aws`) missing one of those settings fails too, in the same
+ * `ConfigError` as every other problem.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: LoadConfigOptions = {},
+): Config {
+  const missing =
+    env.MODE === 'aws'
+      ? (options.requiredInCloud ?? [])
+          .filter((key) => env[key] === undefined || env[key] === '')
+          .map((key) => `${key}: required when MODE=aws (the local default does not apply in the cloud)`)
+      : [];
+  return parseEnvironment(configSchema, env, missing);
 }
 
 /**
  * Validates the variables a schema names (others are ignored; empty strings count as unset), throwing a
- * `ConfigError` that lists every problem at once. `loadConfig` is this over the platform's schema; a process
- * with settings of its own (the model server) uses it with its own schema.
+ * `ConfigError` that lists every problem at once, after any `problems` the caller found itself. `loadConfig`
+ * is this over the platform's schema; a process with settings of its own (the model server) uses it with its
+ * own schema.
  */
 export function parseEnvironment<Schema extends z.ZodObject>(
   schema: Schema,
   env: Record<string, string | undefined> = process.env,
+  problems: readonly string[] = [],
 ): z.output<Schema> {
   const input = Object.fromEntries(
     Object.keys(schema.shape)
@@ -39,11 +94,10 @@ export function parseEnvironment<Schema extends z.ZodObject>(
       .filter(([, value]) => value !== undefined),
   );
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
-  }
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...issues, ...problems]);
   return parsed.data;
 }
 

@@ -113,10 +113,12 @@ export const infraConfigShape = {
 
   // Alarms: a period, how many periods must breach, and one threshold per alarm (counts per period,
   // durations in milliseconds).
+  // The alarms watch standard-resolution metrics (Lambda, API Gateway, Step Functions, SageMaker publish
+  // one datapoint a minute): a 10 s or 30 s period would only ever see missing data.
   ALARM_PERIOD_SECONDS: z.coerce
     .number()
-    .refine((s) => s === 10 || s === 30 || (s >= 60 && s % 60 === 0), {
-      message: 'must be 10, 30 or a multiple of 60',
+    .refine((s) => s >= 60 && s % 60 === 0, {
+      message: 'must be a multiple of 60 (standard-resolution metrics)',
     })
     .default(300),
   ALARM_EVALUATION_PERIODS: int(1, 100).default(1),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderErrorName } from '../errors.ts';
+import { retryableErrors } from '../errors.ts';
 import type { TaskName } from './tasks.ts';
 
 // The pipeline, defined once as Amazon States Language (JSONPath): infra renders it into
@@ -154,8 +154,14 @@ export type PipelineOptions = z.input<typeof optionsSchema>;
 
 // ---- retry policy ----
 
+// The worker's own retryable errors come from core's named errors (`retryableErrors`); the rest are the
+// errors Lambda, DynamoDB and SNS report through Step Functions.
+
+/** Lambda's throttling of our invocations. */
+const lambdaThrottled = 'Lambda.TooManyRequestsException';
+
 /** The provider is rate-limiting us, or Lambda is: back off longer, try more often. */
-export const throttlingErrors = [ProviderErrorName.Throttled, 'Lambda.TooManyRequestsException'] as const;
+export const throttlingErrors = [...retryableErrors.throttled, lambdaThrottled] as const;
 
 /** Lambda's own transient failures, which AWS recommends every Lambda task retries. */
 export const lambdaServiceErrors = [
@@ -165,8 +171,11 @@ export const lambdaServiceErrors = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
-/** The provider is down or timed out (5xx, connection lost), or Lambda had a transient failure. */
-export const transientWorkerErrors = [ProviderErrorName.Unavailable, ...lambdaServiceErrors] as const;
+/**
+ * The provider or the image store is down or timed out (5xx, connection lost), or Lambda had a transient
+ * failure.
+ */
+export const transientWorkerErrors = [...retryableErrors.transient, ...lambdaServiceErrors] as const;
 
 /**
  * DynamoDB through the optimized integration reports `DynamoDB.<error code>`; `AmazonDynamoDBException` is
@@ -208,7 +217,7 @@ const providerRetry = (): AslRetrier[] => [
 ];
 
 const lambdaRetry = (): AslRetrier[] => [
-  retrier(['Lambda.TooManyRequestsException', ...lambdaServiceErrors], {
+  retrier([lambdaThrottled, ...lambdaServiceErrors], {
     IntervalSeconds: 1,
     MaxAttempts: 3,
     MaxDelaySeconds: 10,

@@ -1,4 +1,4 @@
-import { APIError } from 'openai';
+import { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import {
   GuardrailIntervenedError,
   InvalidImageError,
@@ -12,6 +12,11 @@ import type { ProviderName } from '../schemas.ts';
 // One place that turns whatever an SDK threw into a named error Step Functions can match. The AWS SDKs
 // name service errors after the service's error code (`ThrottlingException`, `ModelError`) and keep the HTTP
 // response on `$response`; `openai` throws `APIError`s carrying the status and headers.
+//
+// The message of a mapped error is ours: the provider, a category and the service's error code
+// (`bedrock: access denied (AccessDeniedException)`). The service's own text can name our account, roles and
+// resources ("User: arn:aws:sts::123456789012:assumed-role/… is not authorized"), so it stays in `cause`,
+// which the API and the worker log and never return or store.
 
 const throttlingCodes = new Set([
   'ThrottlingException',
@@ -38,6 +43,21 @@ const unavailableCodes = new Set([
   'TimeoutError',
   'AbortError',
 ]);
+
+// The caller's credentials or permissions were refused: a deployment problem, not the model's.
+const accessDeniedCodes = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+]);
+
+const notFoundCodes = new Set(['ResourceNotFoundException', 'NotFound', 'NoSuchKey']);
 
 // Connection-level failures (Node's `code`): the service was not reached, or went away mid-answer.
 const networkCodes = new Set([
@@ -79,11 +99,26 @@ export function retryAfterSeconds(headers: HeaderBag, now: number = Date.now()):
 
 interface AwsErrorShape {
   name?: string;
-  message?: string;
   code?: string;
   $fault?: 'client' | 'server';
   $metadata?: { httpStatusCode?: number };
   $response?: { statusCode?: number; headers?: Record<string, string> };
+}
+
+/** An error code safe to repeat in a message: an identifier, never free text. */
+function errorCode(code: unknown): string | undefined {
+  return typeof code === 'string' && /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(code) ? code : undefined;
+}
+
+/**
+ * What a 4xx means to whoever reads the record: refused credentials, a missing resource (endpoint, model,
+ * deployment), the model failing on this input, or a request the service would not take.
+ */
+function clientFailure(code: string | undefined, status: number | undefined): string {
+  if ((code && accessDeniedCodes.has(code)) || status === 401 || status === 403) return 'access denied';
+  if ((code && notFoundCodes.has(code)) || status === 404) return 'not found';
+  if (code === 'ModelError' || code === 'ModelStreamErrorException') return 'model error';
+  return 'request rejected';
 }
 
 /**
@@ -96,10 +131,11 @@ export function toProviderError(provider: ProviderName, error: unknown): Provide
   if (error instanceof APIError) return fromOpenAiError(provider, error);
 
   const aws = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
-  const name = aws.name ?? 'Error';
+  const name = errorCode(aws.name) ?? 'Error';
+  const network = aws.code !== undefined && networkCodes.has(aws.code) ? aws.code : undefined;
   const statusCode = aws.$metadata?.httpStatusCode ?? aws.$response?.statusCode;
   const options = { cause: error, statusCode, retryAfterSeconds: retryAfterSeconds(aws.$response?.headers) };
-  const text = (what: string) => `${provider}: ${what} (${name}): ${aws.message || name}`;
+  const text = (category: string) => `${provider}: ${category} (${network ?? name})`;
 
   // Error codes first: some services answer a not-ready model with 429, and that is not throttling.
   if (throttlingCodes.has(name) || (!unavailableCodes.has(name) && statusCode === 429)) {
@@ -107,14 +143,14 @@ export function toProviderError(provider: ProviderName, error: unknown): Provide
   }
   if (
     unavailableCodes.has(name) ||
-    (aws.code !== undefined && networkCodes.has(aws.code)) ||
+    network !== undefined ||
     (statusCode !== undefined && statusCode >= 500) ||
     aws.$fault === 'server'
   ) {
     return new ProviderUnavailableError(provider, text('unavailable'), options);
   }
   if ((statusCode !== undefined && statusCode >= 400) || aws.$fault === 'client') {
-    return new ProviderModelError(provider, text('request failed'), options);
+    return new ProviderModelError(provider, text(clientFailure(name, statusCode)), options);
   }
   return new ProviderUnavailableError(provider, text('call failed'), options);
 }
@@ -122,18 +158,26 @@ export function toProviderError(provider: ProviderName, error: unknown): Provide
 function fromOpenAiError(provider: ProviderName, error: APIError): ProviderError {
   const status = error.status;
   const options = { cause: error, statusCode: status, retryAfterSeconds: retryAfterSeconds(error.headers) };
-  const text = (what: string) => `${provider}: ${what}: ${error.message}`;
+  const code = errorCode(error.code);
+  const noResponse =
+    error instanceof APIConnectionTimeoutError
+      ? 'timed out'
+      : error instanceof APIUserAbortError
+        ? 'aborted'
+        : 'no response';
+  const text = (category: string) =>
+    `${provider}: ${category} (${[status ?? noResponse, code].filter(Boolean).join(' ')})`;
 
   if (status === 429) return new ProviderThrottledError(provider, text('throttled'), options);
   // Azure's own content filter rejects a prompt with 400 `content_filter`: a guardrail decision, not a bug.
   if (status === 400 && error.code === 'content_filter') {
-    return new GuardrailIntervenedError(provider, text('content filter'), options);
+    return new GuardrailIntervenedError(provider, text('the content filter blocked the request'), options);
   }
   // No status: a timeout, an abort or a connection failure ("Request timed out.", "Connection error.").
   if (status === undefined || status >= 500 || status === 408) {
     return new ProviderUnavailableError(provider, text('unavailable'), options);
   }
-  return new ProviderModelError(provider, text(`request failed (${status})`), options);
+  return new ProviderModelError(provider, text(clientFailure(code, status)), options);
 }
 
 /** Runs a provider call, rethrowing any failure as a named error. */

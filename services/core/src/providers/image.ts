@@ -1,13 +1,11 @@
 import sharp, { type Metadata } from 'sharp';
 import { InvalidImageError } from '../errors.ts';
-import type { ImageContentType } from '../schemas.ts';
+import { imageFormatContentTypes, type ImageFormat } from '../image-type.ts';
 import type { ImageInput } from './types.ts';
 
 // Vision LLMs bill by image size and gain nothing from pixels beyond their own working resolution, so images are
 // downsized before they are sent. The bytes' real format wins over the declared content type: a PNG uploaded as
 // `image/jpeg` is sent, and labelled, as a PNG.
-
-export type ImageFormat = 'jpeg' | 'png' | 'webp';
 
 export interface PreparedImage extends ImageInput {
   format: ImageFormat;
@@ -22,14 +20,8 @@ export interface PrepareImageOptions {
   maxPixels?: number;
 }
 
-const contentTypes: Record<ImageFormat, ImageContentType> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-};
-
 function isSupported(format: string): format is ImageFormat {
-  return format in contentTypes;
+  return Object.hasOwn(imageFormatContentTypes, format);
 }
 
 /** Checks the image decodes as JPEG, PNG or WebP and scales it so its longest edge is at most `maxEdge`. */
@@ -52,7 +44,7 @@ export async function prepareImage(image: ImageInput, options: PrepareImageOptio
   // Orientation-aware size: what a viewer (and the model) sees.
   const { width, height } = metadata.autoOrient;
   if (Math.max(width, height) <= maxEdge) {
-    return { bytes: image.bytes, contentType: contentTypes[format], format, width, height };
+    return { bytes: image.bytes, contentType: imageFormatContentTypes[format], format, width, height };
   }
 
   try {
@@ -62,7 +54,7 @@ export async function prepareImage(image: ImageInput, options: PrepareImageOptio
       .toBuffer({ resolveWithObject: true });
     return {
       bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      contentType: contentTypes[format],
+      contentType: imageFormatContentTypes[format],
       format,
       width: info.width,
       height: info.height,

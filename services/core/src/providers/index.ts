@@ -1,6 +1,6 @@
 import { createBedrockRuntimeClient, createSageMakerRuntimeClient } from '../aws.ts';
 import type { Config } from '../config/index.ts';
-import { ProviderModelError } from '../errors.ts';
+import { ProviderMisconfiguredError } from '../errors.ts';
 import { createAzureDescriber, createAzureOpenAIClient } from './azure.ts';
 import { createBedrockDescriber } from './bedrock.ts';
 import { mapProviderErrors } from './errors.ts';
@@ -23,7 +23,10 @@ export interface Providers {
 }
 
 export interface CreateProvidersOptions {
-  /** Reads the Azure OpenAI key (the API and worker pass a Secrets Manager reader in the cloud). */
+  /**
+   * Reads the Azure OpenAI key (the API and worker pass a Secrets Manager reader in the cloud). An empty
+   * string means no key is configured: the call fails with `ProviderMisconfigured`, which is never retried.
+   */
   azureApiKey?: () => Promise<string>;
   /** Wraps each AWS SDK client once it is built (the Lambdas pass Powertools Tracer's `captureAWSv3Client`). */
   instrumentAwsClient?: <Client extends object>(client: Client) => Client;
@@ -50,9 +53,9 @@ export function createProviders(config: Config, options: CreateProvidersOptions 
     async describe(image: ImageInput, describeOptions?: DescribeOptions) {
       const key = await mapProviderErrors('azure', readAzureKey);
       if (!key) {
-        throw new ProviderModelError(
+        throw new ProviderMisconfiguredError(
           'azure',
-          'azure: no Azure OpenAI API key is configured (AZURE_OPENAI_API_KEY locally, the AZURE_OPENAI_KEY_SECRET_ARN secret in the cloud)',
+          'azure: no Azure OpenAI API key is configured (AZURE_OPENAI_API_KEY locally, a non-empty AZURE_OPENAI_KEY_SECRET_ARN secret in the cloud)',
         );
       }
       if (azure?.key !== key) {

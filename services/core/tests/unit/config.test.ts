@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, toEnvironment } from '../../src/index.ts';
+import { cloudRequirements, ConfigError, loadConfig, toEnvironment } from '../../src/index.ts';
 
 describe('loadConfig', () => {
   it('gives a laptop a working configuration with no variables set', () => {
@@ -44,5 +44,82 @@ describe('loadConfig', () => {
   it('renders configuration back into environment variables that load to the same values', () => {
     const config = loadConfig({ MODE: 'aws', CORS_ORIGINS: 'https://a.example,https://b.example' });
     expect(loadConfig(toEnvironment(config))).toEqual(config);
+  });
+});
+
+describe('loadConfig with requiredInCloud', () => {
+  /** Every setting a cloud worker must be given, with real-looking values. */
+  const workerEnvironment = {
+    MODE: 'aws',
+    SERVICE_NAME: 'mc-vision-worker',
+    IMAGES_BUCKET: 'acme-mc-vision-images',
+    SAGEMAKER_ENDPOINT_NAME: 'acme-classifier',
+    BEDROCK_GUARDRAIL_ID: 'abc123def456',
+    BEDROCK_GUARDRAIL_VERSION: '3',
+    AZURE_OPENAI_ENDPOINT: 'https://acme-openai.openai.azure.com/',
+    AZURE_OPENAI_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:azure-key-AbCdEf',
+  };
+
+  function problemsOf(load: () => unknown): string[] {
+    try {
+      load();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('leaves a laptop on its defaults', () => {
+    const config = loadConfig({}, { requiredInCloud: cloudRequirements.api });
+    expect(config.AZURE_OPENAI_ENDPOINT).toBe('http://127.0.0.1:4610');
+  });
+
+  it('refuses a cloud process whose environment lacks a required setting, listing every problem at once', () => {
+    const problems = problemsOf(() =>
+      loadConfig(
+        { MODE: 'aws', SERVICE_NAME: 'mc-vision-worker', IMAGES_BUCKET: '', PORT: 'eighty' },
+        { requiredInCloud: cloudRequirements.worker },
+      ),
+    );
+    // An empty value is as good as none; the schema's own problems come in the same error.
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(
+      [
+        'PORT',
+        'IMAGES_BUCKET',
+        'SAGEMAKER_ENDPOINT_NAME',
+        'BEDROCK_GUARDRAIL_ID',
+        'BEDROCK_GUARDRAIL_VERSION',
+        'AZURE_OPENAI_ENDPOINT',
+        'AZURE_OPENAI_KEY_SECRET_ARN',
+      ].sort(),
+    );
+    expect(problems).toContain(
+      'AZURE_OPENAI_ENDPOINT: required when MODE=aws (the local default does not apply in the cloud)',
+    );
+  });
+
+  it('loads a cloud process that was given everything it needs', () => {
+    const config = loadConfig(workerEnvironment, { requiredInCloud: cloudRequirements.worker });
+    expect(config.AZURE_OPENAI_ENDPOINT).toBe('https://acme-openai.openai.azure.com/');
+    // The API needs more than the worker does.
+    const problems = problemsOf(() =>
+      loadConfig(workerEnvironment, { requiredInCloud: cloudRequirements.api }),
+    );
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'API_KEYS_SECRET_ARN',
+      'RESULTS_TABLE',
+      'STATE_MACHINE_ARN',
+    ]);
+  });
+
+  it('asks the ingest function only for its service name', () => {
+    expect(cloudRequirements.ingest).toEqual(['SERVICE_NAME']);
+    expect(() =>
+      loadConfig(
+        { MODE: 'aws', SERVICE_NAME: 'mc-vision-ingest', IMAGES_BUCKET: 'acme-mc-vision-images' },
+        { requiredInCloud: cloudRequirements.ingest },
+      ),
+    ).not.toThrow();
   });
 });

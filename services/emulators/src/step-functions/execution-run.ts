@@ -191,9 +191,12 @@ export class ExecutionRun {
       },
     });
     this.abortLibraryRun = run.abort;
+    // The event consumer gets its handler here, not when the run settles: a bookkeeping error while the run
+    // is still going (or waiting on a gate only the consumer opens) would otherwise be an unhandled
+    // rejection, which ends the process.
     const consumer = (async () => {
       for await (const event of run.eventLogs as AsyncIterable<LibraryEvent>) this.onLibraryEvent(event);
-    })();
+    })().catch((error: unknown) => this.bookkeepingFailed(error));
     void (async () => {
       let outcome: Outcome | undefined;
       try {
@@ -203,15 +206,19 @@ export class ExecutionRun {
       }
       await consumer;
       if (outcome) this.finish(outcome);
-    })().catch((error: unknown) => {
-      // A bug in the bookkeeping must not leave the execution RUNNING forever (or crash the process).
-      console.error('step-functions emulator: execution bookkeeping failed', error);
-      this.finish({
-        status: 'FAILED',
-        error: 'States.Runtime',
-        cause: 'The emulator failed to record the execution.',
-      });
+    })().catch((error: unknown) => this.bookkeepingFailed(error));
+  }
+
+  /** A bug in the bookkeeping must not leave the execution RUNNING forever, nor crash the process. */
+  private bookkeepingFailed(error: unknown): void {
+    if (this.finished) return;
+    console.error('step-functions emulator: execution bookkeeping failed', error);
+    this.finish({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: 'The emulator failed to record the execution.',
     });
+    this.abortLibraryRun?.();
   }
 
   /** StopExecution: records ABORTED at once and stops the run from starting anything new. */

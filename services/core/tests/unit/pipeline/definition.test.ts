@@ -7,6 +7,9 @@ import {
   buildPipelineDefinition,
   pipelineStates,
   placeholderResources,
+  PlatformErrorName,
+  ProviderErrorName,
+  retryableErrors,
   serviceIntegrations,
   workerTaskStates,
   type AslState,
@@ -151,6 +154,21 @@ describe('the pipeline definition', () => {
     }
     expect(retried('SaveResult')).toContain('DynamoDB.ProvisionedThroughputExceededException');
     expect(retried('Notify')).toContain('SNS.ThrottledException');
+  });
+
+  it("retries exactly core's retryable named errors in every worker task that reads an image", () => {
+    const coreNames = [...Object.values(ProviderErrorName), ...Object.values(PlatformErrorName)] as string[];
+    for (const name of ['Classify', 'DescribeWithBedrock', 'DescribeWithAzure']) {
+      const [throttled, transient] = tasks.find(([state]) => state === name)![1].Retry;
+      expect(throttled!.ErrorEquals.filter((error) => coreNames.includes(error))).toEqual([
+        ...retryableErrors.throttled,
+      ]);
+      expect(transient!.ErrorEquals.filter((error) => coreNames.includes(error))).toEqual([
+        ...retryableErrors.transient,
+      ]);
+      // A flaky image store is retried like a flaky provider.
+      expect(transient!.ErrorEquals).toContain('ImageUnavailable');
+    }
   });
 
   it("catches every provider's failure so the other results are still saved", () => {

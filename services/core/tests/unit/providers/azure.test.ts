@@ -13,6 +13,7 @@ import { pelican } from './fixtures.ts';
 import {
   awsError,
   rejectionOf,
+  retriedByPipeline,
   startLoopback,
   type Loopback,
   type RecordedRequest,
@@ -303,8 +304,12 @@ describe('Azure OpenAI describer', () => {
     answer(() => completion(goodAnswer));
     const withoutKey = describerWith({ AZURE_OPENAI_API_KEY: undefined });
     const error = await rejectionOf(withoutKey.describe(pelican));
-    expect(error.name).toBe('ProviderModelError');
+    expect(error.name).toBe('ProviderMisconfigured');
     expect(error.message).toContain('AZURE_OPENAI_API_KEY');
+    // An empty key secret is the same mistake: named, so the pipeline records it instead of retrying.
+    const emptySecret = await rejectionOf(describerWith({}, async () => '').describe(pelican));
+    expect(emptySecret.name).toBe('ProviderMisconfigured');
+    expect(retriedByPipeline(emptySecret)).toBe(false);
     expect(azureRequests()).toHaveLength(0);
   });
 

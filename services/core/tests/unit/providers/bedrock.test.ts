@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { createProviders, loadConfig, type Describer } from '../../../src/index.ts';
 import { pelican } from './fixtures.ts';
-import { awsError, rejectionOf, startLoopback, type Loopback, type Reply } from './loopback.ts';
+import {
+  awsError,
+  rejectionOf,
+  retriedByPipeline,
+  startLoopback,
+  type Loopback,
+  type Reply,
+} from './loopback.ts';
 
 const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
 
@@ -187,7 +194,7 @@ describe('Bedrock describer', () => {
     expect(error.name).toBe('GuardrailIntervened');
     expect(error.message).toContain('pii:CREDIT_DEBIT_CARD_NUMBER:BLOCKED');
     expect(error.message).toContain('content:VIOLENCE:BLOCKED');
-    expect(error.retryable).toBe(false);
+    expect(retriedByPipeline(error)).toBe(false);
   });
 
   it('treats an intervention without a readable trace as a block', async () => {
@@ -228,6 +235,19 @@ describe('Bedrock describer', () => {
   ])('maps %i %s to ProviderModelError', async (status, type) => {
     bedrock.answer(() => awsError(status, type, 'no'));
     expect((await rejectionOf(describer.describe(pelican))).name).toBe('ProviderModelError');
+  });
+
+  it("keeps Bedrock's own text (which names the account and role) out of the message", async () => {
+    const denied =
+      'User: arn:aws:sts::123456789012:assumed-role/mc-vision-api/fn is not authorized to perform: ' +
+      'bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude';
+    bedrock.answer(() => awsError(403, 'AccessDeniedException', denied));
+    const error = await rejectionOf(describer.describe(pelican));
+    expect(error).toMatchObject({
+      name: 'ProviderModelError',
+      message: 'bedrock: access denied (AccessDeniedException)',
+    });
+    expect((error.cause as Error).message).toBe(denied);
   });
 
   it('rejects an undecodable image as InvalidImage without calling Bedrock', async () => {

@@ -89,6 +89,71 @@ describe('toProviderError', () => {
   });
 });
 
+describe('toProviderError messages', () => {
+  const leak = 'User: arn:aws:sts::123456789012:assumed-role/mc-vision-worker/fn is not authorized';
+
+  it('keep one clean message per category, and the upstream text only in the cause', () => {
+    const denied = Object.assign(awsError('AccessDeniedException', 403), { message: leak });
+    const mapped = toProviderError('bedrock', denied);
+    expect(mapped).toMatchObject({
+      name: 'ProviderModelError',
+      message: 'bedrock: access denied (AccessDeniedException)',
+    });
+    expect(mapped.message).not.toContain('123456789012');
+    expect(mapped.cause).toBe(denied);
+    expect((mapped.cause as Error).message).toBe(leak);
+  });
+
+  it.each([
+    ['ThrottlingException', 400, 'bedrock: throttled (ThrottlingException)'],
+    ['InternalServerException', 500, 'bedrock: unavailable (InternalServerException)'],
+    ['ResourceNotFoundException', 404, 'bedrock: not found (ResourceNotFoundException)'],
+    ['UnrecognizedClientException', 400, 'bedrock: access denied (UnrecognizedClientException)'],
+    ['ModelError', 424, 'bedrock: model error (ModelError)'],
+    ['ValidationException', 400, 'bedrock: request rejected (ValidationException)'],
+    ['SomethingNew', 403, 'bedrock: access denied (SomethingNew)'],
+    ['not an identifier: 123456789012', 400, 'bedrock: request rejected (Error)'],
+  ])('names AWS %s (%s) as %j', (name, status, message) => {
+    const error = Object.assign(awsError(name, status), { message: `${leak} (${name})` });
+    expect(toProviderError('bedrock', error).message).toBe(message);
+  });
+
+  it('names a connection failure by its code', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:443'), { code: 'ECONNREFUSED' });
+    expect(toProviderError('sagemaker', refused).message).toBe('sagemaker: unavailable (ECONNREFUSED)');
+    expect(toProviderError('sagemaker', new TypeError('secret is undefined')).message).toBe(
+      'sagemaker: call failed (TypeError)',
+    );
+  });
+
+  it('names openai failures by status and error code, never by the service text', () => {
+    const openAi = (status: number, code: string | undefined) =>
+      toProviderError(
+        'azure',
+        APIError.generate(
+          status,
+          { error: { code, message: `${leak} (${status})` } },
+          undefined,
+          new Headers(),
+        ),
+      ).message;
+    expect(openAi(429, undefined)).toBe('azure: throttled (429)');
+    expect(openAi(401, undefined)).toBe('azure: access denied (401)');
+    expect(openAi(404, 'DeploymentNotFound')).toBe('azure: not found (404 DeploymentNotFound)');
+    expect(openAi(400, 'content_filter')).toBe(
+      'azure: the content filter blocked the request (400 content_filter)',
+    );
+    expect(openAi(400, 'invalid value with spaces')).toBe('azure: request rejected (400)');
+    expect(openAi(503, undefined)).toBe('azure: unavailable (503)');
+    expect(toProviderError('azure', new APIConnectionTimeoutError()).message).toBe(
+      'azure: unavailable (timed out)',
+    );
+    expect(toProviderError('azure', new APIConnectionError({ message: leak })).message).toBe(
+      'azure: unavailable (no response)',
+    );
+  });
+});
+
 describe('retryAfterCappedFetch', () => {
   const answering = (headers: Record<string, string>, status = 429) =>
     retryAfterCappedFetch(5_000, async () => new Response('{}', { status, headers }));

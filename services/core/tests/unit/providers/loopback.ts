@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { throttlingErrors, transientWorkerErrors } from '../../../src/index.ts';
 
 // A loopback HTTP server that answers like a cloud service: each test says how to answer, every request is
 // recorded so the test can check what the real SDK client put on the wire.
@@ -105,4 +106,9 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Re
     return error as Error & Record<string, unknown>;
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Whether the pipeline's Retry would try a task that failed with this error again. */
+export function retriedByPipeline(error: Error): boolean {
+  return ([...throttlingErrors, ...transientWorkerErrors] as string[]).includes(error.name);
 }

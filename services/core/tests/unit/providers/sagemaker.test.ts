@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProviders, loadConfig, type Classifier } from '../../../src/index.ts';
 import { pelican } from './fixtures.ts';
-import { awsError, closedPort, rejectionOf, startLoopback, type Loopback } from './loopback.ts';
+import {
+  awsError,
+  closedPort,
+  rejectionOf,
+  retriedByPipeline,
+  startLoopback,
+  type Loopback,
+} from './loopback.ts';
 
 function classifierFor(endpoint: string, attempts = 1, timeoutMs = 30_000): Classifier {
   const config = loadConfig({
@@ -81,7 +88,7 @@ describe('SageMaker classifier', () => {
     sagemaker.answer(() => awsError(424, 'ModelError', 'Received client error (415) from primary'));
     const error = await rejectionOf(classifier.classify(pelican));
     expect(error.name).toBe('ProviderModelError');
-    expect(error.retryable).toBe(false);
+    expect(retriedByPipeline(error)).toBe(false);
   });
 
   it('rejects an answer that is not the model server JSON as InvalidModelResponse', async () => {
@@ -94,7 +101,7 @@ describe('SageMaker classifier', () => {
   it('maps a refused connection to ProviderUnavailable', async () => {
     const error = await rejectionOf(classifierFor(await closedPort()).classify(pelican));
     expect(error.name).toBe('ProviderUnavailable');
-    expect(error.retryable).toBe(true);
+    expect(retriedByPipeline(error)).toBe(true);
   });
 
   it('maps a call that outlives PROVIDER_TIMEOUT_MS to ProviderUnavailable', async () => {
