@@ -16,7 +16,6 @@ export {
   pixelsToTensor,
   preprocessImage,
   shorterSideSize,
-  sniffImageFormat,
 } from './preprocess.ts';
 export { createModelServer, startModelServer } from './server.ts';
 export type { LogEvent, ModelServerOptions, RunningModelServer } from './server.ts';
