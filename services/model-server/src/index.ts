@@ -11,11 +11,6 @@ export { loadModelPackage, sha256File } from './model-package.ts';
 export type { ModelPackage } from './model-package.ts';
 export { packageModel } from './package-model.ts';
 export { devModelDir, fetchedModelDir, resolveModelDir } from './paths.ts';
-export {
-  centerCropBox,
-  pixelsToTensor,
-  preprocessImage,
-  shorterSideSize,
-} from './preprocess.ts';
+export { centerCropBox, pixelsToTensor, preprocessImage, shorterSideSize } from './preprocess.ts';
 export { createModelServer, startModelServer } from './server.ts';
 export type { LogEvent, ModelServerOptions, RunningModelServer } from './server.ts';

@@ -8,7 +8,6 @@ import type { ModelInput } from './manifest.ts';
 // resampling off the main thread; only the final byte → float conversion runs here. Only JPEG, PNG and WebP
 // (by their magic bytes, `sniffImageFormat`) ever reach the decoder: libvips also parses SVG, TIFF, ….
 
-
 /** torchvision's Resize(int): the shorter side becomes `target`, the longer one is scaled and truncated. */
 export function shorterSideSize(
   width: number,
