@@ -27,7 +27,7 @@ import { httpApiEvent, type EventRequest } from './support/lambda-events.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
 import { azureApiKey, startLocalProviders, type LocalProviders } from './support/providers.ts';
-import { startSecretsManager, type SecretsManagerStub } from './support/secrets-manager.ts';
+import { startSecretsManagerServer, type SecretsManagerEmulator } from '@mc-vision/emulators';
 
 // What docker/api.Dockerfile packages, without Docker: the package's real build into a task root laid out as
 // the image's /var/task (the bundle, plus sharp as the only package beside it), the handler the CMD names
@@ -52,7 +52,7 @@ let taskRoot: TaskRoot;
 let aws: LocalAws;
 let providers: LocalProviders;
 let pipeline: LocalPipeline;
-let secrets: SecretsManagerStub;
+let secrets: SecretsManagerEmulator;
 let webRoot: string;
 let run: Invocation;
 
@@ -99,9 +99,11 @@ beforeAll(async () => {
   [providers, pipeline, secrets] = await Promise.all([
     startLocalProviders(),
     startLocalPipeline(config, aws.clients(config).dynamodb),
-    startSecretsManager({
-      [apiKeysSecretArn]: JSON.stringify([apiKey]),
-      [azureKeySecretArn]: azureApiKey,
+    startSecretsManagerServer({
+      secrets: {
+        [apiKeysSecretArn]: JSON.stringify([apiKey]),
+        [azureKeySecretArn]: azureApiKey,
+      },
     }),
   ]);
   await aws.clients(config).s3.send(

@@ -10,7 +10,7 @@ import { baldEagle, pelican, pelicanAs } from './support/images.ts';
 import { functionUrlEvent, httpApiEvent, lambdaContext, type EventRequest } from './support/lambda-events.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { azureApiKey, startLocalProviders, type LocalProviders } from './support/providers.ts';
-import { startSecretsManager, type SecretsManagerStub } from './support/secrets-manager.ts';
+import { startSecretsManagerServer, type SecretsManagerEmulator } from '@mc-vision/emulators';
 
 // The Lambda entry: API Gateway HTTP API (payload 2.0) and Function URL events through
 // @codegenie/serverless-express into the same app, against dynalite, s3rver and the provider emulators.
@@ -21,7 +21,7 @@ const azureKeySecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:
 
 let aws: LocalAws;
 let providers: LocalProviders;
-let secrets: SecretsManagerStub;
+let secrets: SecretsManagerEmulator;
 let config: Config;
 let s3: S3Client;
 let invoke: ApiHandler;
@@ -30,9 +30,11 @@ beforeAll(async () => {
   [aws, providers, secrets] = await Promise.all([
     startLocalAws(),
     startLocalProviders(),
-    startSecretsManager({
-      [apiKeysSecretArn]: JSON.stringify([apiKey, 'second-lambda-key-0123456789']),
-      [azureKeySecretArn]: azureApiKey,
+    startSecretsManagerServer({
+      secrets: {
+        [apiKeysSecretArn]: JSON.stringify([apiKey, 'second-lambda-key-0123456789']),
+        [azureKeySecretArn]: azureApiKey,
+      },
     }),
   ]);
   config = loadConfig({ ...aws.env, ...providers.env, DATA_DIR: aws.dataDir });

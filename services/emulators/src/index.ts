@@ -5,6 +5,7 @@ export * from './bedrock/index.ts';
 export { faultRoute, type FaultInput } from './faults.ts';
 export * from './guardrail/index.ts';
 export type { EmulatorServer, ListenOptions } from './http.ts';
+export * from './secrets-manager/server.ts';
 export * from './step-functions/index.ts';
 export {
   cleanLabel,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import type * as LambdaEntries from '../src/lambda.ts';
-import { startSecretsManager, type SecretsManagerStub } from './support/secrets-manager.ts';
+import { startSecretsManagerServer, type SecretsManagerEmulator } from '@mc-vision/emulators';
 import { fixtureImage, startLocalS3, type LocalS3 } from './support/s3.ts';
 
 // The Lambda entries in the cloud (MODE=aws): the ingest function starts with the little infra gives it, the
@@ -13,10 +13,13 @@ const context = { awsRequestId: 'lambda-req-cloud' } as unknown as Context;
 
 let entries: typeof LambdaEntries;
 let s3: LocalS3;
-let secrets: SecretsManagerStub;
+let secrets: SecretsManagerEmulator;
 
 beforeAll(async () => {
-  [s3, secrets] = await Promise.all([startLocalS3(), startSecretsManager({ [azureKeySecretArn]: '' })]);
+  [s3, secrets] = await Promise.all([
+    startLocalS3(),
+    startSecretsManagerServer({ secrets: { [azureKeySecretArn]: '' } }),
+  ]);
   await s3.put(imageKey, fixtureImage('pelican.jpeg'), 'image/jpeg');
   // The ingest function's environment as infra renders it, plus what Lambda itself sets.
   Object.assign(process.env, {
