@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { launchChromium, type Chromium } from './chromium.ts';
-import { sharedDir, startPlatform, type Platform } from './platform.ts';
+import { startPlatform, type Platform } from './platform.ts';
+import { fixtureImagePath } from '../../scripts/shared-material.ts';
 
-const pelican = join(sharedDir, 'fixtures/images/pelican.jpeg');
+const pelican = fixtureImagePath('pelican.jpeg');
 const pipelineSteps = [
   'Classify',
   'DescribeWithBedrock',

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { testModelDir } from '../../scripts/shared-material.ts';
 
 export const webRoot = fileURLToPath(new URL('..', import.meta.url));
-export const sharedDir = fileURLToPath(new URL('../../../shared/', import.meta.url));
 
 export interface Platform {
   /** Origin serving the UI and the API, e.g. http://127.0.0.1:41234 */
@@ -27,7 +27,7 @@ export async function startPlatform(): Promise<Platform> {
   const cloud = await startLocalCloud({
     dataDir,
     port: 0,
-    modelDir: join(sharedDir, 'models/darknet-tiny'),
+    modelDir: testModelDir,
     webRoot: join(webRoot, 'dist'),
     // Only what went wrong: request lines and the platform's info lines would bury jest's output.
     env: { POWERTOOLS_LOG_LEVEL: 'WARN' },

@@ -9,13 +9,14 @@ import {
   type Config,
   type PipelineStatusResponse,
 } from '@mc-vision/core';
-import { devModelDir, startModelServer, type RunningModelServer } from '@mc-vision/model-server';
+import { startModelServer, type RunningModelServer } from '@mc-vision/model-server';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer, type ApiServer } from '../src/index.ts';
 import { apiClient, expectError, type ApiClient } from './support/http.ts';
 import { pelican } from './support/images.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { namedError as named, startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
+import { testModelDir } from '../../../scripts/shared-material.ts';
 
 // The pipeline routes against the project's Step Functions endpoint running the real pipeline definition
 // (canned worker answers, see support/pipeline.ts), dynalite, s3rver and the real classifier (for /health).
@@ -36,7 +37,7 @@ beforeAll(async () => {
   const base = loadConfig({ ...aws.env, DATA_DIR: aws.dataDir, API_KEY: apiKey });
   [pipeline, modelServer] = await Promise.all([
     startLocalPipeline(base, aws.clients(base).dynamodb),
-    startModelServer({ modelDir: process.env.MODEL_DIR ?? devModelDir, port: 0 }),
+    startModelServer({ modelDir: testModelDir, port: 0 }),
   ]);
   config = loadConfig({
     ...aws.env,

@@ -7,7 +7,7 @@ import {
   guardrailPolicy,
   loadConfig,
 } from '@mc-vision/core';
-import { devModelDir, startModelServer, type RunningModelServer } from '@mc-vision/model-server';
+import { startModelServer, type RunningModelServer } from '@mc-vision/model-server';
 import {
   startAzureOpenAiServer,
   startBedrockRuntimeServer,
@@ -16,11 +16,12 @@ import {
   type ImageDescription,
 } from '../src/index.ts';
 import { pelicanJpeg } from './support.ts';
+import { testModelDir } from '../../../scripts/shared-material.ts';
 
 // The LLM emulators with the real classifier behind them, as the local cloud runs them: the model server
 // (darknet-tiny via onnxruntime-node, or MODEL_DIR) answering SageMaker's POST /invocations.
 
-const modelDir = process.env.MODEL_DIR ?? devModelDir;
+const modelDir = testModelDir;
 const prompt = 'Describe this image. Answer with JSON only: {"caption": string, "tags": string[]}.';
 
 describe('LLM emulators with the real classifier', () => {

@@ -5,13 +5,12 @@ import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { ClassifierResponse } from '@mc-vision/core';
 import type { ClassifyImage } from '../src/index.ts';
+import { fixtureImagesDir } from '../../../scripts/shared-material.ts';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const imagesDir = join(repoRoot, '..', 'shared', 'fixtures', 'images');
+const imagesDir = fixtureImagesDir;
 
 export const pelicanJpeg = readFileSync(join(imagesDir, 'pelican.jpeg'));
 

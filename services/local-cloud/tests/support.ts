@@ -1,17 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { devModelDir } from '@mc-vision/model-server';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { repoRoot } from '../src/config.ts';
+import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions, type LogEntry } from '../src/index.ts';
+import { fixtureImagePath, testModelDir } from '../../../scripts/shared-material.ts';
 
-/** The real classifier the tests use (MODEL_DIR, default `../shared/models/darknet-tiny`). */
-export const modelDir = process.env.MODEL_DIR ? resolve(process.env.MODEL_DIR) : devModelDir;
+/** The real classifier the tests use (MODEL_DIR, default darknet-tiny from the shared material). */
+export const modelDir = testModelDir;
 
 /** Real photos, next to the repository. */
-export const fixturePath = (name: string) => join(repoRoot, '..', 'shared', 'fixtures', 'images', name);
+export const fixturePath = fixtureImagePath;
 export const pelican = readFileSync(fixturePath('pelican.jpeg'));
 
 export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `mcv-local-${prefix}-`));

@@ -9,16 +9,17 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { createClassifier } from '../src/classifier.ts';
 import { loadModelPackage } from '../src/model-package.ts';
-import { devModelDir, repoRoot, resolveUserPath } from '../src/paths.ts';
+import { resolveUserPath } from '../src/paths.ts';
 import { preprocessImage } from '../src/preprocess.ts';
+import { fixtureImagesDir, testModelDir } from '../../../scripts/shared-material.ts';
 
 // `pnpm bench`: the model server against bare onnxruntime on the same images, in one run. MODEL_DIR picks the
 // model (default darknet-tiny), BENCH_ITERATIONS the runs per image (default 40).
 
-const modelDir = process.env.MODEL_DIR ? resolveUserPath(process.env.MODEL_DIR) : devModelDir;
+const modelDir = process.env.MODEL_DIR ? resolveUserPath(process.env.MODEL_DIR) : testModelDir;
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 40);
 const coldStarts = 3;
-const imagesDir = join(repoRoot, '..', 'shared', 'fixtures', 'images');
+const imagesDir = fixtureImagesDir;
 const images = ['pelican.jpeg', 'bald-eagle.jpeg'].map((name) => ({
   name,
   bytes: readFileSync(join(imagesDir, name)),

@@ -10,7 +10,7 @@ export type { ModelInput, ModelManifest } from './manifest.ts';
 export { loadModelPackage, sha256File } from './model-package.ts';
 export type { ModelPackage } from './model-package.ts';
 export { packageModel } from './package-model.ts';
-export { devModelDir, fetchedModelDir, resolveModelDir } from './paths.ts';
+export { fetchedModelDir, resolveModelDir } from './paths.ts';
 export { centerCropBox, pixelsToTensor, preprocessImage, shorterSideSize } from './preprocess.ts';
 export { createModelServer, startModelServer } from './server.ts';
 export type { LogEvent, ModelServerOptions, RunningModelServer } from './server.ts';

@@ -11,9 +11,6 @@ export const fetchedModelDir = join(repoRoot, 'models', 'resnet18-v1-7');
 /** Where `pnpm model:package` writes the archive by default (git-ignored). */
 export const defaultArchivePath = join(repoRoot, 'models', 'model.tar.gz');
 
-/** The small real model kept next to the repository (never in it) for tests and the bench. */
-export const devModelDir = join(repoRoot, '..', 'shared', 'models', 'darknet-tiny');
-
 /** Where SageMaker unpacks `model.tar.gz` inside the container. */
 export const sageMakerModelDir = '/opt/ml/model';
 

@@ -2,13 +2,13 @@ import { afterAll } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { devModelDir, repoRoot } from '../src/paths.ts';
+import { join } from 'node:path';
+import { fixtureImagesDir, testModelDir } from '../../../scripts/shared-material.ts';
 
-/** The real model the tests run: MODEL_DIR, else ../shared/models/darknet-tiny. */
-export const modelDir = process.env.MODEL_DIR ? resolve(process.env.MODEL_DIR) : devModelDir;
+/** The real model the tests run: MODEL_DIR, else darknet-tiny from the shared material. */
+export const modelDir = testModelDir;
 
-const imagesDir = join(repoRoot, '..', 'shared', 'fixtures', 'images');
+const imagesDir = fixtureImagesDir;
 export const pelican = readFileSync(join(imagesDir, 'pelican.jpeg'));
 export const baldEagle = readFileSync(join(imagesDir, 'bald-eagle.jpeg'));
 

@@ -13,6 +13,7 @@ import {
   type TaskRoot,
 } from '../../../docker/lambda-task-root.ts';
 import { fixtureImage, startLocalS3, type LocalS3 } from './support/s3.ts';
+import { testModelDir } from '../../../scripts/shared-material.ts';
 
 // What docker/worker.Dockerfile packages, without Docker: the package's real build into a task root laid out
 // as the image's /var/task (the bundle, plus sharp as the only package beside it), and the two handlers the
@@ -47,7 +48,7 @@ async function startModelServerProcess(): Promise<{ url: string; process: ChildP
         PATH: process.env.PATH ?? '',
         HOST: '127.0.0.1',
         PORT: '0',
-        MODEL_DIR: process.env.MODEL_DIR ?? join(repoRoot, '..', 'shared', 'models', 'darknet-tiny'),
+        MODEL_DIR: testModelDir,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },

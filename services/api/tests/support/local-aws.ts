@@ -14,10 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { fixtureImagePath } from '../../../../scripts/shared-material.ts';
 
-// Real photos from the shared fixtures folder next to the repository (`../shared`).
-const imagesDir = new URL('../../../../../shared/fixtures/images/', import.meta.url);
-export const fixtureImage = (name: string) => readFileSync(new URL(name, imagesDir));
+export const fixtureImage = (name: string) => readFileSync(fixtureImagePath(name));
 
 export const defaults = loadConfig({});
 

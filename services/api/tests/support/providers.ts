@@ -2,8 +2,8 @@ import { classifierResponseSchema } from '@mc-vision/core';
 import { startAzureOpenAiServer } from '@mc-vision/emulators/azure-openai/server';
 import { startBedrockRuntimeServer } from '@mc-vision/emulators/bedrock/server';
 import type { FaultInput } from '@mc-vision/emulators/faults';
-import { devModelDir, startModelServer } from '@mc-vision/model-server';
-import { resolve } from 'node:path';
+import { startModelServer } from '@mc-vision/model-server';
+import { testModelDir } from '../../../../scripts/shared-material.ts';
 
 // The three providers as the local cloud runs them: the real classifier (model server, SageMaker's runtime
 // contract) and the Bedrock and Azure OpenAI emulators describing images from that classifier's labels. Each
@@ -21,7 +21,7 @@ export interface LocalProviders {
 
 export async function startLocalProviders(): Promise<LocalProviders> {
   const model = await startModelServer({
-    modelDir: process.env.MODEL_DIR ? resolve(process.env.MODEL_DIR) : devModelDir,
+    modelDir: testModelDir,
     port: 0,
   });
   const classify = async (bytes: Uint8Array, contentType: string) => {

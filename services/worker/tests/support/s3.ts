@@ -5,12 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-
-// Real photos from the shared fixtures folder, which sits next to the repository (`../shared`).
-const imagesDir = new URL('../../../../../shared/fixtures/images/', import.meta.url);
+import { fixtureImagePath } from '../../../../scripts/shared-material.ts';
 
 export function fixtureImage(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(new URL(name, imagesDir)));
+  return new Uint8Array(readFileSync(fixtureImagePath(name)));
 }
 
 export interface LocalS3 {

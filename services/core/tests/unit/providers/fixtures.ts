@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ImageInput } from '../../../src/index.ts';
-
-// Real photos from the shared fixtures folder, which sits next to the repository (`../shared`).
-const imagesDir = new URL('../../../../../../shared/fixtures/images/', import.meta.url);
+import { fixtureImagePath } from '../../../../../scripts/shared-material.ts';
 
 export function fixtureImage(name: string): ImageInput {
-  return { bytes: new Uint8Array(readFileSync(new URL(name, imagesDir))), contentType: 'image/jpeg' };
+  return { bytes: new Uint8Array(readFileSync(fixtureImagePath(name))), contentType: 'image/jpeg' };
 }
 
 /** 500 × 375 JPEG. */
