@@ -1,4 +1,5 @@
 export * from './aws.ts';
+export * from './batches.ts';
 export * from './config/index.ts';
 export * from './errors.ts';
 export * from './guardrail-policy.ts';
@@ -7,5 +8,6 @@ export * from './pipeline/index.ts';
 export * from './providers/index.ts';
 export * from './providers/types.ts';
 export * from './records.ts';
+export * from './batch-records.ts';
 export * from './results-store.ts';
 export * from './schemas.ts';

@@ -20,11 +20,21 @@ export const resultsTable = {
   ttlAttribute: 'expiresAt',
   listIndex: { name: 'byCreatedAt', partitionKey: 'listKey', sortKey: 'createdAt' },
   listKeyValue: 'result',
+  /**
+   * A batch's records by image key (sparse: only records with a `batchId`), carrying what counting them and
+   * listing the failed ones need.
+   */
+  batchIndex: {
+    name: 'byBatch',
+    partitionKey: 'batchId',
+    sortKey: 'imageKey',
+    projected: ['status', 'errors'],
+  },
 } as const;
 
 /** The table as a CreateTable request (the local cloud and the tests create it so; infra renders the same). */
 export function resultsTableDefinition(tableName: string): CreateTableCommandInput {
-  const { partitionKey, listIndex } = resultsTable;
+  const { partitionKey, listIndex, batchIndex } = resultsTable;
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -32,6 +42,8 @@ export function resultsTableDefinition(tableName: string): CreateTableCommandInp
       { AttributeName: partitionKey, AttributeType: 'S' },
       { AttributeName: listIndex.partitionKey, AttributeType: 'S' },
       { AttributeName: listIndex.sortKey, AttributeType: 'S' },
+      { AttributeName: batchIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: batchIndex.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
     GlobalSecondaryIndexes: [
@@ -43,7 +55,21 @@ export function resultsTableDefinition(tableName: string): CreateTableCommandInp
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+      batchIndexDefinition(),
     ],
+  };
+}
+
+/** The batch index as CreateTable (and UpdateTable, for a table made before batches) declares it. */
+export function batchIndexDefinition() {
+  const { batchIndex } = resultsTable;
+  return {
+    IndexName: batchIndex.name,
+    KeySchema: [
+      { AttributeName: batchIndex.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: batchIndex.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...batchIndex.projected] },
   };
 }
 

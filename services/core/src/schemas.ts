@@ -99,6 +99,8 @@ export const resultRecordSchema = z.object({
     azure: descriptionSchema.optional(),
   }),
   errors: z.partialRecord(providerNameSchema, providerErrorSchema).optional(),
+  /** The batch this record is one item of (`POST /v1/batches`); absent for a single analysis or pipeline. */
+  batchId: requestIdSchema.optional(),
 });
 export type ResultRecord = z.infer<typeof resultRecordSchema>;
 
@@ -162,7 +164,7 @@ export const imageResponseSchema = z.object({
 });
 export type ImageResponse = z.infer<typeof imageResponseSchema>;
 
-const providerListSchema = z
+export const providerListSchema = z
   .array(providerNameSchema)
   .min(1)
   .refine((list) => new Set(list).size === list.length, 'providers must not repeat');

@@ -33,6 +33,21 @@ export const runtimeConfigShape = {
     .startsWith('arn:')
     .default('arn:aws:states:us-east-1:000000000000:stateMachine:mc-vision-pipeline'),
   RESULT_TTL_DAYS: int(1, 3650).default(30),
+  /** The batch state machines (Distributed Map): one reads its images from a prefix, one from a list of keys. */
+  BATCH_PREFIX_STATE_MACHINE_ARN: z
+    .string()
+    .startsWith('arn:')
+    .default('arn:aws:states:us-east-1:000000000000:stateMachine:mc-vision-batch-prefix'),
+  BATCH_KEYS_STATE_MACHINE_ARN: z
+    .string()
+    .startsWith('arn:')
+    .default('arn:aws:states:us-east-1:000000000000:stateMachine:mc-vision-batch-keys'),
+  /** Images one batch may hold: the API refuses more, and the Distributed Map reads no more (Step Functions' ReaderConfig.MaxItems). */
+  BATCH_MAX_ITEMS: int(1, 100_000_000).default(10_000),
+  /** Child executions of one batch running at once (the Distributed Map's MaxConcurrency). */
+  BATCH_MAX_CONCURRENCY: int(1, 10_000).default(10),
+  /** Failed items, in percent of the batch, that still let it succeed (ToleratedFailurePercentage). */
+  BATCH_TOLERATED_FAILURE_PERCENT: z.coerce.number().min(0).max(100).default(10),
 
   // Endpoint overrides: set on a laptop (emulators), unset in the cloud.
   S3_ENDPOINT: z.url().optional(),

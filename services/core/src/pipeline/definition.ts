@@ -28,6 +28,29 @@ export const pipelineStates = {
   notifyPipelineFailure: 'NotifyPipelineFailure',
   pipelineFailed: 'PipelineFailed',
 } as const;
+
+/**
+ * The states only a batch item has: it runs the providers it was asked for, and ends by saying whether the
+ * item counts as done (its record is `complete` or `partial`) or failed (`failed`), for the Distributed Map's
+ * tolerated failure. It notifies nobody: the batch sends one summary.
+ */
+export const batchItemStates = {
+  planProviders: 'PlanProviders',
+  classifyOrSkip: 'ClassifyOrSkip',
+  classifySkipped: 'ClassifySkipped',
+  describeWithBedrockOrSkip: 'DescribeWithBedrockOrSkip',
+  describeWithBedrockSkipped: 'DescribeWithBedrockSkipped',
+  describeWithAzureOrSkip: 'DescribeWithAzureOrSkip',
+  describeWithAzureSkipped: 'DescribeWithAzureSkipped',
+  checkItem: 'CheckItem',
+  itemDone: 'ItemDone',
+  itemFailed: 'ItemFailed',
+} as const;
+
+/** A provider the batch did not ask for: its outcome, which BuildRecord leaves out of the record. */
+export const notRequestedError = 'MCVision.NotRequested';
+/** The error a batch item fails with when every provider asked failed (its `failed` record is saved). */
+export const itemFailedError = 'MCVision.ItemFailed';
 export type PipelineStateName = (typeof pipelineStates)[keyof typeof pipelineStates];
 
 /** The states that call the worker Lambda, with the task each asks for. */
@@ -81,6 +104,7 @@ export type AslPassState = {
   Type: 'Pass';
   Comment?: string;
   InputPath?: string;
+  Parameters?: Payload;
   Result?: unknown;
   ResultPath?: string | null;
 } & Transition;
@@ -93,14 +117,28 @@ export type AslParallelState = {
   Branches: AslBranch[];
 } & Transition;
 
-export interface AslFailState {
+export type AslFailState = {
   Type: 'Fail';
   Comment?: string;
-  ErrorPath: string;
-  Cause: string;
+} & ({ Error: string } | { ErrorPath: string }) &
+  ({ Cause: string } | { CausePath: string });
+
+export interface AslChoiceRule {
+  Variable: string;
+  StringEquals?: string;
+  BooleanEquals?: boolean;
+  IsPresent?: boolean;
+  Next: string;
 }
 
-export type AslState = AslTaskState | AslPassState | AslParallelState | AslFailState;
+export interface AslChoiceState {
+  Type: 'Choice';
+  Comment?: string;
+  Choices: AslChoiceRule[];
+  Default: string;
+}
+
+export type AslState = AslTaskState | AslPassState | AslParallelState | AslFailState | AslChoiceState;
 
 export interface AslBranch {
   StartAt: string;
@@ -149,6 +187,12 @@ const optionsSchema = z.object({
    * is about 40 minutes, so this never cuts the catch-and-notify handling short.
    */
   executionTimeoutSeconds: seconds.default(3600),
+  /**
+   * `pipeline`: one image, `POST /v1/pipelines`, notified on its own. `batch-item`: one image of a batch, run as a
+   * Distributed Map's child: it runs only the providers it is given, notifies nobody, and fails when its record
+   * is `failed` or could not be saved (so the map run counts it).
+   */
+  variant: z.enum(['pipeline', 'batch-item']).default('pipeline'),
 });
 export type PipelineOptions = z.input<typeof optionsSchema>;
 
@@ -216,7 +260,8 @@ const providerRetry = (): AslRetrier[] => [
   retrier(transientWorkerErrors, { IntervalSeconds: 1, MaxAttempts: 3, MaxDelaySeconds: 10 }),
 ];
 
-const lambdaRetry = (): AslRetrier[] => [
+/** Lambda's own throttling and transient failures: what every worker task that calls no provider retries. */
+export const lambdaRetry = (): AslRetrier[] => [
   retrier([lambdaThrottled, ...lambdaServiceErrors], {
     IntervalSeconds: 1,
     MaxAttempts: 3,
@@ -224,7 +269,7 @@ const lambdaRetry = (): AslRetrier[] => [
   }),
 ];
 
-const serviceRetry = (errors: readonly string[]): AslRetrier[] => [
+export const serviceRetry = (errors: readonly string[]): AslRetrier[] => [
   retrier(errors, { IntervalSeconds: 1, MaxAttempts: 4, MaxDelaySeconds: 10 }),
 ];
 
@@ -243,13 +288,38 @@ export function buildPipelineDefinition(
   const { workerFunctionArn, resultsTableName, notifyTopicArn } = resourcesSchema.parse(resources);
   const timeouts = optionsSchema.parse(options);
   const s = pipelineStates;
+  const b = batchItemStates;
+  const batchItem = timeouts.variant === 'batch-item';
+
+  const gates = {
+    [s.describeWithBedrock]: {
+      provider: 'bedrock',
+      choice: b.describeWithBedrockOrSkip,
+      skipped: b.describeWithBedrockSkipped,
+    },
+    [s.describeWithAzure]: {
+      provider: 'azure',
+      choice: b.describeWithAzureOrSkip,
+      skipped: b.describeWithAzureSkipped,
+    },
+  } as const;
+  /** A batch item runs a describer only when asked: otherwise its outcome is `NotRequested`. */
+  const skippable = (name: keyof typeof gates): Record<string, AslState> => ({
+    [gates[name].choice]: {
+      Type: 'Choice',
+      Choices: [{ Variable: `$.asked.${gates[name].provider}`, BooleanEquals: true, Next: name }],
+      Default: gates[name].skipped,
+    },
+    [gates[name].skipped]: notRequested(),
+  });
 
   const describeBranch = (
     name: typeof s.describeWithBedrock | typeof s.describeWithAzure,
     failed: string,
   ): AslBranch => ({
-    StartAt: name,
+    StartAt: batchItem ? gates[name].choice : name,
     States: {
+      ...(batchItem ? skippable(name) : {}),
       [name]: {
         Type: 'Task',
         Resource: workerFunctionArn,
@@ -273,16 +343,18 @@ export function buildPipelineDefinition(
   const toFailureNotice: AslCatcher = {
     ErrorEquals: ['States.ALL'],
     ResultPath: '$.failure',
-    Next: s.notifyPipelineFailure,
+    // A batch item has no notice of its own: it fails, and the batch's summary counts it.
+    Next: batchItem ? s.pipelineFailed : s.notifyPipelineFailure,
   };
 
   return {
     Comment:
       'MC Vision pipeline: classify an image (SageMaker), describe it (Bedrock and Azure OpenAI in parallel), ' +
       'save the result record (DynamoDB) and notify (SNS). Input {requestId, imageKey}; output the record.',
-    StartAt: s.classify,
+    StartAt: batchItem ? b.planProviders : s.classify,
     TimeoutSeconds: timeouts.executionTimeoutSeconds,
     States: {
+      ...(batchItem ? batchItemStart() : {}),
       [s.classify]: {
         Type: 'Task',
         Resource: workerFunctionArn,
@@ -310,7 +382,7 @@ export function buildPipelineDefinition(
       },
       [s.describe]: {
         Type: 'Parallel',
-        Parameters: { ...image, 'hints.$': '$.hints' },
+        Parameters: { ...image, 'hints.$': '$.hints', ...(batchItem ? { 'asked.$': '$.asked' } : {}) },
         ResultPath: '$.describe',
         Branches: [
           describeBranch(s.describeWithBedrock, s.describeWithBedrockFailed),
@@ -330,6 +402,7 @@ export function buildPipelineDefinition(
             'bedrock.$': '$.describe[0]',
             'azure.$': '$.describe[1]',
           },
+          ...(batchItem ? { 'batchId.$': '$.batchId', 'providers.$': '$.providers' } : {}),
         },
         ResultPath: '$.built',
         TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
@@ -345,8 +418,19 @@ export function buildPipelineDefinition(
         TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
         Retry: serviceRetry(transientDynamoDbErrors),
         Catch: [toFailureNotice],
-        Next: s.notify,
+        Next: batchItem ? b.checkItem : s.notify,
       },
+      ...(batchItem ? batchItemEnd() : notifyStates()),
+      [s.pipelineFailed]: {
+        Type: 'Fail',
+        ErrorPath: '$.failure.Error',
+        Cause: 'The result record could not be built or saved; a failure notification was sent.',
+      },
+    },
+  };
+
+  function notifyStates(): Record<string, AslState> {
+    return {
       [s.notify]: {
         Type: 'Task',
         Comment: 'The record is saved; if this fails for good the execution fails, and says why.',
@@ -380,11 +464,65 @@ export function buildPipelineDefinition(
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: s.pipelineFailed }],
         Next: s.pipelineFailed,
       },
-      [s.pipelineFailed]: {
-        Type: 'Fail',
-        ErrorPath: '$.failure.Error',
-        Cause: 'The result record could not be built or saved; a failure notification was sent.',
+    };
+  }
+
+  function notRequested(): AslPassState {
+    return {
+      Type: 'Pass',
+      Comment: 'The batch did not ask for this provider: BuildRecord leaves it out of the record.',
+      Result: { Error: notRequestedError, Cause: 'not requested' },
+      End: true,
+    };
+  }
+
+  /** Which providers the item runs (its input's `providers`), as booleans the Choice states test. */
+  function batchItemStart(): Record<string, AslState> {
+    const asked = (provider: string) => `States.ArrayContains($.providers, '${provider}')`;
+    return {
+      [b.planProviders]: {
+        Type: 'Pass',
+        Parameters: {
+          'sagemaker.$': asked('sagemaker'),
+          'bedrock.$': asked('bedrock'),
+          'azure.$': asked('azure'),
+        },
+        ResultPath: '$.asked',
+        Next: b.classifyOrSkip,
       },
-    },
-  };
+      [b.classifyOrSkip]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.asked.sagemaker', BooleanEquals: true, Next: s.classify }],
+        Default: b.classifySkipped,
+      },
+      [b.classifySkipped]: {
+        Type: 'Pass',
+        Comment: 'Not asked to classify: the describers go without hints.',
+        Result: { Error: notRequestedError, Cause: 'not requested' },
+        ResultPath: '$.classify',
+        Next: s.classifyFailed,
+      },
+    };
+  }
+
+  /** The item's verdict for the map run: a `failed` record fails the child (the record stays saved). */
+  function batchItemEnd(): Record<string, AslState> {
+    return {
+      [b.checkItem]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.built.record.status', StringEquals: 'failed', Next: b.itemFailed }],
+        Default: b.itemDone,
+      },
+      [b.itemDone]: {
+        Type: 'Pass',
+        Parameters: { ...image, 'status.$': '$.built.record.status' },
+        End: true,
+      },
+      [b.itemFailed]: {
+        Type: 'Fail',
+        Error: itemFailedError,
+        Cause: 'Every provider asked failed for this image; its failed record is saved.',
+      },
+    };
+  }
 }

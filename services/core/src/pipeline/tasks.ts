@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { batchCountsSchema, batchIdSchema, batchResultsSchema } from '../batches.ts';
 import {
   classificationSchema,
   descriptionSchema,
   imageKeySchema,
   labelScoreSchema,
+  providerNames,
   requestIdSchema,
   resultRecordSchema,
 } from '../schemas.ts';
@@ -15,7 +17,13 @@ import {
 export const pipelineInputSchema = z.object({ requestId: requestIdSchema, imageKey: imageKeySchema });
 export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 
-export const taskNames = ['classify', 'describe-bedrock', 'describe-azure', 'build-record'] as const;
+export const taskNames = [
+  'classify',
+  'describe-bedrock',
+  'describe-azure',
+  'build-record',
+  'summarize-batch',
+] as const;
 export type TaskName = (typeof taskNames)[number];
 
 /**
@@ -45,13 +53,28 @@ export const buildRecordTaskSchema = z.object({
     bedrock: outcomeSchema(descriptionSchema),
     azure: outcomeSchema(descriptionSchema),
   }),
+  /** A batch item's: the record names its batch, and holds only the providers the batch asked for. */
+  batchId: batchIdSchema.optional(),
+  providers: z.array(z.enum(providerNames)).min(1).optional(),
 });
+
+/** The batch's last step: count its items and say how it went, once, for the whole batch. */
+export const summarizeBatchTaskSchema = z.object({
+  task: z.literal('summarize-batch'),
+  batchId: batchIdSchema,
+  /** The batch's execution (`$$.Execution.Id`): its map run is found from it. */
+  executionArn: z.string().min(1),
+  /** The batch's state; `failure` is the Distributed Map's error when it failed (e.g. too many failed items). */
+  outcome: z.looseObject({ failure: caughtErrorSchema.optional() }),
+});
+export type SummarizeBatchTask = z.infer<typeof summarizeBatchTaskSchema>;
 
 export const taskInputSchema = z.discriminatedUnion('task', [
   classifyTaskSchema,
   describeBedrockTaskSchema,
   describeAzureTaskSchema,
   buildRecordTaskSchema,
+  summarizeBatchTaskSchema,
 ]);
 export type TaskInput = z.infer<typeof taskInputSchema>;
 export type ClassifyTask = z.infer<typeof classifyTaskSchema>;
@@ -88,3 +111,13 @@ export function parseTaskInput(event: unknown): TaskInput {
   });
   throw new InvalidTaskInputError(`invalid task input: ${problems.join('; ')}`);
 }
+
+/** What SummarizeBatch answers: the one notification, the counts, and the text a failed batch fails with. */
+export const summarizeBatchOutputSchema = z.object({
+  notification: pipelineNotificationSchema,
+  counts: batchCountsSchema,
+  results: batchResultsSchema.optional(),
+  /** The batch's failure in a sentence (the Fail state's Cause), e.g. how many items failed. */
+  cause: z.string().min(1),
+});
+export type SummarizeBatchOutput = z.infer<typeof summarizeBatchOutputSchema>;
