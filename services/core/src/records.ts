@@ -9,6 +9,8 @@ export interface RecordInput {
   errors?: Partial<Record<ProviderName, ProviderErrorInfo>>;
   ttlDays: number;
   now?: Date;
+  /** The batch the record is an item of. */
+  batchId?: string;
 }
 
 /** `complete` when every provider asked answered, `failed` when none did, `partial` in between. */
@@ -32,5 +34,6 @@ export function buildResultRecord(input: RecordInput): ResultRecord {
     expiresAt: Math.floor(now.getTime() / 1000) + input.ttlDays * 86_400,
     results: input.results,
     ...(failed > 0 ? { errors } : {}),
+    ...(input.batchId ? { batchId: input.batchId } : {}),
   };
 }

@@ -22,12 +22,20 @@ export function buildPipelineRecord(task: BuildRecordTask, options: BuildOptions
   const { sagemaker, bedrock, azure } = task.outcomes;
   const results: ResultRecord['results'] = {};
   const errors: Partial<Record<ProviderName, ProviderErrorInfo>> = {};
-  if ('result' in sagemaker) results.sagemaker = sagemaker.result;
-  else errors.sagemaker = errorInfoFromCaught(sagemaker);
-  if ('result' in bedrock) results.bedrock = bedrock.result;
-  else errors.bedrock = errorInfoFromCaught(bedrock);
-  if ('result' in azure) results.azure = azure.result;
-  else errors.azure = errorInfoFromCaught(azure);
+  // A batch may ask for fewer providers: the others were not run, and are not part of the record.
+  const asked = new Set<ProviderName>(task.providers ?? providerNames);
+  if (asked.has('sagemaker')) {
+    if ('result' in sagemaker) results.sagemaker = sagemaker.result;
+    else errors.sagemaker = errorInfoFromCaught(sagemaker);
+  }
+  if (asked.has('bedrock')) {
+    if ('result' in bedrock) results.bedrock = bedrock.result;
+    else errors.bedrock = errorInfoFromCaught(bedrock);
+  }
+  if (asked.has('azure')) {
+    if ('result' in azure) results.azure = azure.result;
+    else errors.azure = errorInfoFromCaught(azure);
+  }
 
   const record = buildResultRecord({
     requestId: task.requestId,
@@ -37,6 +45,7 @@ export function buildPipelineRecord(task: BuildRecordTask, options: BuildOptions
     errors,
     ttlDays: options.ttlDays,
     now: options.now,
+    ...(task.batchId ? { batchId: task.batchId } : {}),
   });
   return { record, item: toResultItem(record), notification: notificationFor(record) };
 }

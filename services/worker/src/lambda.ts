@@ -8,8 +8,11 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   cloudRequirements,
+  BatchRecords,
+  createDynamoDbClient,
   createProviders,
   createS3Client,
+  createSfnClient,
   loadConfig,
   taskNames,
   workerMetrics,
@@ -51,6 +54,12 @@ function azureApiKeyReader(config: Config): (() => Promise<string>) | undefined 
   };
 }
 
+/** `make`'s value, made on the first call. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 // Built on first use, so the ingest function (same image) never creates provider clients.
 let handleTask: TaskHandler | undefined;
 function taskHandlerInstance(): TaskHandler {
@@ -69,6 +78,13 @@ function taskHandlerInstance(): TaskHandler {
         ...(azureApiKey ? { azureApiKey } : {}),
         instrumentAwsClient: (client) => tracer.captureAWSv3Client(client),
       }),
+      batches: once(() => ({
+        sfn: tracer.captureAWSv3Client(createSfnClient(taskConfig)),
+        records: new BatchRecords(
+          tracer.captureAWSv3Client(createDynamoDbClient(taskConfig)),
+          taskConfig.RESULTS_TABLE,
+        ),
+      })),
     });
   }
   return handleTask;

@@ -13,18 +13,22 @@ import {
   type DescribeTask,
   type ProviderName,
   type Providers,
+  type SummarizeBatchOutput,
 } from '@mc-vision/core';
 import { buildPipelineRecord } from './build-record.ts';
 import { readImage, type ImageSource } from './image.ts';
+import { summarizeBatch, type BatchSummaryDeps } from './summarize-batch.ts';
 
 export interface TaskHandlerDeps {
   config: Pick<Config, 'IMAGES_BUCKET' | 'MAX_IMAGE_BYTES' | 'RESULT_TTL_DAYS'>;
   s3: S3Client;
   providers: Providers;
+  /** What the batch's summary reads (its map run, its records); built on first use. */
+  batches?: () => Omit<BatchSummaryDeps, 'imagesBucket'>;
   now?: () => Date;
 }
 
-export type TaskOutput = Classification | Description | BuildRecordOutput;
+export type TaskOutput = Classification | Description | BuildRecordOutput | SummarizeBatchOutput;
 export type TaskHandler = (event: unknown) => Promise<TaskOutput>;
 
 /**
@@ -55,6 +59,10 @@ export function createTaskHandler(deps: TaskHandlerDeps): TaskHandler {
         return describe(providers.azure, task);
       case 'build-record':
         return buildPipelineRecord(task, { ttlDays: config.RESULT_TTL_DAYS, now: deps.now?.() });
+      case 'summarize-batch': {
+        if (!deps.batches) throw new Error('this worker is not wired for batches');
+        return summarizeBatch(task, { ...deps.batches(), imagesBucket: config.IMAGES_BUCKET });
+      }
     }
   };
 }

@@ -41,10 +41,14 @@ export const cloudRequirements = {
     'AZURE_OPENAI_KEY_SECRET_ARN',
     'API_KEYS_SECRET_ARN',
   ],
-  /** The worker's task handler: it reads images and calls the three providers; the pipeline saves the record. */
+  /**
+   * The worker's task handler: it reads images and calls the three providers (the pipeline saves the record),
+   * and sums up a batch from its records.
+   */
   worker: [
     'SERVICE_NAME',
     'IMAGES_BUCKET',
+    'RESULTS_TABLE',
     'SAGEMAKER_ENDPOINT_NAME',
     'BEDROCK_GUARDRAIL_ID',
     'BEDROCK_GUARDRAIL_VERSION',

@@ -1,0 +1,119 @@
+import { DescribeMapRunCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  batchCounts,
+  batchPrefixes,
+  providerNames,
+  summarizeBatchOutputSchema,
+  type BatchRecords,
+  type BatchTally,
+  type SummarizeBatchOutput,
+  type SummarizeBatchTask,
+} from '@mc-vision/core';
+
+// The batch's SummarizeBatch step: one notification for the whole batch, from its map run's counts (Step
+// Functions' DescribeMapRun) and its records (the results table's byBatch index). Like the pipeline's
+// notification it says only what the platform itself says: counts, statuses, error codes, requestIds and where
+// the results are; never model output, error messages or image keys.
+
+export interface BatchSummaryDeps {
+  sfn: SFNClient;
+  records: BatchRecords;
+  /** The bucket the ResultWriter writes to (the images bucket). */
+  imagesBucket: string;
+}
+
+/** Error codes are names (`ProviderUnavailable`, `States.ExceedToleratedFailureThreshold`); nothing else is repeated. */
+const errorCodePattern = /^[A-Za-z0-9._-]{1,100}$/;
+const code = (value: string) => (errorCodePattern.test(value) ? value : 'unrecognized');
+
+interface MapRunFacts {
+  mapRunArn: string;
+  total: number;
+  failedChildren: number;
+  toleratedFailurePercentage: number;
+}
+
+async function mapRunOf(sfn: SFNClient, executionArn: string): Promise<MapRunFacts | undefined> {
+  const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+  const latest = mapRuns.at(0);
+  if (!latest?.mapRunArn) return undefined;
+  const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
+  const items = run.itemCounts;
+  return {
+    mapRunArn: latest.mapRunArn,
+    total: items?.total ?? 0,
+    failedChildren: (items?.failed ?? 0) + (items?.timedOut ?? 0) + (items?.aborted ?? 0),
+    toleratedFailurePercentage: run.toleratedFailurePercentage ?? 0,
+  };
+}
+
+export async function summarizeBatch(
+  task: SummarizeBatchTask,
+  deps: BatchSummaryDeps,
+): Promise<SummarizeBatchOutput> {
+  const [mapRun, tally] = await Promise.all([mapRunOf(deps.sfn, task.executionArn), deps.records.tally(task.batchId)]);
+  const counts = batchCounts(mapRun, tally);
+  const failure = task.outcome.failure;
+  // The ResultWriter writes <prefix>/<map run id>/manifest.json (the id is the map run ARN's last part).
+  const results = mapRun
+    ? { bucket: deps.imagesBucket, manifestKey: `${batchPrefixes.results}/${mapRun.mapRunArn.split(':').at(-1)}/manifest.json` }
+    : undefined;
+
+  const outcome = failure ? 'FAILED' : 'SUCCEEDED';
+  const cause = failure
+    ? failure.Error === 'States.ExceedToleratedFailureThreshold'
+      ? `${counts.failed} of ${counts.total} items failed, more than the ${mapRun?.toleratedFailurePercentage ?? 0}% the batch tolerates.`
+      : `The batch failed (${code(failure.Error)}): ${counts.failed} of ${counts.total} items failed.`
+    : `${counts.failed} of ${counts.total} items failed.`;
+  const lines = [
+    `MC Vision batch ${task.batchId}: ${outcome}.`,
+    `${counts.total} images: ${counts.complete} complete, ${counts.partial} partial, ${counts.failed} failed` +
+      (counts.running > 0 ? `, ${counts.running} not run.` : '.'),
+    ...(failure ? ['', cause] : []),
+    ...providerErrorLines(tally),
+    ...failedItemLines(tally, counts.failed),
+    '',
+    ...(results ? [`Results: s3://${results.bucket}/${results.manifestKey}`] : []),
+    `Items: GET /v1/batches/${task.batchId}/items (send your API key in x-api-key).`,
+  ];
+  // SNS subjects: at most 100 printable ASCII characters (a batch id is at most 59, of [A-Za-z0-9_-]).
+  const subject =
+    `MC Vision: batch ${task.batchId} ${outcome.toLowerCase()}, ${counts.complete + counts.partial}/${counts.total} done`.slice(0, 100);
+  return summarizeBatchOutputSchema.parse({
+    notification: { subject, message: lines.join('\n') },
+    counts,
+    ...(results ? { results } : {}),
+    cause,
+  });
+}
+
+/** Why items are partial or failed: each provider's error codes with how many records have them. */
+function providerErrorLines(tally: BatchTally): string[] {
+  const lines = providerNames.flatMap((provider) =>
+    Object.entries(tally.providerErrors[provider] ?? {})
+      .sort(([, a], [, b]) => b - a)
+      .map(([error, count]) => `  ${provider}: error ${code(error)} on ${count} item${count === 1 ? '' : 's'}`),
+  );
+  return lines.length > 0 ? ['', 'Provider errors:', ...lines] : [];
+}
+
+function failedItemLines(tally: BatchTally, failed: number): string[] {
+  if (failed === 0) return [];
+  const listed = tally.failedItems.map(
+    (item) =>
+      `  ${item.requestId}: ${
+        Object.entries(item.errors)
+          .map(([provider, error]) => `${provider} ${code(error)}`)
+          .join(', ') || 'no record'
+      }`,
+  );
+  const unlisted = failed - listed.length;
+  return [
+    '',
+    `Failed items${listed.length < failed ? ` (the first ${listed.length})` : ''}:`,
+    ...listed,
+    ...(unlisted > 0 && listed.length === tally.failedItems.length && tally.failed < failed
+      ? [`  ${failed - tally.failed} item(s) saved no record: see the results file.`]
+      : []),
+  ];
+}
