@@ -1,32 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { awsJsonActionFor, decodePageToken, encodePageToken, toEpochSeconds } from '../aws-json/index.ts';
-import type { ExecutionRun } from './execution-run.ts';
+import type { ExecutionRun, RunMode } from './execution-run.ts';
 import type { MachineEntry } from './machines.ts';
+import type { MapRunHost } from './map-run.ts';
 import { isValidExecutionName, maxPayloadBytes, sfnError } from './protocol.ts';
+import { arn, defaultPageSize, maxResults, nextToken } from './action-inputs.ts';
+import { listMapRunExecutions } from './map-run-actions.ts';
 import { executionStatuses, type ExecutionRecord, type ExecutionStore, type StoredEvent } from './store.ts';
 
 // The Step Functions actions, each a function over the server's shared state. A new action is one more entry
-// in `stepFunctionsActions`.
+// in `executionActions` (or, for map runs and redrives, in map-run-actions.ts).
 
-export interface StepFunctionsContext {
-  region: string;
-  accountId: string;
-  /** By ARN. */
+export interface StepFunctionsContext extends MapRunHost {
+  /** By ARN, the machines Distributed Maps run their items in included. */
   machines: Map<string, MachineEntry>;
   store: ExecutionStore;
   /** Executions running in this process, by ARN. */
   runs: Map<string, ExecutionRun>;
-  /** Runs a RUNNING execution (just started, or left running by the previous process). */
-  launch(machine: MachineEntry, record: ExecutionRecord): void;
+  /** Runs a RUNNING execution (just started, left running by the previous process, or redriven). */
+  launch(machine: MachineEntry, record: ExecutionRecord, mode?: RunMode): void;
   /** A start date (epoch ms) later than every execution's, so newest-first lists are exact. */
   nextStartDate(): number;
 }
 
-const defaultPageSize = 100;
-const arn = z.string().min(1).max(2048);
-const maxResults = z.number().int().min(0).max(1000).optional();
-const nextToken = z.string().min(1).max(3096).optional();
 const action = awsJsonActionFor<StepFunctionsContext>();
 
 export function machineByArn(context: StepFunctionsContext, machineArn: string): MachineEntry {
@@ -48,7 +45,7 @@ export function executionByArn(context: StepFunctionsContext, executionArn: stri
 }
 
 /** The page token's fields, checked against the request it must have been issued for. */
-function pageToken(token: string, expected: Record<string, unknown>, offsetKey: string): number {
+export function pageToken(token: string, expected: Record<string, unknown>, offsetKey: string): number {
   const value = decodePageToken(token);
   const matches =
     value !== undefined &&
@@ -67,6 +64,9 @@ const startExecution = action(
   }),
   async (context, request) => {
     const machine = machineByArn(context, request.stateMachineArn);
+    if (machine.mapChild) {
+      throw sfnError('ValidationException', `${machine.arn} is a Distributed Map state: start its state machine`);
+    }
     const input = request.input ?? '{}';
     if (Buffer.byteLength(input) > maxPayloadBytes) {
       throw sfnError(
@@ -134,8 +134,10 @@ const describeExecution = action(z.looseObject({ executionArn: arn }), async (co
     ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
     ...(record.error === undefined ? {} : { error: record.error }),
     ...(record.cause === undefined ? {} : { cause: record.cause }),
-    redriveCount: 0,
-    redriveStatus: 'NOT_REDRIVABLE',
+    ...(record.mapRunArn === undefined ? {} : { mapRunArn: record.mapRunArn }),
+    redriveCount: record.redriveCount ?? 0,
+    ...(record.redriveDate === undefined ? {} : { redriveDate: toEpochSeconds(record.redriveDate) }),
+    ...redriveStatus(record),
   };
 });
 
@@ -166,18 +168,22 @@ const getExecutionHistory = action(
   },
 );
 
+export const listExecutionsInput = z.looseObject({
+  stateMachineArn: arn.optional(),
+  mapRunArn: arn.optional(),
+  statusFilter: z.enum([...executionStatuses, 'PENDING_REDRIVE']).optional(),
+  redriveFilter: z.enum(['REDRIVEN', 'NOT_REDRIVEN']).optional(),
+  maxResults,
+  nextToken,
+});
+
 const listExecutions = action(
-  z.looseObject({
-    stateMachineArn: arn.optional(),
-    mapRunArn: arn.optional(),
-    statusFilter: z.enum([...executionStatuses, 'PENDING_REDRIVE']).optional(),
-    maxResults,
-    nextToken,
-  }),
+  listExecutionsInput,
   async (context, request) => {
-    if (request.mapRunArn) {
-      throw sfnError('ValidationException', 'Map runs are not emulated: pass a stateMachineArn');
+    if (request.mapRunArn && request.stateMachineArn) {
+      throw sfnError('ValidationException', 'Provide either a stateMachineArn or a mapRunArn, not both');
     }
+    if (request.mapRunArn) return listMapRunExecutions(context, request);
     if (!request.stateMachineArn) {
       throw sfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
     }
@@ -193,6 +199,7 @@ const listExecutions = action(
     const matching = context.store
       .all()
       .filter((record) => record.stateMachineArn === machine.arn && (!status || record.status === status))
+      .filter((record) => matchesRedriveFilter(record, request.redriveFilter))
       .filter((record) => after === undefined || record.startDate < after)
       .sort((a, b) => b.startDate - a.startDate);
     const page = matching.slice(0, size);
@@ -245,7 +252,7 @@ const describeStateMachine = action(z.looseObject({ stateMachineArn: arn }), asy
   };
 });
 
-export const stepFunctionsActions = {
+export const executionActions = {
   StartExecution: startExecution,
   DescribeExecution: describeExecution,
   GetExecutionHistory: getExecutionHistory,
@@ -255,7 +262,7 @@ export const stepFunctionsActions = {
 };
 
 /** What ListExecutions says of an execution (DescribeExecution says more). */
-function executionListItem(record: ExecutionRecord): Record<string, unknown> {
+export function executionListItem(record: ExecutionRecord): Record<string, unknown> {
   return {
     executionArn: record.executionArn,
     stateMachineArn: record.stateMachineArn,
@@ -263,7 +270,29 @@ function executionListItem(record: ExecutionRecord): Record<string, unknown> {
     status: record.status,
     startDate: toEpochSeconds(record.startDate),
     ...(record.stopDate === undefined ? {} : { stopDate: toEpochSeconds(record.stopDate) }),
+    ...(record.redriveCount ? { redriveCount: record.redriveCount } : {}),
+    ...(record.redriveDate === undefined ? {} : { redriveDate: toEpochSeconds(record.redriveDate) }),
   };
+}
+
+export function matchesRedriveFilter(record: ExecutionRecord, filter: 'REDRIVEN' | 'NOT_REDRIVEN' | undefined): boolean {
+  if (!filter) return true;
+  return (filter === 'REDRIVEN') === (record.redriveCount ?? 0) > 0;
+}
+
+/** How long after it stopped an execution can still be redriven (Step Functions: 14 days). */
+export const redrivablePeriodMs = 14 * 86_400_000;
+
+/** Why an execution can or cannot be redriven, as DescribeExecution says it. */
+export function redriveStatus(record: ExecutionRecord): { redriveStatus: string; redriveStatusReason?: string } {
+  if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
+    return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: `Execution is ${record.status} and cannot be redriven` };
+  }
+  if (record.mapRunArn) return { redriveStatus: 'REDRIVABLE_BY_MAP_RUN' };
+  if (Date.now() - (record.stopDate ?? 0) > redrivablePeriodMs) {
+    return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded' };
+  }
+  return { redriveStatus: 'REDRIVABLE' };
 }
 
 /** A stored event as the protocol sends it: epoch seconds; without input/output when data is not included. */

@@ -17,6 +17,8 @@ export interface StateInfo {
   /** Task only. */
   resource?: string;
   timeoutSeconds?: number;
+  /** A Distributed Map: its items run as child executions (map-run.ts), not inside this execution. */
+  distributed?: boolean;
 }
 
 export interface Definition {
@@ -51,7 +53,9 @@ export function analyzeDefinition(definition: Definition): Map<string, StateInfo
           visit(branch, childLane, [...ancestors, name]);
         });
       }
-      if (type === 'Map') {
+      if (type === 'Map' && isDistributedMap(state)) {
+        info.distributed = true;
+      } else if (type === 'Map') {
         const iterator = (state.ItemProcessor ?? state.Iterator) as Definition | undefined;
         if (iterator) {
           const childLane = `${prefix}${name}`;
@@ -63,4 +67,76 @@ export function analyzeDefinition(definition: Definition): Map<string, StateInfo
   };
   visit(definition, '', []);
   return states;
+}
+
+/** A Map state whose ItemProcessor runs in DISTRIBUTED mode. */
+export function isDistributedMap(state: Record<string, unknown>): boolean {
+  const processor = state.ItemProcessor as { ProcessorConfig?: { Mode?: unknown } } | undefined;
+  return state.Type === 'Map' && processor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+}
+
+/** A Distributed Map state, the fields the map run reads. */
+export interface DistributedMapState {
+  ItemReader?: {
+    Resource: string;
+    Parameters?: Record<string, unknown>;
+    ReaderConfig?: { InputType?: string; MaxItems?: number };
+  };
+  ItemsPath?: string;
+  ItemSelector?: Record<string, unknown>;
+  ItemProcessor: Definition & { ProcessorConfig: { Mode: 'DISTRIBUTED'; ExecutionType?: string } };
+  MaxConcurrency?: number;
+  ToleratedFailurePercentage?: number;
+  ToleratedFailureCount?: number;
+  Label?: string;
+  ResultWriter?: { Resource: string; Parameters: Record<string, unknown> };
+}
+
+/** Every Distributed Map state, at any depth, by name. */
+export function distributedMaps(definition: Definition): Map<string, DistributedMapState> {
+  const found = new Map<string, DistributedMapState>();
+  const visit = (machine: Pick<Definition, 'States'>) => {
+    for (const [name, state] of Object.entries(machine.States)) {
+      if (isDistributedMap(state)) found.set(name, state as unknown as DistributedMapState);
+      if (state.Type === 'Parallel' && Array.isArray(state.Branches)) (state.Branches as Definition[]).forEach(visit);
+    }
+  };
+  visit(definition);
+  return found;
+}
+
+/** The fields a Map state shares with a Task: where its input comes from and where its result goes. */
+const mapFieldsKeptOnTask = ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'];
+
+/**
+ * The definition as aws-local-stepfunctions runs it: each Distributed Map becomes a Task of the same name (with
+ * the Map's paths, Retry, Catch and transition), which the emulator overrides with the map run. The library
+ * runs inline Maps only, and would give a Task without TimeoutSeconds 60 s: a map run gets a year.
+ */
+export function libraryDefinition(definition: Definition): Definition {
+  const rewrite = (machine: Pick<Definition, 'States'>): Record<string, Record<string, unknown>> =>
+    Object.fromEntries(
+      Object.entries(machine.States).map(([name, state]) => {
+        if (isDistributedMap(state)) {
+          const task: Record<string, unknown> = {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::distributed-map',
+            TimeoutSeconds: 31_536_000,
+          };
+          for (const field of mapFieldsKeptOnTask) if (field in state) task[field] = state[field];
+          return [name, task];
+        }
+        if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
+          return [
+            name,
+            {
+              ...state,
+              Branches: (state.Branches as Definition[]).map((branch) => ({ ...branch, States: rewrite(branch) })),
+            },
+          ];
+        }
+        return [name, state];
+      }),
+    );
+  return { ...definition, States: rewrite(definition) };
 }

@@ -4,6 +4,7 @@ import type { StateInfo } from './definition.ts';
 import { Gate } from './gate.ts';
 import { eventData, History } from './history.ts';
 import type { MachineRuntime } from './machines.ts';
+import type { MapStateCall } from './map-run.ts';
 import type { ExecutionRecord, ExecutionStore } from './store.ts';
 import { scheduledEvent, taskEvent, taskFailureCause, taskKind, type TaskKind } from './task-events.ts';
 
@@ -44,6 +45,16 @@ export interface TaskCall {
  * `DynamoDB.ConditionalCheckFailedException`) and whose `message` explains it.
  */
 export type TaskHandler = (call: TaskCall) => Promise<unknown>;
+
+/**
+ * How an execution runs: `run` from its start; `resume`, again from the start after a restart; `redrive`, again
+ * after RedriveExecution. A resumed or redriven run gives each Task whose state and effective input match a
+ * Task that had succeeded that result without running it (the emulator's way of continuing where it left off:
+ * a finished step is not done twice; the failed and unfinished ones run again).
+ */
+export type RunMode = 'run' | 'resume' | 'redrive';
+
+type TaskResult = NonNullable<ExecutionRecord['taskResults']>[number];
 
 interface LibraryEvent {
   type: string;
@@ -86,6 +97,12 @@ export class ExecutionRun {
   /** States whose error a Catch just handled: their coming exit is not a success. */
   private readonly caught = new Set<string>();
   private abortLibraryRun: (() => void) | undefined;
+  private readonly mode: RunMode;
+  private readonly runMap: ((call: MapStateCall) => Promise<unknown>) | undefined;
+  /** Results of the previous run's Tasks that succeeded, not yet given back (resume and redrive only). */
+  private readonly replay: TaskResult[];
+  /** Shut down by the server: the execution stays RUNNING, to run again. */
+  private detachedByShutdown = false;
   /** Terminal status recorded, or detached by a shutdown: nothing more is recorded. */
   private finished = false;
   /** Resolves when the run has ended (terminal status recorded or detached). */
@@ -101,12 +118,19 @@ export class ExecutionRun {
     store: ExecutionStore;
     taskHandler: TaskHandler;
     retryIntervalOverrides?: Record<string, number | number[]>;
+    mode?: RunMode;
+    /** Runs a Distributed Map state (map-run.ts). */
+    runDistributedMap?: (call: MapStateCall) => Promise<unknown>;
   }) {
     this.machine = options.machine;
     this.record = options.record;
     this.store = options.store;
     this.taskHandler = options.taskHandler;
     this.retryIntervalOverrides = options.retryIntervalOverrides;
+    this.mode = options.mode ?? 'run';
+    this.runMap = options.runDistributedMap;
+    this.replay = this.mode === 'run' ? [] : [...(this.record.taskResults ?? [])];
+    this.record.taskResults = [];
     this.history = new History(this.record.events, () => void this.store.save(this.record));
     this.branches = new Branches(this.machine.states);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -117,7 +141,9 @@ export class ExecutionRun {
   start(): void {
     const definition = { ...this.machine.definition };
     if (definition.TimeoutSeconds !== undefined) {
-      const leftMs = definition.TimeoutSeconds * 1000 - (Date.now() - this.record.startDate);
+      // A redriven execution gets its whole timeout again.
+      const since = this.record.redriveDate ?? this.record.startDate;
+      const leftMs = definition.TimeoutSeconds * 1000 - (Date.now() - since);
       if (leftMs <= 0) {
         this.finish({ status: 'TIMED_OUT' });
         return;
@@ -126,8 +152,11 @@ export class ExecutionRun {
     }
     const taskResourceLocalHandlers = Object.fromEntries(
       [...this.machine.states.values()]
-        .filter((state) => state.type === 'Task')
-        .map((state) => [state.name, (input: unknown) => this.runTask(state, input)]),
+        .filter((state) => state.type === 'Task' || state.distributed)
+        .map((state) => [
+          state.name,
+          (input: unknown) => (state.distributed ? this.runMapState(state, input) : this.runTask(state, input)),
+        ]),
     );
     // Validated once when the server started; this copy differs only in the time left.
     const stateMachine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
@@ -182,6 +211,7 @@ export class ExecutionRun {
   detach(): void {
     if (this.finished) return;
     this.finished = true;
+    this.detachedByShutdown = true;
     for (const gate of this.gates.values()) gate.openAll();
     this.endRun();
     this.abortLibraryRun?.();
@@ -267,19 +297,25 @@ export class ExecutionRun {
     record(taskEvent(kind, 'Started'));
 
     try {
-      const result = await Promise.race([
-        this.taskHandler({
-          stateMachineArn: this.machine.arn,
-          executionArn: this.record.executionArn,
-          stateName: state.name,
-          resource: state.resource!,
-          input,
-        }),
-        this.ended,
-      ]);
+      const inputText = JSON.stringify(input ?? null);
+      const replayed = this.takeReplay(state.name, inputText);
+      const result =
+        replayed !== undefined
+          ? JSON.parse(replayed)
+          : await Promise.race([
+              this.taskHandler({
+                stateMachineArn: this.machine.arn,
+                executionArn: this.record.executionArn,
+                stateName: state.name,
+                resource: state.resource!,
+                input,
+              }),
+              this.ended,
+            ]);
       if (result === runEnded) return null; // the library has moved on; it discards this
       const output: unknown = JSON.parse(JSON.stringify(result ?? null));
       record(taskEvent(kind, 'Succeeded', eventData('output', output)));
+      if (!this.finished) this.record.taskResults!.push({ state: state.name, input: inputText, output: JSON.stringify(output) });
       return output;
     } catch (error) {
       const name = error instanceof Error && error.name ? error.name : 'Error';
@@ -296,6 +332,36 @@ export class ExecutionRun {
         (this.attempts.get(state.name) ?? []).filter((other) => other !== attempt),
       );
     }
+  }
+
+  /** The result of a previous run's Task of this state and input that succeeded, once (resume and redrive). */
+  private takeReplay(stateName: string, input: string): string | undefined {
+    const index = this.replay.findIndex((result) => result.state === stateName && result.input === input);
+    if (index < 0) return undefined;
+    return this.replay.splice(index, 1)[0]!.output;
+  }
+
+  /** Appends a history event (for the map run, in its Map state's lane), unless the run has finished. */
+  appendEvent(type: string, details: Record<string, unknown>, lane: string): void {
+    this.append(type, details, lane);
+  }
+
+  /** A Distributed Map state: its map run (map-run.ts), with the Map's own events in its lane. */
+  private async runMapState(state: StateInfo, input: unknown): Promise<unknown> {
+    await this.gate(state.name).next();
+    if (this.finished) return null;
+    if (!this.runMap) throw Object.assign(new Error('Distributed Map is not enabled here'), { name: 'States.Runtime' });
+    const result = await this.runMap({
+      parent: this.record,
+      machine: this.machine,
+      stateName: state.name,
+      input,
+      mode: this.mode,
+      record: (type, details) => this.append(type, details, state.lane),
+      ended: this.ended,
+      detached: () => this.detachedByShutdown,
+    });
+    return this.finished ? null : JSON.parse(JSON.stringify(result ?? null));
   }
 
   /** A task still running when its Parallel/Map or the execution ended: AWS records TaskStateAborted. */
@@ -338,11 +404,11 @@ export class ExecutionRun {
           this.history.branchFrom(info.childLanes, this.append(`${info.type}StateStarted`, {}, info.lane));
           this.branches.reset(info.name);
         }
-        if (info.type === 'Task') this.gate(info.name).release();
+        if (info.type === 'Task' || info.distributed) this.gate(info.name).release();
         return;
       }
       case 'StateRetried': {
-        if (info?.type === 'Task') this.gate(info.name).release();
+        if (info?.type === 'Task' || info?.distributed) this.gate(info.name).release();
         if (info && branching) {
           const last = this.history.lastOf(info.lane);
           if (last) this.history.branchFrom(info.childLanes, last);

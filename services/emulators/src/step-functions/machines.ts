@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import { writeFileAtomic } from '../aws-json/index.ts';
-import { analyzeDefinition, type Definition, type StateInfo } from './definition.ts';
+import {
+  analyzeDefinition,
+  distributedMaps,
+  libraryDefinition,
+  type Definition,
+  type DistributedMapState,
+  type StateInfo,
+} from './definition.ts';
 
 // The state machines the server was started with: validated once, with ARNs, roles and creation dates (which
 // survive restarts, as a deployed state machine's would).
@@ -21,13 +28,49 @@ export interface MachineRuntime {
   name: string;
   roleArn: string;
   region: string;
+  /** As aws-local-stepfunctions runs it: Distributed Maps are Tasks the emulator overrides (libraryDefinition). */
   definition: Definition;
   states: Map<string, StateInfo>;
+  /** Its Distributed Map states, by name. */
+  distributedMaps: Map<string, DistributedMapState>;
 }
 
 export interface MachineEntry extends MachineRuntime {
   definitionText: string;
   creationDate: number;
+  /**
+   * For the state machine a Distributed Map runs its items in (`<parent>/<label>`): which map it is. Such a
+   * machine is not listed, and StartExecution refuses it, as in AWS.
+   */
+  mapChild?: { parentArn: string; stateName: string; label: string };
+}
+
+/** A Distributed Map's label: its `Label`, else its state name (what its child machine and map runs are named by). */
+export const mapLabel = (stateName: string, state: DistributedMapState) => state.Label ?? stateName;
+
+/** A machine's runtime view; throws with every ASL validation error listed. */
+function machineEntry(
+  arn: string,
+  name: string,
+  definition: Definition,
+  definitionText: string,
+  roleArn: string,
+  region: string,
+  creationDate: number,
+): MachineEntry {
+  const runnable = libraryDefinition(definition);
+  new StateMachine(runnable as never);
+  return {
+    arn,
+    name,
+    roleArn,
+    region,
+    definition: runnable,
+    definitionText,
+    states: analyzeDefinition(definition),
+    distributedMaps: distributedMaps(definition),
+    creationDate,
+  };
 }
 
 export async function loadMachines(
@@ -53,21 +96,22 @@ export async function loadMachines(
         `State machine ${spec.name}: JSONata is not supported by aws-local-stepfunctions; use JSONPath`,
       );
     }
-    // Throws with every ASL validation error listed.
-    new StateMachine(definition as never);
     const arn = `arn:aws:states:${region}:${accountId}:stateMachine:${spec.name}`;
     if (machines.has(arn)) throw new Error(`State machine ${spec.name} is defined twice`);
     dates[spec.name] ??= Date.now();
-    machines.set(arn, {
-      arn,
-      name: spec.name,
-      roleArn: spec.roleArn ?? `arn:aws:iam::${accountId}:role/${spec.name}-role`,
-      region,
-      definition,
-      definitionText,
-      states: analyzeDefinition(definition),
-      creationDate: dates[spec.name]!,
-    });
+    const roleArn = spec.roleArn ?? `arn:aws:iam::${accountId}:role/${spec.name}-role`;
+    const entry = machineEntry(arn, spec.name, definition, definitionText, roleArn, region, dates[spec.name]!);
+    machines.set(arn, entry);
+    // Each Distributed Map runs its items as executions of a state machine of its own: `<name>/<label>`.
+    for (const [stateName, map] of entry.distributedMaps) {
+      const label = mapLabel(stateName, map);
+      const { ProcessorConfig: _config, ...processor } = map.ItemProcessor;
+      const childArn = `${arn}/${label}`;
+      machines.set(childArn, {
+        ...machineEntry(childArn, `${spec.name}/${label}`, processor, JSON.stringify(processor), roleArn, region, entry.creationDate),
+        mapChild: { parentArn: arn, stateName, label },
+      });
+    }
   }
   await writeFileAtomic(datesFile, JSON.stringify(dates));
   return machines;

@@ -18,7 +18,9 @@ export type SfnErrorCode =
   | 'InvalidName'
   | 'InvalidExecutionInput'
   | 'InvalidToken'
-  | 'ValidationException';
+  | 'ValidationException'
+  | 'ExecutionNotRedrivable'
+  | 'ResourceNotFound';
 
 export function sfnError(code: SfnErrorCode, message: string, status = 400) {
   return sfnProtocol.error(code, message, status);

@@ -1,16 +1,21 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { stopHttpServer, type EmulatorServer, type ListenOptions } from '../http.ts';
-import { stepFunctionsActions, type StepFunctionsContext } from './actions.ts';
-import { ExecutionRun, type TaskHandler } from './execution-run.ts';
+import { executionActions, type StepFunctionsContext } from './actions.ts';
+import { ExecutionRun, type RunMode, type TaskHandler } from './execution-run.ts';
 import { loadMachines, type MachineEntry, type StateMachineSpec } from './machines.ts';
+import { mapRunActions } from './map-run-actions.ts';
+import { runDistributedMap } from './map-run.ts';
+import { MapRunStore } from './map-run-store.ts';
 import { isValidExecutionName, sfnProtocol } from './protocol.ts';
 import { ExecutionStore, type ExecutionRecord } from './store.ts';
 
 // A Step Functions endpoint for the laptop: the real JSON 1.0 protocol (the actions in actions.ts) in front of
 // aws-local-stepfunctions, with every Task delegated to `taskHandler`, executions and their history kept as
 // JSON under `dataDir`, and executions that were RUNNING when the process stopped run again from the start
-// when it comes back.
+// when it comes back (reusing the results of their Tasks that had succeeded). Distributed Map states run as map
+// runs (map-run.ts), reading and writing S3 through `s3`.
 
 export type { StateMachineSpec } from './machines.ts';
 
@@ -25,6 +30,8 @@ export interface StepFunctionsServerOptions extends ListenOptions {
   taskHandler: TaskHandler;
   /** Milliseconds to wait between retries, by state name (aws-local-stepfunctions' override; for fast tests). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** What Distributed Maps' ItemReader and ResultWriter read and write S3 through. */
+  s3?: S3Client;
 }
 
 const optionsSchema = z.object({
@@ -47,17 +54,20 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   await mkdir(dataDir, { recursive: true });
   const machines = await loadMachines(options.stateMachines, dataDir, region, accountId);
   const store = await ExecutionStore.open(dataDir);
+  const mapRuns = await MapRunStore.open(dataDir);
   const runs = new Map<string, ExecutionRun>();
   let lastStartDate = Math.max(0, ...store.all().map((record) => record.startDate));
   let closing = false;
 
-  function launch(machine: MachineEntry, record: ExecutionRecord): void {
+  function launch(machine: MachineEntry, record: ExecutionRecord, mode: RunMode = 'run'): void {
     if (closing) return; // stays RUNNING on disk: the next start runs it
     const run = new ExecutionRun({
       machine,
       record,
       store,
       taskHandler: options.taskHandler,
+      mode,
+      runDistributedMap: (call) => runDistributedMap(context, call),
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     });
     runs.set(record.executionArn, run);
@@ -70,14 +80,16 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     accountId,
     machines,
     store,
+    mapRuns,
     runs,
     launch,
+    ...(options.s3 ? { s3: options.s3 } : {}),
     nextStartDate() {
       lastStartDate = Math.max(Date.now(), lastStartDate + 0.001);
       return lastStartDate;
     },
   };
-  const { server, url } = await sfnProtocol.listen(options, stepFunctionsActions, context);
+  const { server, url } = await sfnProtocol.listen(options, { ...executionActions, ...mapRunActions }, context);
   resumeRunning(context);
 
   return {
@@ -91,13 +103,18 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   };
 }
 
-/** Executions the previous process left RUNNING run again from the start, keeping name, input, ARN and start. */
+/**
+ * Executions the previous process left RUNNING run again from the start, keeping name, input, ARN and start. A
+ * map run's children are resumed by their map run, when their parent's run reaches it again.
+ */
 function resumeRunning(context: StepFunctionsContext): void {
-  for (const record of context.store.all().filter((execution) => execution.status === 'RUNNING')) {
+  const running = context.store.all().filter((execution) => execution.status === 'RUNNING');
+  for (const record of running.filter((execution) => !execution.mapRunArn)) {
     const machine = context.machines.get(record.stateMachineArn);
-    record.events = record.events.slice(0, 1);
+    // A redriven execution keeps the history it had before its redrive; a first run starts afresh.
+    record.events = record.events.slice(0, lastRedriveEvent(record) ?? 1);
     if (machine) {
-      context.launch(machine, record);
+      context.launch(machine, record, 'resume');
       continue;
     }
     record.status = 'FAILED';
@@ -113,4 +130,10 @@ function resumeRunning(context: StepFunctionsContext): void {
     });
     void context.store.save(record);
   }
+}
+
+/** How many events lead up to (and include) the execution's last ExecutionRedriven event, if it has one. */
+function lastRedriveEvent(record: ExecutionRecord): number | undefined {
+  const index = record.events.findLastIndex((event) => event.type === 'ExecutionRedriven');
+  return index < 0 ? undefined : index + 1;
 }

@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../aws-json/index.ts';
 // Durable execution state: one JSON file per execution under `<dataDir>/executions/<machine>/<name>.json`,
 // written atomically (`writeFileAtomic`) so a crash leaves either the old or the new version. Writes of one
 // execution are coalesced: while one is in flight, further changes mark it dirty and are written once after it.
-// Execution names cannot contain `/` or `\` (Step Functions forbids them), so a name is a safe file name.
+// Execution names cannot contain `/` or `\` (Step Functions forbids them), so a name is a safe file name; a
+// Distributed Map's children belong to the machine `<parent>/<label>`, kept one folder deeper.
 
 export const executionStatuses = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
@@ -33,6 +34,15 @@ const executionRecordSchema = z.object({
   /** Epoch milliseconds, unique and increasing across executions (list order). */
   startDate: z.number(),
   stopDate: z.number().optional(),
+  /** Set on a Distributed Map's child executions: the map run that started it. */
+  mapRunArn: z.string().optional(),
+  redriveCount: z.number().int().nonnegative().optional(),
+  redriveDate: z.number().optional(),
+  /**
+   * The emulator's own memory of this run's Tasks that succeeded (state, effective input, result): a re-run
+   * after a restart, or a redrive, gets their results back instead of running them again (execution-run.ts).
+   */
+  taskResults: z.array(z.object({ state: z.string(), input: z.string(), output: z.string() })).optional(),
   events: z.array(
     z.looseObject({ id: z.number(), previousEventId: z.number(), timestamp: z.number(), type: z.string() }),
   ),
@@ -54,20 +64,14 @@ export class ExecutionStore {
   static async open(dataDir: string): Promise<ExecutionStore> {
     const store = new ExecutionStore(join(dataDir, 'executions'));
     await mkdir(store.dir, { recursive: true });
-    for (const machine of await readdir(store.dir, { withFileTypes: true })) {
-      if (!machine.isDirectory()) continue;
-      const machineDir = join(store.dir, machine.name);
-      for (const file of await readdir(machineDir)) {
-        if (!file.endsWith('.json')) continue;
-        const path = join(machineDir, file);
-        try {
-          const record = executionRecordSchema.parse(JSON.parse(await readFile(path, 'utf8')));
-          store.records.set(record.executionArn, record as ExecutionRecord);
-        } catch (error) {
-          console.warn(
-            `step-functions emulator: skipping unreadable execution file ${path}: ${String(error)}`,
-          );
-        }
+    for (const entry of await readdir(store.dir, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+      const path = join(entry.parentPath, entry.name);
+      try {
+        const record = executionRecordSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+        store.records.set(record.executionArn, record as ExecutionRecord);
+      } catch (error) {
+        console.warn(`step-functions emulator: skipping unreadable execution file ${path}: ${String(error)}`);
       }
     }
     return store;

@@ -37,6 +37,7 @@ const run = new ExecutionRun({
     region: 'us-east-1',
     definition,
     states: analyzeDefinition(definition),
+    distributedMaps: new Map(),
   },
   record,
   store: store as unknown as ExecutionStore,
