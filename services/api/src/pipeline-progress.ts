@@ -23,6 +23,7 @@ function allStates(branch: AslBranch, into = new Map<string, AslState>()): Map<s
 
 function successors(state: AslState): string[] {
   if (state.Type === 'Fail') return [];
+  if (state.Type === 'Choice') return [...state.Choices.map((choice) => choice.Next), state.Default];
   const next = state.Next ? [state.Next] : [];
   const caught = state.Type === 'Task' ? (state.Catch ?? []).map((c) => c.Next) : [];
   return [...next, ...caught];
@@ -39,7 +40,8 @@ export function pipelineShape(definition: PipelineDefinition): PipelineShape {
       if (failurePath.has(name)) continue;
       const next = successors(state);
       const doomed =
-        state.Type === 'Fail' || (!state.End && next.length > 0 && next.every((n) => failurePath.has(n)));
+        state.Type === 'Fail' ||
+        (!('End' in state && state.End) && next.length > 0 && next.every((n) => failurePath.has(n)));
       if (doomed) {
         failurePath.add(name);
         changed = true;

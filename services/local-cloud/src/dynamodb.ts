@@ -6,9 +6,10 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { resultsTableDefinition } from '@mc-vision/core';
+import { batchIndexDefinition, resultsTable, resultsTableDefinition } from '@mc-vision/core';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import { listen, stopServer, type LocalServer } from './server.ts';
@@ -24,14 +25,27 @@ export async function startDynamoDb(dir: string): Promise<LocalServer> {
   };
 }
 
-/** Creates the results table as the platform lays it out (`resultsTable`, GSI included) unless it exists. */
+/**
+ * Creates the results table as the platform lays it out (`resultsTable`, GSIs included) unless it exists; a
+ * table made before batches gets their index added (`updated`).
+ */
 export async function ensureResultsTable(
   client: DynamoDBClient,
   tableName: string,
-): Promise<'created' | 'found'> {
+): Promise<'created' | 'found' | 'updated'> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return 'found';
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexes = Table?.GlobalSecondaryIndexes ?? [];
+    if (indexes.some((index) => index.IndexName === resultsTable.batchIndex.name)) return 'found';
+    const { AttributeDefinitions = [] } = resultsTableDefinition(tableName);
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: batchIndexDefinition() }],
+      }),
+    );
+    return 'updated';
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }

@@ -1,8 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  BatchRecords,
   createDynamoDbClient,
   createProviders,
   createS3Client,
+  createSfnClient,
   createSnsClient,
   loadConfig,
   type Config,
@@ -54,6 +56,8 @@ export interface LocalCloudOptions {
   webRoot?: string;
   /** Test hook for both LLM emulators: rewrites their description before the guardrail sees it. */
   transformDescription?: TransformDescription;
+  /** Test hook: milliseconds between a state's retries instead of its backoff (aws-local-stepfunctions' override). */
+  retryIntervalOverrides?: Record<string, number | number[]>;
 }
 
 export interface LocalCloud {
@@ -227,8 +231,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       dynamoClient.destroy();
       snsClient.destroy();
     });
-    if ((await ensureResultsTable(dynamoClient, base.RESULTS_TABLE)) === 'created') {
-      log({ component: 'dynamodb', level: 'info', message: `created table ${base.RESULTS_TABLE}` });
+    const table = await ensureResultsTable(dynamoClient, base.RESULTS_TABLE);
+    if (table !== 'found') {
+      log({ component: 'dynamodb', level: 'info', message: `${table} table ${base.RESULTS_TABLE}` });
     }
     const outboxFile = join(dataDir, 'outbox.jsonl');
     const outbox = await startOutbox({ config: base, sns: snsClient, file: outboxFile, log });
@@ -237,11 +242,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The worker as Lambda runs it: one attempt per provider call, since Step Functions does the retrying.
     const workerConfig: Config = { ...base, PROVIDER_MAX_ATTEMPTS: 1 };
     const workerS3 = createS3Client(workerConfig);
-    shutdown.add('worker', () => workerS3.destroy());
+    // The batch summary asks Step Functions about its map run: the endpoint is known once it has started.
+    let stepFunctionsUrl: string | undefined;
+    const workerSfn = () => createSfnClient({ ...workerConfig, SFN_ENDPOINT: stepFunctionsUrl });
+    let batches: { sfn: ReturnType<typeof createSfnClient>; records: BatchRecords } | undefined;
+    shutdown.add('worker', () => {
+      workerS3.destroy();
+      batches?.sfn.destroy();
+    });
     const worker = createTaskHandler({
       config: workerConfig,
       s3: workerS3,
       providers: createProviders(workerConfig),
+      batches: () => (batches ??= { sfn: workerSfn(), records: new BatchRecords(dynamoClient, base.RESULTS_TABLE) }),
     });
 
     // The two values only known now complete the one configuration: the topic's ARN as SNS gave it, and the
@@ -257,7 +270,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         sns: snsClient,
         log,
       },
+      s3: workerS3,
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     });
+    stepFunctionsUrl = stepFunctions.url;
     shutdown.add('stepfunctions', () => stepFunctions.close());
     const config: Config = { ...withTopic, SFN_ENDPOINT: stepFunctions.url };
 

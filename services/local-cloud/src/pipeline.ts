@@ -1,6 +1,14 @@
 import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { buildPipelineDefinition, serviceIntegrations, type Config } from '@mc-vision/core';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  batchSources,
+  buildBatchDefinition,
+  buildPipelineDefinition,
+  serviceIntegrations,
+  type BatchSource,
+  type Config,
+} from '@mc-vision/core';
 import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '@mc-vision/emulators';
 import { z } from 'zod';
 import { parseStateMachineArn } from './config.ts';
@@ -110,26 +118,55 @@ export interface LocalStepFunctionsOptions {
   /** Executions and their history are kept here. */
   dataDir: string;
   tasks: PipelineTaskDeps;
+  /** What the batches' Distributed Maps read their items from and write their results to. */
+  s3: S3Client;
+  /** Milliseconds between retries, by state name, instead of the definition's backoff (tests). */
+  retryIntervalOverrides?: Record<string, number | number[]>;
 }
 
-/** The Step Functions endpoint with the pipeline state machine named by `STATE_MACHINE_ARN`. */
+/** The batch state machine of each source, by the ARN the configuration names it by. */
+export const batchMachineArns = (config: Config): Record<BatchSource, string> => ({
+  prefix: config.BATCH_PREFIX_STATE_MACHINE_ARN,
+  keys: config.BATCH_KEYS_STATE_MACHINE_ARN,
+});
+
+/**
+ * The Step Functions endpoint with the pipeline state machine named by `STATE_MACHINE_ARN` and the two batch
+ * state machines (`BATCH_*_STATE_MACHINE_ARN`), each rendered from core's definitions with the configuration.
+ */
 export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<EmulatorServer> {
   const { config } = options;
   const machine = parseStateMachineArn(config.STATE_MACHINE_ARN);
+  const resources = {
+    workerFunctionArn: options.tasks.workerFunctionArn,
+    resultsTableName: config.RESULTS_TABLE,
+    notifyTopicArn: config.NOTIFY_TOPIC_ARN,
+  };
+  const batchMachines = batchSources.map((source) => {
+    const batch = parseStateMachineArn(batchMachineArns(config)[source]);
+    if (batch.region !== machine.region || batch.accountId !== machine.accountId) {
+      throw new Error('The batch state machines must be in the pipeline state machine\'s region and account');
+    }
+    return {
+      name: batch.name,
+      definition: buildBatchDefinition(
+        { ...resources, imagesBucket: config.IMAGES_BUCKET },
+        {
+          source,
+          maxItems: config.BATCH_MAX_ITEMS,
+          maxConcurrency: config.BATCH_MAX_CONCURRENCY,
+          toleratedFailurePercentage: config.BATCH_TOLERATED_FAILURE_PERCENT,
+        },
+      ),
+    };
+  });
   return startStepFunctionsServer({
     dataDir: options.dataDir,
     region: machine.region,
     accountId: machine.accountId,
-    stateMachines: [
-      {
-        name: machine.name,
-        definition: buildPipelineDefinition({
-          workerFunctionArn: options.tasks.workerFunctionArn,
-          resultsTableName: config.RESULTS_TABLE,
-          notifyTopicArn: config.NOTIFY_TOPIC_ARN,
-        }),
-      },
-    ],
+    stateMachines: [{ name: machine.name, definition: buildPipelineDefinition(resources) }, ...batchMachines],
     taskHandler: createPipelineTaskHandler(options.tasks),
+    s3: options.s3,
+    ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
   });
 }

@@ -111,7 +111,7 @@ const mapFieldsKeptOnTask = ['Comment', 'InputPath', 'ResultSelector', 'ResultPa
 /**
  * The definition as aws-local-stepfunctions runs it: each Distributed Map becomes a Task of the same name (with
  * the Map's paths, Retry, Catch and transition), which the emulator overrides with the map run. The library
- * runs inline Maps only, and would give a Task without TimeoutSeconds 60 s: a map run gets a year.
+ * runs inline Maps only, and would give a Task without TimeoutSeconds 60 s: a map run gets weeks.
  */
 export function libraryDefinition(definition: Definition): Definition {
   const rewrite = (machine: Pick<Definition, 'States'>): Record<string, Record<string, unknown>> =>
@@ -121,7 +121,8 @@ export function libraryDefinition(definition: Definition): Definition {
           const task: Record<string, unknown> = {
             Type: 'Task',
             Resource: 'arn:aws:states:::distributed-map',
-            TimeoutSeconds: 31_536_000,
+            // As long as a Node timer can wait (24.8 days): the state machine's own timeout still applies.
+            TimeoutSeconds: 2_147_483,
           };
           for (const field of mapFieldsKeptOnTask) if (field in state) task[field] = state[field];
           return [name, task];

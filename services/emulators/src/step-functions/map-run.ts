@@ -362,8 +362,8 @@ class MapChildren {
     const running = this.host.runs.get(arn);
     if (running) {
       this.active.add(running);
-      await Promise.race([running.done, this.call.ended]);
-      this.active.delete(running);
+      const finished = await Promise.race([running.done.then(() => true), this.call.ended.then(() => false)]);
+      if (finished) this.active.delete(running); // else the parent ended first: abortRunning stops it
     }
     return this.host.store.get(arn)!.status;
   }
