@@ -10,6 +10,7 @@ import { runHealthChecks } from './health.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { requestContextMiddleware } from './request-context.ts';
 import { analysisRoutes } from './routes/analyses.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { imageRoutes } from './routes/images.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { resultRoutes } from './routes/results.ts';
@@ -85,7 +86,7 @@ export function createApp(deps: ApiDependencies): Express {
     res.set('cache-control', 'no-store');
     next();
   });
-  app.use(imageRoutes(deps), analysisRoutes(deps), pipelineRoutes(deps), resultRoutes(deps));
+  app.use(imageRoutes(deps), analysisRoutes(deps), pipelineRoutes(deps), batchRoutes(deps), resultRoutes(deps));
 
   if (deps.webRoot) app.use(webApp(deps.webRoot));
   app.use(notFoundHandler);

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { Config, Providers, ResultsStore } from '@mc-vision/core';
+import type { BatchRecords, Config, Providers, ResultsStore } from '@mc-vision/core';
 import type { HealthCheck } from './health.ts';
 
 /** Everything the app talks to, passed in: the Lambda entry, the laptop server and the tests wire it differently. */
@@ -11,6 +11,8 @@ export interface ApiDependencies {
   s3: S3Client;
   sfn: SFNClient;
   results: ResultsStore;
+  /** The records of batch items, through the results table's byBatch index. */
+  batchRecords: BatchRecords;
   providers: Providers;
   /** The accepted API keys; the cloud reads them from Secrets Manager (cached), the laptop from its key file. */
   apiKeys: () => Promise<readonly string[]>;

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
+  BatchRecords,
   createDynamoDbClient,
   createProviders,
   createS3Client,
@@ -34,6 +35,7 @@ export function wireDependencies(config: Config, options: WiringOptions): ApiDep
     s3,
     sfn,
     results: new ResultsStore(dynamodb, config.RESULTS_TABLE),
+    batchRecords: new BatchRecords(dynamodb, config.RESULTS_TABLE),
     providers:
       options.providers ??
       createProviders(config, options.azureApiKey ? { azureApiKey: options.azureApiKey } : {}),

@@ -71,7 +71,12 @@ export const batchInputSchema = z.object({
   batchId: batchIdSchema,
   source: z.union([
     z.object({ prefix: imagePrefixSchema }),
-    z.object({ manifestKey: z.string().startsWith(batchPrefixes.manifests), count: z.number().int().positive() }),
+    z.object({
+      manifestKey: z.string().startsWith(batchPrefixes.manifests),
+      count: z.number().int().positive(),
+      /** Of the key list: the same requestId with other keys is another batch (a conflict). */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
   ]),
   providers: z.array(z.enum(providerNames)).min(1),
 });

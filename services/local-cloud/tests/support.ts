@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +111,69 @@ export async function waitForPipeline(
     if (Date.now() > deadline) throw new Error(`pipeline ${executionId} still RUNNING after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * `count` distinct JPEGs made from the repository's photos: each a crop, size and tint of its own, so every one
+ * has its own bytes (and content-hash key) while staying a real photo the classifier and describers can read.
+ */
+export async function photoVariants(count: number, edge = 96): Promise<Buffer[]> {
+  const { default: sharp } = await import('sharp');
+  const sources = [pelican, readFileSync(fixturePath('bald-eagle.jpeg'))];
+  const variants: Buffer[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const source = sharp(sources[index % sources.length]!);
+    const { width = 400, height = 300 } = await source.metadata();
+    const crop = 0.7 + ((index * 7) % 30) / 100;
+    variants.push(
+      await sharp(sources[index % sources.length]!)
+        .extract({ left: 0, top: 0, width: Math.round(width * crop), height: Math.round(height * crop) })
+        .resize(edge + (index % 17), edge + ((index * 3) % 13))
+        .modulate({ brightness: 0.85 + (index % 10) / 30, hue: (index * 11) % 360 })
+        .jpeg({ quality: 80 })
+        .toBuffer(),
+    );
+  }
+  return variants;
+}
+
+/** Polls `GET /v1/batches/{id}` until the batch has ended; every answer is handed to `seen`. */
+export async function waitForBatch(
+  api: ApiClient,
+  batchId: string,
+  seen: (body: ApiResponse['body']) => void = () => {},
+  timeoutMs = 600_000,
+): Promise<ApiResponse['body']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await api.get(`/v1/batches/${encodeURIComponent(batchId)}`);
+    if (status !== 200) throw new Error(`batch status answered ${status}: ${JSON.stringify(body)}`);
+    seen(body);
+    if (body.status !== 'RUNNING') return body;
+    if (Date.now() > deadline) throw new Error(`batch ${batchId} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Every item of a batch, page by page. */
+export async function allBatchItems(api: ApiClient, batchId: string, query = ''): Promise<ApiResponse['body'][]> {
+  const items: ApiResponse['body'][] = [];
+  let token: string | undefined;
+  do {
+    const next = token ? `&nextToken=${encodeURIComponent(token)}` : '';
+    const { status, body } = await api.get(`/v1/batches/${batchId}/items?limit=100${query}${next}`);
+    if (status !== 200) throw new Error(`items answered ${status}: ${JSON.stringify(body)}`);
+    items.push(...body.items);
+    token = body.nextToken;
+  } while (token);
+  return items;
+}
+
+/** The notifications the local cloud's outbox has received so far (one JSON line each). */
+export function outbox(cloud: LocalCloud): { subject?: string; message: string }[] {
+  const text = existsSync(cloud.outboxFile) ? readFileSync(cloud.outboxFile, 'utf8') : '';
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { subject?: string; message: string });
 }

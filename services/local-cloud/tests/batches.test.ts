@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListExecutionsCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { createS3Client, createSfnClient } from '@mc-vision/core';
+import {
+  allBatchItems,
+  outbox,
+  photoVariants,
+  startTestCloud,
+  waitForBatch,
+  type TestCloud,
+} from './support.ts';
+
+// Batches on the local platform: the batch state machines (core's definition) in the Step Functions emulator,
+// a Distributed Map whose children are the pipeline, the real classifier and the LLM emulators behind them.
+
+async function putImages(s3: S3Client, bucket: string, prefix: string, images: Buffer[], name = (i: number) => `${String(i).padStart(4, '0')}.jpg`) {
+  const keys = images.map((_image, index) => `${prefix}${name(index)}`);
+  for (let offset = 0; offset < images.length; offset += 25) {
+    await Promise.all(
+      images.slice(offset, offset + 25).map((body, index) =>
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: keys[offset + index], Body: body, ContentType: 'image/jpeg' })),
+      ),
+    );
+  }
+  return keys;
+}
+
+async function readJson(s3: S3Client, bucket: string, key: string): Promise<any> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await object.Body!.transformToString());
+}
+
+describe('a batch of 300 images', () => {
+  let test: TestCloud;
+  beforeAll(async () => {
+    test = await startTestCloud({ env: { BATCH_MAX_CONCURRENCY: '10' } });
+  }, 60_000);
+  afterAll(() => test?.close(), 60_000);
+
+  it('runs every image through the pipeline as one Distributed Map: 300 records, one summary, the results in S3', async () => {
+    const { cloud, api } = test;
+    const s3 = createS3Client(cloud.config);
+    await putImages(s3, cloud.config.IMAGES_BUCKET, 'images/catalogue/', await photoVariants(300));
+
+    const started = await api.post('/v1/batches', { prefix: 'images/catalogue/', requestId: 'catalogue-300' });
+    expect(started).toEqual({ status: 202, body: { batchId: 'catalogue-300', requestId: 'catalogue-300', status: 'RUNNING' } });
+    // The same request again is the same batch.
+    expect((await api.post('/v1/batches', { prefix: 'images/catalogue/', requestId: 'catalogue-300' })).body.batchId).toBe(
+      'catalogue-300',
+    );
+
+    const observed: { complete: number; running: number; total: number }[] = [];
+    const done = await waitForBatch(api, 'catalogue-300', (body) => observed.push(body.counts));
+    expect(done).toMatchObject({
+      batchId: 'catalogue-300',
+      status: 'SUCCEEDED',
+      source: { prefix: 'images/catalogue/' },
+      counts: { total: 300, complete: 300, partial: 0, failed: 0, running: 0 },
+    });
+    // The counts moved while it ran, and never went back.
+    expect(observed.some((counts) => counts.complete > 0 && counts.complete < 300)).toBe(true);
+    const completes = observed.map((counts) => counts.complete);
+    expect(completes).toEqual([...completes].sort((a, b) => a - b));
+
+    // 300 records, each an ordinary result record of its own image.
+    const items = await allBatchItems(api, 'catalogue-300');
+    expect(items).toHaveLength(300);
+    expect(new Set(items.map((item) => item.key)).size).toBe(300);
+    expect(new Set(items.map((item) => item.requestId)).size).toBe(300);
+    expect(items.every((item) => item.status === 'complete' && item.labels.length > 0)).toBe(true);
+    const record = await api.get(`/v1/results/${items[42].requestId}`);
+    expect(record.status).toBe(200);
+    expect(record.body).toMatchObject({ imageKey: items[42].key, status: 'complete', batchId: 'catalogue-300', source: 'pipeline' });
+
+    // One notification for the whole batch, none per image.
+    const notifications = outbox(cloud);
+    expect(notifications).toHaveLength(1);
+    expect(notifications[0]!.subject).toBe('MC Vision: batch catalogue-300 succeeded, 300/300 done');
+    expect(notifications[0]!.message).toContain('300 images: 300 complete, 0 partial, 0 failed.');
+
+    // The ResultWriter's output: the manifest names the file of the 300 succeeded children.
+    expect(done.results.bucket).toBe(cloud.config.IMAGES_BUCKET);
+    const manifest = await readJson(s3, done.results.bucket, done.results.manifestKey);
+    expect(manifest.DestinationBucket).toBe(cloud.config.IMAGES_BUCKET);
+    expect(manifest.MapRunArn).toMatch(/^arn:aws:states:us-east-1:000000000000:mapRun:mc-vision-batch-prefix\/Images:/);
+    expect(manifest.ResultFiles.FAILED).toEqual([]);
+    expect(manifest.ResultFiles.SUCCEEDED).toHaveLength(1);
+    const succeeded = await readJson(s3, done.results.bucket, manifest.ResultFiles.SUCCEEDED[0].Key);
+    expect(succeeded).toHaveLength(300);
+    expect(JSON.parse(succeeded[0].Output)).toMatchObject({ status: 'complete' });
+    expect(succeeded[0]).toMatchObject({ Status: 'SUCCEEDED', InputDetails: { Included: true } });
+
+    // The map run ran at most MaxConcurrency children at once: its own record says 10, and its 300 children.
+    const sfn = createSfnClient(cloud.config);
+    const executionArn = `${cloud.config.BATCH_PREFIX_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:catalogue-300`;
+    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    expect(mapRuns).toHaveLength(1);
+    let children = 0;
+    let token: string | undefined;
+    do {
+      const page = await sfn.send(new ListExecutionsCommand({ mapRunArn: mapRuns![0]!.mapRunArn, nextToken: token }));
+      children += page.executions!.filter((execution) => execution.status === 'SUCCEEDED').length;
+      token = page.nextToken;
+    } while (token);
+    expect(children).toBe(300);
+    sfn.destroy();
+    s3.destroy();
+  }, 600_000);
+});
