@@ -108,3 +108,101 @@ describe('a batch of 300 images', () => {
     s3.destroy();
   }, 600_000);
 });
+
+describe('a batch while Bedrock is down', () => {
+  let test: TestCloud;
+  beforeAll(async () => {
+    // Nothing listens on port 9: every Bedrock call is refused, as a region outage would refuse it. Azure's
+    // answers go through the Bedrock guardrail (ApplyGuardrail), so they fail with it; the classifier answers.
+    test = await startTestCloud({
+      env: { BEDROCK_RUNTIME_ENDPOINT: 'http://127.0.0.1:9' },
+      retryIntervalOverrides: { DescribeWithBedrock: 0, DescribeWithAzure: 0 },
+    });
+  }, 60_000);
+  afterAll(() => test?.close(), 60_000);
+
+  it('records every item partial, and the summary says Bedrock (and the guardrail Azure needs) failed on each', async () => {
+    const { cloud, api } = test;
+    const keys: string[] = [];
+    for (const image of await photoVariants(12)) {
+      const uploaded = await api.post('/v1/images', image, 'image/jpeg');
+      keys.push(uploaded.body.key);
+    }
+    const started = await api.post('/v1/batches', { keys, requestId: 'bedrock-down' });
+    expect(started.status).toBe(202);
+    const done = await waitForBatch(api, 'bedrock-down');
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      source: { keys: 12 },
+      counts: { total: 12, complete: 0, partial: 12, failed: 0, running: 0 },
+    });
+    const items = await allBatchItems(api, 'bedrock-down');
+    expect(items.map((item) => [item.status, item.errors])).toEqual(
+      keys.map(() => ['partial', { bedrock: 'ProviderUnavailable', azure: 'ProviderUnavailable' }]),
+    );
+    const [summary] = outbox(cloud);
+    expect(summary!.subject).toBe('MC Vision: batch bedrock-down succeeded, 12/12 done');
+    expect(summary!.message).toContain('12 images: 0 complete, 12 partial, 0 failed.');
+    expect(summary!.message).toContain('bedrock: error ProviderUnavailable on 12 items');
+    expect(summary!.message).toContain('azure: error ProviderUnavailable on 12 items');
+  }, 300_000);
+});
+
+describe('a batch with more failed items than it tolerates', () => {
+  let test: TestCloud;
+  beforeAll(async () => {
+    // One child at a time: the items run in key order, so which fail and which never run is known.
+    test = await startTestCloud({ env: { BATCH_MAX_CONCURRENCY: '1', BATCH_TOLERATED_FAILURE_PERCENT: '10' } });
+  }, 60_000);
+  afterAll(() => test?.close(), 60_000);
+
+  it('fails, says how many items failed, and a redrive runs only the failed and unfinished items', async () => {
+    const { cloud, api } = test;
+    const s3 = createS3Client(cloud.config);
+    const bucket = cloud.config.IMAGES_BUCKET;
+    const photos = await photoVariants(10);
+    // The last three are not images at all (their bytes were cut short): every provider fails on them.
+    const broken = photos.slice(7).map((photo) => photo.subarray(0, 200));
+    await putImages(s3, bucket, 'images/mixed/', [...photos.slice(0, 7), ...broken]);
+
+    expect((await api.post('/v1/batches', { prefix: 'images/mixed/', requestId: 'mixed' })).status).toBe(202);
+    const failed = await waitForBatch(api, 'mixed');
+    // Item 8 is the second failure: 20% > 10%, so the map run fails and item 9 never starts.
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      counts: { total: 10, complete: 7, partial: 0, failed: 2, running: 1 },
+      error: {
+        code: 'States.ExceedToleratedFailureThreshold',
+        message: '2 of 10 items failed, more than the 10% the batch tolerates.',
+      },
+      redrivable: true,
+      redriveCount: 0,
+    });
+    const failedItems = await allBatchItems(api, 'mixed', '&status=failed');
+    expect(failedItems.map((item) => item.key)).toEqual(['images/mixed/0007.jpg', 'images/mixed/0008.jpg']);
+    const [summary] = outbox(cloud);
+    expect(summary!.subject).toBe('MC Vision: batch mixed failed, 7/10 done');
+    expect(summary!.message).toContain('2 of 10 items failed, more than the 10% the batch tolerates.');
+    expect(summary!.message).toContain('mixed-7: sagemaker ProviderModelError, bedrock InvalidImage, azure InvalidImage');
+
+    // The images are fixed; a redrive runs the two failed items again and the one that never ran.
+    await putImages(s3, bucket, 'images/mixed/', photos.slice(7), (i) => `${String(i + 7).padStart(4, '0')}.jpg`);
+    expect((await api.post('/v1/batches/mixed/redrive', {})).body).toEqual({ batchId: 'mixed', status: 'RUNNING', redriveCount: 1 });
+    const redriven = await waitForBatch(api, 'mixed');
+    expect(redriven).toMatchObject({
+      status: 'SUCCEEDED',
+      counts: { total: 10, complete: 10, partial: 0, failed: 0, running: 0 },
+      redriveCount: 1,
+    });
+    const sfn = createSfnClient(cloud.config);
+    const executionArn = `${cloud.config.BATCH_PREFIX_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:mixed`;
+    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    const rerun = await sfn.send(new ListExecutionsCommand({ mapRunArn: mapRuns![0]!.mapRunArn, redriveFilter: 'REDRIVEN' }));
+    expect(rerun.executions).toHaveLength(2);
+    // A batch that succeeded is not redriven again.
+    expect((await api.post('/v1/batches/mixed/redrive', {})).status).toBe(409);
+    expect(outbox(cloud)).toHaveLength(2);
+    sfn.destroy();
+    s3.destroy();
+  }, 300_000);
+});
