@@ -1,0 +1,3 @@
+import { esmPreset } from '../../jest.preset.js';
+
+export default { ...esmPreset, displayName: 'cli' };
