@@ -27,6 +27,8 @@ export interface KnownValues {
   resultsTable: string;
   notifyTopicArn: string;
   stateMachineArn: string;
+  /** The batch state machines, by the source they read their images from. */
+  batchStateMachineArns: { prefix: string; keys: string };
   sagemakerEndpoint: string;
   azureOpenAiEndpoint: string;
 }
@@ -75,6 +77,9 @@ export function lambdaEnvironment(
       ...providers,
       PROVIDER_MAX_ATTEMPTS: config.PROVIDER_MAX_ATTEMPTS,
       STATE_MACHINE_ARN: known.stateMachineArn,
+      BATCH_PREFIX_STATE_MACHINE_ARN: known.batchStateMachineArns.prefix,
+      BATCH_KEYS_STATE_MACHINE_ARN: known.batchStateMachineArns.keys,
+      BATCH_MAX_ITEMS: config.BATCH_MAX_ITEMS,
       NOTIFY_TOPIC_ARN: known.notifyTopicArn,
       API_KEYS_SECRET_ARN: generated.apiKeysSecretArn,
       // The routes' deadline: answer with the contract's JSON before the function (and API Gateway) gives up.

@@ -1,3 +1,4 @@
+import type { BatchSource } from '@mc-vision/core/batches';
 import type { Config } from '@mc-vision/core/config/index';
 
 // Every name the stacks give a resource, derived from the configuration alone. Names (and the ARNs built
@@ -26,6 +27,7 @@ export function resourceNames(config: Config) {
   const account = config.AWS_ACCOUNT_ID;
   const topic = `${base}-notifications`;
   const stateMachine = `${base}-pipeline`;
+  const batchStateMachine = (source: BatchSource) => `${base}-batch-${source}`;
   const secretPrefix = `${config.NAME_PREFIX}/${config.DEPLOY_ENV}/`;
   const workloadBoundary = `${config.NAME_PREFIX}-workload-boundary-${config.DEPLOY_ENV}`;
   const functionName = (role: FunctionRole) => `${base}-${role}`;
@@ -45,6 +47,10 @@ export function resourceNames(config: Config) {
     topicArn: `arn:aws:sns:${region}:${account}:${topic}`,
     stateMachine,
     stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:${stateMachine}`,
+    batchStateMachine,
+    batchStateMachineArn: (source: BatchSource) =>
+      `arn:aws:states:${region}:${account}:stateMachine:${batchStateMachine(source)}`,
+    batchLogGroup: `/aws/vendedlogs/states/${base}-batch`,
     functionName,
     functionLogGroup: (role: FunctionRole) => `/aws/lambda/${functionName(role)}`,
     repository: (image: ImageName) => `${base}/${image}`,

@@ -1,5 +1,6 @@
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { batchSources, type BatchSource } from '@mc-vision/core/batches';
 import type { Config } from '@mc-vision/core/config/index';
 import { Construct } from 'constructs';
 import type { FunctionRole, ResourceNames } from '../names';
@@ -48,6 +49,21 @@ export class Monitoring extends Construct {
     const lambda = (role: FunctionRole, metric: string) => ['AWS/Lambda', metric, fn(role)] as const;
     const states = (metric: string) => ['AWS/States', metric, stateMachine] as const;
     const sagemaker = (metric: string) => ['AWS/SageMaker', metric, endpoint] as const;
+    const batchMachine = (source: BatchSource) => ({ StateMachineArn: names.batchStateMachineArn(source) });
+    const batchAlarms = batchSources.flatMap((source) => [
+      alarm(
+        `batch-${source}-failed`,
+        `Batches (${source}) failed: more failed items than tolerated, or unreadable items`,
+        ['AWS/States', 'ExecutionsFailed', batchMachine(source)],
+        config.ALARM_BATCH_FAILED,
+      ),
+      alarm(
+        `batch-${source}-timed-out`,
+        `Batches (${source}) timed out`,
+        ['AWS/States', 'ExecutionsTimedOut', batchMachine(source)],
+        config.ALARM_BATCH_TIMED_OUT,
+      ),
+    ]);
     const specs: AlarmSpec[] = [
       alarm('api-errors', 'API function errors', lambda('api', 'Errors'), config.ALARM_API_ERRORS),
       alarm(
@@ -113,6 +129,7 @@ export class Monitoring extends Construct {
         sagemaker('Invocation4XXErrors'),
         config.ALARM_SAGEMAKER_4XX,
       ),
+      ...batchAlarms,
     ];
 
     this.alarms = specs.map(
@@ -180,6 +197,14 @@ export class Monitoring extends Construct {
       [
         'Pipeline: execution time (ms)',
         ['p50', 'p95'].map((stat) => line('AWS/States', 'ExecutionTime', stateMachine, stat)),
+      ],
+      [
+        'Batches: executions (failed = more failed items than tolerated)',
+        batchSources.flatMap((source) =>
+          ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'].map((metric) =>
+            line('AWS/States', metric, batchMachine(source), 'Sum'),
+          ),
+        ),
       ],
       [
         'Classifier: invocations and errors',

@@ -11,7 +11,7 @@ export class ResultsTable extends Construct {
 
   constructor(scope: Construct, id: string, props: { name: string }) {
     super(scope, id);
-    const { partitionKey, ttlAttribute, listIndex } = resultsTable;
+    const { partitionKey, ttlAttribute, listIndex, batchIndex } = resultsTable;
     this.table = new DynamodbTable(this, 'table', {
       name: props.name,
       billingMode: 'PAY_PER_REQUEST',
@@ -20,6 +20,8 @@ export class ResultsTable extends Construct {
         { name: partitionKey, type: 'S' },
         { name: listIndex.partitionKey, type: 'S' },
         { name: listIndex.sortKey, type: 'S' },
+        { name: batchIndex.partitionKey, type: 'S' },
+        { name: batchIndex.sortKey, type: 'S' },
       ],
       globalSecondaryIndex: [
         {
@@ -27,6 +29,13 @@ export class ResultsTable extends Construct {
           hashKey: listIndex.partitionKey,
           rangeKey: listIndex.sortKey,
           projectionType: 'ALL',
+        },
+        {
+          name: batchIndex.name,
+          hashKey: batchIndex.partitionKey,
+          rangeKey: batchIndex.sortKey,
+          projectionType: 'INCLUDE',
+          nonKeyAttributes: [...batchIndex.projected],
         },
       ],
       ttl: { attributeName: ttlAttribute, enabled: true },

@@ -5,6 +5,8 @@ import type { Config } from '@mc-vision/core/config/index';
 import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
 import { resultsTable } from '@mc-vision/core/results-store';
 import type { Construct } from 'constructs';
+import { batchPrefixes, batchSources } from '@mc-vision/core/batches';
+import { Batches } from '../constructs/batches';
 import { Classifier } from '../constructs/classifier';
 import { ContainerFunction } from '../constructs/container-function';
 import { ContainerRegistry } from '../constructs/container-registry';
@@ -87,6 +89,14 @@ export class AwsPlatformStack extends TerraformStack {
       allow('secretsmanager:GetSecretValue', secrets.azureOpenAiKey.arn, 'ReadAzureKey'),
     ];
     const table = results.table.arn;
+    const batchMachines = batchSources.map((source) => names.batchStateMachineArn(source));
+    const batchExecutions = batchSources.map(
+      (source) => `arn:aws:states:${region}:${account}:execution:${names.batchStateMachine(source)}:*`,
+    );
+    const batchMapRuns = batchSources.map(
+      (source) => `arn:aws:states:${region}:${account}:mapRun:${names.batchStateMachine(source)}/*`,
+    );
+    const batchIndex = `${table}/index/${resultsTable.batchIndex.name}`;
     const permissions: Record<FunctionRole, ReturnType<typeof allow>[]> = {
       api: [
         ...readImages,
@@ -107,9 +117,26 @@ export class AwsPlatformStack extends TerraformStack {
         // GET /health looks at each dependency (the images bucket is covered by ListBucket above).
         allow('dynamodb:DescribeTable', table, 'HealthResultsTable'),
         allow('states:DescribeStateMachine', names.stateMachineArn, 'HealthStateMachine'),
+        // Batches: start them (after writing their key list), follow their map runs, count their records.
+        allow('s3:PutObject', `${imagesArn}/${batchPrefixes.manifests}*`, 'WriteKeyLists'),
+        allow(['states:StartExecution', 'states:ListExecutions'], batchMachines, 'StartBatches'),
+        allow(
+          ['states:DescribeExecution', 'states:RedriveExecution', 'states:ListMapRuns'],
+          batchExecutions,
+          'ReadAndRedriveBatches',
+        ),
+        allow('states:DescribeMapRun', batchMapRuns, 'ReadBatchMapRuns'),
+        allow(['dynamodb:Query', 'dynamodb:BatchGetItem'], [table, batchIndex], 'ReadBatchRecords'),
         allow('sagemaker:DescribeEndpoint', classifier.endpoint.arn, 'HealthClassifier'),
       ],
-      worker: [...readImages, ...invokeProviders],
+      worker: [
+        ...readImages,
+        ...invokeProviders,
+        // SummarizeBatch: the batch's map run and its records.
+        allow('states:ListMapRuns', batchExecutions, 'FindBatchMapRuns'),
+        allow('states:DescribeMapRun', batchMapRuns, 'CountBatchMapRuns'),
+        allow('dynamodb:Query', batchIndex, 'CountBatchRecords'),
+      ],
       ingest: [],
     };
 
@@ -118,6 +145,7 @@ export class AwsPlatformStack extends TerraformStack {
       resultsTable: names.resultsTable,
       notifyTopicArn: names.topicArn,
       stateMachineArn: names.stateMachineArn,
+      batchStateMachineArns: { prefix: names.batchStateMachineArn('prefix'), keys: names.batchStateMachineArn('keys') },
       sagemakerEndpoint: names.sagemakerEndpoint,
       azureOpenAiEndpoint: azureOpenAiEndpoint(config),
     };
@@ -202,6 +230,23 @@ export class AwsPlatformStack extends TerraformStack {
       logRetentionDays: config.LOG_RETENTION_DAYS,
     });
 
+    const batches = new Batches(this, 'batches', {
+      names,
+      resources: {
+        workerFunctionArn: worker.function.arn,
+        resultsTableName: results.table.name,
+        notifyTopicArn: notifications.topic.arn,
+        imagesBucket: names.imagesBucket,
+      },
+      topicKeyArn: notifications.key.arn,
+      workerTimeoutSeconds: config.WORKER_TIMEOUT_SECONDS,
+      maxItems: config.BATCH_MAX_ITEMS,
+      maxConcurrency: config.BATCH_MAX_CONCURRENCY,
+      toleratedFailurePercentage: config.BATCH_TOLERATED_FAILURE_PERCENT,
+      logLevel: config.PIPELINE_LOG_LEVEL,
+      logRetentionDays: config.LOG_RETENTION_DAYS,
+    });
+
     const monitoring = new Monitoring(this, 'monitoring', {
       config,
       names,
@@ -215,6 +260,9 @@ export class AwsPlatformStack extends TerraformStack {
     output('images_bucket', images.name, 'Uploads land here under images/');
     output('models_bucket', models.name, `Upload model.tar.gz here as ${config.MODEL_ARTIFACT_KEY}`);
     output('state_machine_arn', pipeline.stateMachine.arn, 'The pipeline');
+    for (const source of batchSources) {
+      output(`batch_${source}_state_machine_arn`, batches.stateMachines[source].arn, `Batches over ${source === 'prefix' ? 'a prefix' : 'a key list'}`);
+    }
     output('notifications_topic_arn', notifications.topic.arn, 'Pipeline results and alarms');
     output('sagemaker_endpoint', classifier.endpoint.name, 'The classifier endpoint');
     output('guardrail_id', guardrail.guardrail.guardrailId, 'The Bedrock guardrail');

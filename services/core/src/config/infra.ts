@@ -133,6 +133,8 @@ export const infraConfigShape = {
   ALARM_PIPELINE_FAILED: int(0).default(1),
   ALARM_PIPELINE_TIMED_OUT: int(0).default(1),
   ALARM_PIPELINE_THROTTLED: int(0).default(1),
+  ALARM_BATCH_FAILED: int(0).default(0),
+  ALARM_BATCH_TIMED_OUT: int(0).default(0),
   ALARM_SAGEMAKER_5XX: int(0).default(1),
   ALARM_SAGEMAKER_4XX: int(0).default(5),
 };
