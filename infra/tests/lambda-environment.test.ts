@@ -87,7 +87,7 @@ describe('the functions’ environment', () => {
     expect(environmentOf('api').NOTIFY_TOPIC_ARN).toBe(
       `arn:aws:sns:${config.AWS_REGION}:${config.AWS_ACCOUNT_ID}:${String(topic.name)}`,
     );
-    const [, machine] = only(json, 'aws_sfn_state_machine');
+    const [, machine] = only(json, 'aws_sfn_state_machine', 'pipeline_');
     expect(environmentOf('api').STATE_MACHINE_ARN?.endsWith(`:stateMachine:${String(machine.name)}`)).toBe(
       true,
     );
@@ -146,6 +146,7 @@ describe('synth-time validation', () => {
 
     const complete = {
       ...worker,
+      RESULTS_TABLE: 'mc-vision-results',
       SAGEMAKER_ENDPOINT_NAME: 'mc-vision-classifier',
       AZURE_OPENAI_ENDPOINT: 'https://mc-vision-openai.openai.azure.com/',
     };

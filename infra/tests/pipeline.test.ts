@@ -11,7 +11,7 @@ const config = configOf('dev');
 const names = resourceNames(config);
 const { json } = synth(new AwsPlatformStack(Testing.app(), 'dev-aws-platform', config));
 
-const [, machine] = only(json, 'aws_sfn_state_machine');
+const [, machine] = only(json, 'aws_sfn_state_machine', 'pipeline_');
 const [workerAddress, worker] = only(json, 'aws_lambda_function', 'worker-function');
 const [tableAddress] = only(json, 'aws_dynamodb_table');
 const [topicAddress, topic] = only(json, 'aws_sns_topic');

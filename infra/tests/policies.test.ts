@@ -160,8 +160,8 @@ describe('IAM', () => {
   const documents = stacks.flatMap((s) => policyDocuments(s.json).map((d) => ({ ...d, stack: s.name })));
 
   it('finds every policy document there is to check', () => {
-    // per environment: 5 workload roles and 2 GitHub roles (trust + inline), the boundary, 3 buckets, 1 key
-    expect(documents).toHaveLength(2 * (5 * 2 + 2 * 2 + 1 + 3 + 1));
+    // per environment: 6 workload roles and 2 GitHub roles (trust + inline), the boundary, 3 buckets, 1 key
+    expect(documents).toHaveLength(2 * (6 * 2 + 2 * 2 + 1 + 3 + 1));
   });
 
   it('grants no wildcard action anywhere (a TLS-only Deny is the one exception)', () => {
@@ -200,7 +200,7 @@ describe('IAM', () => {
     for (const { json, name } of byKind('aws-platform')) {
       const names = resourceNames(configOf(name.startsWith('prod') ? 'prod' : 'dev'));
       const roles = resources(json, 'aws_iam_role');
-      expect(roles).toHaveLength(5);
+      expect(roles).toHaveLength(6);
       for (const [, role] of roles) expect(role.permissions_boundary).toBe(names.workloadBoundaryArn);
       const granted = policyDocuments(json)
         .filter((d) => d.where.startsWith('aws_iam_role_policy.'))

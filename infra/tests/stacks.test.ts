@@ -167,6 +167,13 @@ describe('AWS platform', () => {
           range_key: resultsTable.listIndex.sortKey,
           projection_type: 'ALL',
         },
+        {
+          name: resultsTable.batchIndex.name,
+          hash_key: resultsTable.batchIndex.partitionKey,
+          range_key: resultsTable.batchIndex.sortKey,
+          projection_type: 'INCLUDE',
+          non_key_attributes: [...resultsTable.batchIndex.projected],
+        },
       ],
     });
   });
