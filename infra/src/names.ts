@@ -24,7 +24,9 @@ export function resourceNames(config: Config) {
   const base = `${config.NAME_PREFIX}-${config.DEPLOY_ENV}`;
   const region = config.AWS_REGION;
   const account = config.AWS_ACCOUNT_ID;
+  // Pipeline results go to one topic, alarms to another: no text a model wrote shares a topic with alarms.
   const topic = `${base}-notifications`;
+  const alarmsTopic = `${base}-alarms`;
   const stateMachine = `${base}-pipeline`;
   const secretPrefix = `${config.NAME_PREFIX}/${config.DEPLOY_ENV}/`;
   const workloadBoundary = `${config.NAME_PREFIX}-workload-boundary-${config.DEPLOY_ENV}`;
@@ -43,6 +45,8 @@ export function resourceNames(config: Config) {
     resultsTable: `${base}-results`,
     topic,
     topicArn: `arn:aws:sns:${region}:${account}:${topic}`,
+    alarmsTopic,
+    alarmsTopicArn: `arn:aws:sns:${region}:${account}:${alarmsTopic}`,
     stateMachine,
     stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:${stateMachine}`,
     functionName,
@@ -52,6 +56,14 @@ export function resourceNames(config: Config) {
     httpApiLogGroup: `/aws/apigateway/${base}-http-api`,
     pipelineLogGroup: `/aws/vendedlogs/states/${stateMachine}`,
     sagemakerEndpoint: `${base}-classifier`,
+    classifierLogGroup: `/aws/sagemaker/Endpoints/${base}-classifier`,
+    /** Every log group above starts with one of these: what the deploy role and the boundary may touch. */
+    logGroupPrefixes: [
+      `/aws/lambda/${base}-`,
+      `/aws/apigateway/${base}-`,
+      `/aws/vendedlogs/states/${base}-`,
+      `/aws/sagemaker/Endpoints/${base}-`,
+    ],
     guardrail: `${base}-guardrail`,
     secretPrefix,
     apiKeysSecret: `${secretPrefix}api-keys`,
@@ -62,6 +74,8 @@ export function resourceNames(config: Config) {
     // The GitHub roles sit outside the `${base}-*` names the deploy role manages, so it cannot edit itself.
     githubRole,
     githubRoleArn: (purpose: GithubRolePurpose) => `arn:aws:iam::${account}:role/${githubRole(purpose)}`,
+    /** The managed policy both GitHub roles read the platform with. */
+    githubReadPolicy: `${config.NAME_PREFIX}-github-${config.DEPLOY_ENV}-platform-read`,
     dashboard: `${base}-overview`,
     alarm: (what: string) => `${base}-${what}`,
   };

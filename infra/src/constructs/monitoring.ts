@@ -8,6 +8,7 @@ import { variantName } from './classifier';
 export interface MonitoringProps {
   config: Config;
   names: ResourceNames;
+  /** The alarms topic: never the pipeline's results topic. */
   topicArn: string;
   httpApiId: string;
 }
