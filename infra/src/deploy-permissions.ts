@@ -14,18 +14,22 @@ import { imageNames, type ResourceNames } from './names';
  */
 export const wildcardResourceActions: Readonly<Record<string, string>> = {
   'ecr:GetAuthorizationToken': 'registry login is account-wide (pushing images, SageMaker pulling one)',
-  'kms:CreateKey': 'a key being created has no ARN yet; conditioned on the request carrying the environment tags',
-  'kms:TagResource': 'tags given in CreateKey are authorized before the key exists; same request-tag condition',
+  'kms:CreateKey':
+    'a key being created has no ARN yet; conditioned on the request carrying the environment tags',
+  'kms:TagResource':
+    'tags given in CreateKey are authorized before the key exists; same request-tag condition',
   'kms:ListAliases': 'a list of the whole account and region, with no resource type',
   'lambda:GetAccountSettings': "preflight reads the account's concurrency quota, an account-level setting",
-  'servicequotas:GetAWSDefaultServiceQuota': "preflight's fallback when a quota has no applied value; no resource type",
+  'servicequotas:GetAWSDefaultServiceQuota':
+    "preflight's fallback when a quota has no applied value; no resource type",
   'logs:CreateLogDelivery': 'vended log delivery (Step Functions, API Gateway) has no resource type',
   'logs:DeleteLogDelivery': 'vended log delivery has no resource type',
   'logs:GetLogDelivery': 'vended log delivery has no resource type',
   'logs:ListLogDeliveries': 'vended log delivery has no resource type',
   'logs:UpdateLogDelivery': 'vended log delivery has no resource type',
   'logs:PutResourcePolicy': "CloudWatch Logs' resource policies are account-wide, with no resource type",
-  'logs:DescribeResourcePolicies': "CloudWatch Logs' resource policies are account-wide, with no resource type",
+  'logs:DescribeResourcePolicies':
+    "CloudWatch Logs' resource policies are account-wide, with no resource type",
   'logs:DescribeLogGroups': 'a list action AWS authorizes on `*` only (vended log delivery checks it too)',
   'xray:GetSamplingRules': 'X-Ray has no resource types',
   'xray:GetSamplingTargets': 'X-Ray has no resource types',
@@ -181,7 +185,9 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
       ],
       // This environment's log groups (functions, HTTP API, pipeline, classifier); the trailing `*` covers
       // the `:*` form some log actions are authorized on.
-      resources: names.logGroupPrefixes.map((prefix) => `arn:aws:logs:${region}:${account}:log-group:${prefix}*`),
+      resources: names.logGroupPrefixes.map(
+        (prefix) => `arn:aws:logs:${region}:${account}:log-group:${prefix}*`,
+      ),
     },
     // Vended log delivery (Step Functions and API Gateway logging) has no resource-level permissions.
     logDelivery: {
@@ -374,7 +380,12 @@ export function stateAccess(state: StateStore, keys: string[], access: 'read' | 
     Resource: state.lockTableArn,
     Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': lockItems } },
   });
-  const list: Statement = { Sid: 'StateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: state.bucketArn };
+  const list: Statement = {
+    Sid: 'StateList',
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: state.bucketArn,
+  };
   const objects = (actions: string | string[]): Statement => ({
     Sid: 'StateObjects',
     Effect: 'Allow',
@@ -396,6 +407,27 @@ export function stateAccess(state: StateStore, keys: string[], access: 'read' | 
       Resource: keys.map((key) => `${state.bucketArn}/${key}.tflock`),
     },
     lockTable(['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem']),
+  ];
+}
+
+/**
+ * Rotating the Azure key (rotate-azure-key.yml) ends by deleting the older versions of the states that held
+ * the old key: listing a state's versions (that prefix only) and deleting versions of those objects.
+ */
+export function purgeStateVersionsStatements(state: StateStore, keys: string[]): Statement[] {
+  return [
+    {
+      Sid: 'ListStateVersions',
+      Effect: 'Allow',
+      Action: 's3:ListBucketVersions',
+      Resource: state.bucketArn,
+      Condition: { StringEquals: { 's3:prefix': keys } },
+    },
+    allow(
+      's3:DeleteObjectVersion',
+      keys.map((key) => `${state.bucketArn}/${key}`),
+      'DeleteOldStateVersions',
+    ),
   ];
 }
 
@@ -520,7 +552,10 @@ export function deployStatements(names: ResourceNames): Statement[] {
 }
 
 /** The SageMaker Serverless quota `pnpm preflight` reads: total concurrency across all serverless endpoints. */
-export const sagemakerServerlessConcurrencyQuota = { ServiceCode: 'sagemaker', QuotaCode: 'L-96300102' } as const;
+export const sagemakerServerlessConcurrencyQuota = {
+  ServiceCode: 'sagemaker',
+  QuotaCode: 'L-96300102',
+} as const;
 
 /** `pnpm preflight <env>` in the deploy job: the account's quotas (the rest it reads is granted above). */
 export function preflightStatements(names: ResourceNames): Statement[] {
@@ -550,7 +585,9 @@ export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
     `arn:aws:s3:::${bucket}`,
     `arn:aws:s3:::${bucket}/*`,
   ]);
-  const keysVia = ['s3', 'secretsmanager', 'sns', 'dynamodb'].map((service) => `${service}.${region}.amazonaws.com`);
+  const keysVia = ['s3', 'secretsmanager', 'sns', 'dynamodb'].map(
+    (service) => `${service}.${region}.amazonaws.com`,
+  );
   return [
     // Foundation models are AWS's, not an environment's; the region's models, invoked on-demand.
     allow('bedrock:InvokeModel', `arn:aws:bedrock:${region}::foundation-model/*`, 'InvokeFoundationModels'),
@@ -616,7 +653,12 @@ export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
       'DeliverVendedLogs',
     ),
     allow(
-      ['xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      [
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ],
       '*',
       'SendTraces',
     ),

@@ -95,3 +95,8 @@ export const imagesPrefix = 'images/';
 export function stateKey(config: Pick<Config, 'DEPLOY_ENV'>, stack: string): string {
   return `${config.DEPLOY_ENV}/${stack}.tfstate`;
 }
+
+/** The states that have held the Azure key: the Azure stack's (always), the platform's (before it left Terraform). */
+export function statesThatHeldTheAzureKey(config: Pick<Config, 'DEPLOY_ENV'>): string[] {
+  return [stateKey(config, 'azure-openai'), stateKey(config, 'aws-platform')];
+}

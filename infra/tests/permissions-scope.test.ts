@@ -71,19 +71,30 @@ describe.each(deployEnvironments)('%s', (env) => {
     it("reaches this environment's secrets, buckets, table, functions and pipeline", () => {
       expect(allows('secretsmanager:GetSecretValue', secretArn(names, names.azureKeySecret))).toBe(true);
       expect(allows('s3:GetObject', `arn:aws:s3:::${names.imagesBucket}/images/a.jpg`)).toBe(true);
-      expect(allows('s3:GetObject', `arn:aws:s3:::${names.modelsBucket}/${config.MODEL_ARTIFACT_KEY}`)).toBe(true);
+      expect(allows('s3:GetObject', `arn:aws:s3:::${names.modelsBucket}/${config.MODEL_ARTIFACT_KEY}`)).toBe(
+        true,
+      );
       const table = `arn:aws:dynamodb:${names.region}:${names.account}:table/${names.resultsTable}`;
       expect(allows('dynamodb:PutItem', table)).toBe(true);
-      expect(allows('lambda:InvokeFunction', `arn:aws:lambda:${names.region}:${names.account}:function:${names.functionName('worker')}`)).toBe(true);
+      expect(
+        allows(
+          'lambda:InvokeFunction',
+          `arn:aws:lambda:${names.region}:${names.account}:function:${names.functionName('worker')}`,
+        ),
+      ).toBe(true);
       expect(allows('states:StartExecution', names.stateMachineArn)).toBe(true);
       expect(allows('sns:Publish', names.topicArn)).toBe(true);
     });
 
     it("reaches no other environment's secrets, buckets or table, nor the Terraform state", () => {
       expect(allows('secretsmanager:GetSecretValue', secretArn(other, other.azureKeySecret))).toBe(false);
-      expect(allows('secretsmanager:GetSecretValue', secretArn(names, 'someone-else/db-password'))).toBe(false);
+      expect(allows('secretsmanager:GetSecretValue', secretArn(names, 'someone-else/db-password'))).toBe(
+        false,
+      );
       expect(allows('s3:GetObject', `arn:aws:s3:::${other.imagesBucket}/images/a.jpg`)).toBe(false);
-      expect(allows('s3:GetObject', `arn:aws:s3:::${config.TF_STATE_BUCKET}/${env}/azure-openai.tfstate`)).toBe(false);
+      expect(
+        allows('s3:GetObject', `arn:aws:s3:::${config.TF_STATE_BUCKET}/${env}/azure-openai.tfstate`),
+      ).toBe(false);
       expect(allows('s3:GetObject', 'arn:aws:s3:::any-bucket/any-key')).toBe(false);
       const lockTable = `arn:aws:dynamodb:${names.region}:${names.account}:table/${config.TF_STATE_LOCK_TABLE}`;
       expect(allows('dynamodb:GetItem', lockTable)).toBe(false);
@@ -93,9 +104,13 @@ describe.each(deployEnvironments)('%s', (env) => {
 
     it('lets keys be used only through the services that hold this environment’s data', () => {
       const key = `arn:aws:kms:${names.region}:${names.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-      expect(allows('kms:Decrypt', key, { 'kms:ViaService': `secretsmanager.${names.region}.amazonaws.com` })).toBe(true);
+      expect(
+        allows('kms:Decrypt', key, { 'kms:ViaService': `secretsmanager.${names.region}.amazonaws.com` }),
+      ).toBe(true);
       expect(allows('kms:Decrypt', key)).toBe(false);
-      expect(allows('kms:Decrypt', key, { 'kms:ViaService': `ec2.${names.region}.amazonaws.com` })).toBe(false);
+      expect(allows('kms:Decrypt', key, { 'kms:ViaService': `ec2.${names.region}.amazonaws.com` })).toBe(
+        false,
+      );
     });
   });
 
@@ -146,9 +161,13 @@ describe.each(deployEnvironments)('%s', (env) => {
       expect(types).toEqual(Object.keys(tagOnCreate(names)).sort());
       const refused = tagged.flatMap((resource) => {
         const type = resource.terraformResourceType;
-        const config = resources(platform.json, type).find(([address]) => address === resource.friendlyUniqueId)![1];
+        const config = resources(platform.json, type).find(
+          ([address]) => address === resource.friendlyUniqueId,
+        )![1];
         const { action, resource: arn } = tagOnCreate(names)[type]!(config);
-        return allows(action, arn, context) ? [] : [`${type}.${resource.friendlyUniqueId}: ${action} on ${arn}`];
+        return allows(action, arn, context)
+          ? []
+          : [`${type}.${resource.friendlyUniqueId}: ${action} on ${arn}`];
       });
       expect(refused).toEqual([]);
     });
@@ -157,7 +176,9 @@ describe.each(deployEnvironments)('%s', (env) => {
       const context = { 'aws:RequestTag/project': names.project, 'aws:RequestTag/environment': names.env };
       expect(allows('kms:CreateKey', '*', context)).toBe(true);
       expect(allows('kms:TagResource', '*', context)).toBe(true);
-      expect(allows('kms:TagResource', '*', { ...context, 'aws:RequestTag/environment': other.env })).toBe(false);
+      expect(allows('kms:TagResource', '*', { ...context, 'aws:RequestTag/environment': other.env })).toBe(
+        false,
+      );
       expect(allows('kms:CreateKey', '*')).toBe(false);
     });
   });
@@ -166,11 +187,17 @@ describe.each(deployEnvironments)('%s', (env) => {
     const token = (sub: string) => ({
       action: 'sts:AssumeRoleWithWebIdentity',
       resource: '*',
-      context: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub },
+      context: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': sub,
+      },
     });
     const repo = `repo:${config.DEPLOY_REPOSITORY}`;
     const trusts = (statements: PolicyStatement[], sub: string) =>
-      isAllowed(statements.map((s) => ({ ...s, Resource: '*' })), token(sub));
+      isAllowed(
+        statements.map((s) => ({ ...s, Resource: '*' })),
+        token(sub),
+      );
 
     it('binds the deploy role (apply and release) to a job in the environment running from main', () => {
       expect(githubSubjectClaimKeys).toEqual(['repo', 'context', 'ref']);
@@ -180,7 +207,9 @@ describe.each(deployEnvironments)('%s', (env) => {
       expect(trusts(roles.deployTrust, `${repo}:environment:${env}`)).toBe(false);
       expect(trusts(roles.deployTrust, `${repo}:environment:${other.env}:ref:refs/heads/main`)).toBe(false);
       expect(trusts(roles.deployTrust, `${repo}:pull_request:ref:refs/pull/7/merge`)).toBe(false);
-      expect(trusts(roles.deployTrust, `repo:someone/fork:environment:${env}:ref:refs/heads/main`)).toBe(false);
+      expect(trusts(roles.deployTrust, `repo:someone/fork:environment:${env}:ref:refs/heads/main`)).toBe(
+        false,
+      );
     });
 
     it('lets the plan role be assumed by pull requests and main, never by an environment job', () => {
@@ -195,7 +224,13 @@ describe.each(deployEnvironments)('%s', (env) => {
     it('takes no lock: no lock-table writes or deletes, no .tflock writes', () => {
       const writes = roles.plan.flatMap((s) =>
         asList(s.Action).filter((a) =>
-          ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 's3:PutObject', 's3:DeleteObject'].includes(a),
+          [
+            'dynamodb:PutItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:UpdateItem',
+            's3:PutObject',
+            's3:DeleteObject',
+          ].includes(a),
         ),
       );
       expect(writes).toEqual([]);
@@ -214,20 +249,38 @@ function tagOnCreate(names: ResourceNames): Record<string, TagCheck> {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
   const named = (config: Record<string, unknown>, key: string) => String(config[key]);
   return {
-    aws_apigatewayv2_api: () => ({ action: 'apigateway:POST', resource: `arn:aws:apigateway:${region}::/apis` }),
+    aws_apigatewayv2_api: () => ({
+      action: 'apigateway:POST',
+      resource: `arn:aws:apigateway:${region}::/apis`,
+    }),
     aws_apigatewayv2_stage: () => ({
       action: 'apigateway:POST',
       resource: `arn:aws:apigateway:${region}::/apis/a1b2c3d4e5/stages`,
     }),
-    aws_bedrock_guardrail: () => ({ action: 'bedrock:TagResource', resource: arn('bedrock', 'guardrail/a1b2c3d4e5f6') }),
-    aws_cloudwatch_log_group: (c) => ({ action: 'logs:TagResource', resource: arn('logs', `log-group:${named(c, 'name')}`) }),
+    aws_bedrock_guardrail: () => ({
+      action: 'bedrock:TagResource',
+      resource: arn('bedrock', 'guardrail/a1b2c3d4e5f6'),
+    }),
+    aws_cloudwatch_log_group: (c) => ({
+      action: 'logs:TagResource',
+      resource: arn('logs', `log-group:${named(c, 'name')}`),
+    }),
     aws_cloudwatch_metric_alarm: (c) => ({
       action: 'cloudwatch:TagResource',
       resource: arn('cloudwatch', `alarm:${named(c, 'alarm_name')}`),
     }),
-    aws_dynamodb_table: (c) => ({ action: 'dynamodb:TagResource', resource: arn('dynamodb', `table/${named(c, 'name')}`) }),
-    aws_ecr_repository: (c) => ({ action: 'ecr:TagResource', resource: arn('ecr', `repository/${named(c, 'name')}`) }),
-    aws_iam_role: (c) => ({ action: 'iam:TagRole', resource: `arn:aws:iam::${account}:role/${named(c, 'name')}` }),
+    aws_dynamodb_table: (c) => ({
+      action: 'dynamodb:TagResource',
+      resource: arn('dynamodb', `table/${named(c, 'name')}`),
+    }),
+    aws_ecr_repository: (c) => ({
+      action: 'ecr:TagResource',
+      resource: arn('ecr', `repository/${named(c, 'name')}`),
+    }),
+    aws_iam_role: (c) => ({
+      action: 'iam:TagRole',
+      resource: `arn:aws:iam::${account}:role/${named(c, 'name')}`,
+    }),
     // The key has no ARN before CreateKey returns: AWS checks kms:TagResource on `*`.
     aws_kms_key: () => ({ action: 'kms:TagResource', resource: '*' }),
     aws_lambda_function: (c) => ({
@@ -235,17 +288,26 @@ function tagOnCreate(names: ResourceNames): Record<string, TagCheck> {
       resource: arn('lambda', `function:${named(c, 'function_name')}`),
     }),
     aws_s3_bucket: (c) => ({ action: 's3:TagResource', resource: `arn:aws:s3:::${named(c, 'bucket')}` }),
-    aws_sagemaker_endpoint: (c) => ({ action: 'sagemaker:AddTags', resource: arn('sagemaker', `endpoint/${named(c, 'name')}`) }),
+    aws_sagemaker_endpoint: (c) => ({
+      action: 'sagemaker:AddTags',
+      resource: arn('sagemaker', `endpoint/${named(c, 'name')}`),
+    }),
     aws_sagemaker_endpoint_configuration: (c) => ({
       action: 'sagemaker:AddTags',
       resource: arn('sagemaker', `endpoint-config/${named(c, 'name_prefix')}20260101abcdef`),
     }),
-    aws_sagemaker_model: (c) => ({ action: 'sagemaker:AddTags', resource: arn('sagemaker', `model/${named(c, 'name')}`) }),
+    aws_sagemaker_model: (c) => ({
+      action: 'sagemaker:AddTags',
+      resource: arn('sagemaker', `model/${named(c, 'name')}`),
+    }),
     aws_secretsmanager_secret: (c) => ({
       action: 'secretsmanager:TagResource',
       resource: arn('secretsmanager', `secret:${named(c, 'name')}-AbC123`),
     }),
-    aws_sfn_state_machine: (c) => ({ action: 'states:TagResource', resource: arn('states', `stateMachine:${named(c, 'name')}`) }),
+    aws_sfn_state_machine: (c) => ({
+      action: 'states:TagResource',
+      resource: arn('states', `stateMachine:${named(c, 'name')}`),
+    }),
     aws_sns_topic: (c) => ({ action: 'sns:TagResource', resource: arn('sns', named(c, 'name')) }),
   };
 }

@@ -79,12 +79,20 @@ export interface AuthorizationRequest {
 
 /** IAM's wildcard matching: `*` any run of characters, `?` one character, nothing else special. */
 function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
 }
 
 /** The condition operators the project's policies use, with IAM's semantics for missing keys and sets. */
-function conditionHolds(operator: string, key: string, expected: unknown, context: AuthorizationRequest['context']) {
+function conditionHolds(
+  operator: string,
+  key: string,
+  expected: unknown,
+  context: AuthorizationRequest['context'],
+) {
   const wanted = asList(expected as string | string[]).map(String);
   const entry = Object.entries(context ?? {}).find(([k]) => k.toLowerCase() === key.toLowerCase());
   const actual = entry === undefined ? undefined : asList(entry[1]);

@@ -61,15 +61,26 @@ describe('dev and prod', () => {
 
   it('reserve and keep warm what the configuration asks for, once the account has the quota', () => {
     // Both environments start without (a new account's quota cannot meet it); the values prod.env suggests.
-    const raised = { ...prod, API_RESERVED_CONCURRENCY: 50, WORKER_RESERVED_CONCURRENCY: 40, API_PROVISIONED_CONCURRENCY: 2 };
+    const raised = {
+      ...prod,
+      API_RESERVED_CONCURRENCY: 50,
+      WORKER_RESERVED_CONCURRENCY: 40,
+      API_PROVISIONED_CONCURRENCY: 2,
+    };
     const stack = synth(new AwsPlatformStack(Testing.app(), 'prod-aws-platform', raised));
     expectSynth(stack.text).toHaveResourceWithProperties(LambdaProvisionedConcurrencyConfig, {
       qualifier: ref('aws_lambda_alias', 'api-live', 'name'),
       provisioned_concurrent_executions: 2,
     });
-    expect(only(stack.json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions).toBe(50);
-    expect(only(stack.json, 'aws_lambda_function', 'worker-function')[1].reserved_concurrent_executions).toBe(40);
-    expect(only(json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions).toBeUndefined();
+    expect(only(stack.json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions).toBe(
+      50,
+    );
+    expect(only(stack.json, 'aws_lambda_function', 'worker-function')[1].reserved_concurrent_executions).toBe(
+      40,
+    );
+    expect(
+      only(json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions,
+    ).toBeUndefined();
   });
 });
 
@@ -315,7 +326,9 @@ describe('monitoring', () => {
     expect(String(machine.definition)).not.toContain(topicArn);
     // Every alarm notifies the alarms topic only, and the e-mail subscription listens there.
     for (const [, alarm] of resources(json, 'aws_cloudwatch_metric_alarm')) {
-      expect([...(alarm.alarm_actions as string[]), ...(alarm.ok_actions as string[])]).not.toContain(resultsArn);
+      expect([...(alarm.alarm_actions as string[]), ...(alarm.ok_actions as string[])]).not.toContain(
+        resultsArn,
+      );
     }
     const [, subscription] = only(json, 'aws_sns_topic_subscription');
     expect(subscription.topic_arn).toBe(topicArn);

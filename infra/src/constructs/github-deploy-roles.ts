@@ -8,12 +8,13 @@ import { Construct } from 'constructs';
 import {
   deployStatements,
   planStatements,
+  purgeStateVersionsStatements,
   stateAccess,
   workloadBoundaryStatements,
   type StateStore,
 } from '../deploy-permissions';
 import { policyDocument, type Statement } from '../iam';
-import { stateKey, type ResourceNames } from '../names';
+import { stateKey, statesThatHeldTheAzureKey, type ResourceNames } from '../names';
 
 export const githubOidcUrl = 'https://token.actions.githubusercontent.com';
 const issuer = 'token.actions.githubusercontent.com';
@@ -93,7 +94,10 @@ export class GithubDeployRoles extends Construct {
     // (azurerm keeps it in the account's attributes), so only the deploy role reads it, and the Azure stack
     // is planned in the approved deploy job, not on pull requests.
     const planState = stateAccess(props.state, [stateKey({ DEPLOY_ENV: names.env }, 'aws-platform')], 'read');
-    const deployState = stateAccess(props.state, [`${names.env}/*`], 'write');
+    const deployState = [
+      ...stateAccess(props.state, [`${names.env}/*`], 'write'),
+      ...purgeStateVersionsStatements(props.state, statesThatHeldTheAzureKey({ DEPLOY_ENV: names.env })),
+    ];
 
     this.workloadBoundary = new IamPolicy(this, 'workload-boundary', {
       name: names.workloadBoundary,
@@ -107,19 +111,12 @@ export class GithubDeployRoles extends Construct {
       policy: policyDocument(planStatements(names)),
     });
 
-    this.planRole = this.role(
-      'plan',
-      names.githubRole('plan'),
-      trust(subjects.plan),
-      planState,
-    );
+    this.planRole = this.role('plan', names.githubRole('plan'), trust(subjects.plan), planState);
 
-    this.deployRole = this.role(
-      'deploy',
-      names.githubRole('deploy'),
-      trust(subjects.deploy),
-      [...deployStatements(names), ...deployState],
-    );
+    this.deployRole = this.role('deploy', names.githubRole('deploy'), trust(subjects.deploy), [
+      ...deployStatements(names),
+      ...deployState,
+    ]);
   }
 
   private role(id: string, name: string, assumeRolePolicy: string, statements: Statement[]): IamRole {
@@ -129,7 +126,10 @@ export class GithubDeployRoles extends Construct {
       role: role.id,
       policy: policyDocument(statements),
     });
-    new IamRolePolicyAttachment(this, `${id}-platform-read`, { role: role.name, policyArn: this.platformRead.arn });
+    new IamRolePolicyAttachment(this, `${id}-platform-read`, {
+      role: role.name,
+      policyArn: this.platformRead.arn,
+    });
     return role;
   }
 }

@@ -215,7 +215,11 @@ export class AwsPlatformStack extends TerraformStack {
     output('images_bucket', images.name, 'Uploads land here under images/');
     output('models_bucket', models.name, `Upload model.tar.gz here as ${config.MODEL_ARTIFACT_KEY}`);
     output('state_machine_arn', pipeline.stateMachine.arn, 'The pipeline');
-    output('notifications_topic_arn', notifications.topic.arn, "Pipeline results (the functions' NOTIFY_TOPIC_ARN)");
+    output(
+      'notifications_topic_arn',
+      notifications.topic.arn,
+      "Pipeline results (the functions' NOTIFY_TOPIC_ARN)",
+    );
     output('alarms_topic_arn', notifications.alarmsTopic.arn, 'CloudWatch alarms, e-mailed to ALERT_EMAIL');
     output('sagemaker_endpoint', classifier.endpoint.name, 'The classifier endpoint');
     output('guardrail_id', guardrail.guardrail.guardrailId, 'The Bedrock guardrail');
