@@ -20,13 +20,44 @@ function statementsAt(stack: SynthesizedStack, where: string): PolicyStatement[]
   return document.statements;
 }
 
+/** The statements with the backend's Terraform references (state bucket, lock table) as the ARNs they become. */
+function resolved(
+  statements: PolicyStatement[],
+  stack: SynthesizedStack,
+  names: ResourceNames,
+): PolicyStatement[] {
+  const arns: Record<string, string> = {};
+  for (const [address, bucket] of resources(stack.json, 'aws_s3_bucket')) {
+    arns[`\${aws_s3_bucket.${address}.arn}`] = `arn:aws:s3:::${String(bucket.bucket)}`;
+  }
+  for (const [address, table] of resources(stack.json, 'aws_dynamodb_table')) {
+    arns[`\${aws_dynamodb_table.${address}.arn}`] =
+      `arn:aws:dynamodb:${names.region}:${names.account}:table/${String(table.name)}`;
+  }
+  const text = Object.entries(arns).reduce(
+    (t, [ref, arn]) => t.split(ref).join(arn),
+    JSON.stringify(statements),
+  );
+  expect(text).not.toMatch(/\$\{aws_(s3_bucket|dynamodb_table)\./);
+  return JSON.parse(text) as PolicyStatement[];
+}
+
 function rolesOf(env: string) {
   const backend = stackOf(env, 'state-backend');
+  const names = resourceNames(configOf(env as 'dev'));
   // Both roles read the platform through one managed policy, beside their inline policies.
   const read = statementsAt(backend, 'aws_iam_policy.github_platform-read');
   return {
-    deploy: [...read, ...statementsAt(backend, 'aws_iam_role_policy.github_deploy-policy')],
-    plan: [...read, ...statementsAt(backend, 'aws_iam_role_policy.github_plan-policy')],
+    deploy: resolved(
+      [...read, ...statementsAt(backend, 'aws_iam_role_policy.github_deploy-policy')],
+      backend,
+      names,
+    ),
+    plan: resolved(
+      [...read, ...statementsAt(backend, 'aws_iam_role_policy.github_plan-policy')],
+      backend,
+      names,
+    ),
     boundary: statementsAt(backend, 'aws_iam_policy.github_workload-boundary'),
     deployTrust: statementsAt(backend, 'aws_iam_role.github_deploy-role'),
     planTrust: statementsAt(backend, 'aws_iam_role.github_plan-role'),
@@ -172,6 +203,26 @@ describe.each(deployEnvironments)('%s', (env) => {
       expect(refused).toEqual([]);
     });
 
+    it('may make every call pnpm preflight makes in the deploy job', () => {
+      const { region, account } = names;
+      const arn = (service: string, resource: string) =>
+        `arn:aws:${service}:${region}:${account}:${resource}`;
+      const calls: [string, string][] = [
+        ['s3:ListBucket', `arn:aws:s3:::${config.TF_STATE_BUCKET}`], // HeadBucket
+        ['dynamodb:DescribeTable', arn('dynamodb', `table/${config.TF_STATE_LOCK_TABLE}`)],
+        ...['api', 'worker', 'model-server'].map((image): [string, string] => [
+          'ecr:DescribeImages',
+          arn('ecr', `repository/${names.base}/${image}`),
+        ]),
+        ['s3:GetObject', `arn:aws:s3:::${names.modelsBucket}/${config.MODEL_ARTIFACT_KEY}`], // HeadObject
+        ['lambda:GetAccountSettings', '*'],
+        ['lambda:GetFunctionConcurrency', arn('lambda', `function:${names.functionName('api')}`)],
+        ['servicequotas:GetServiceQuota', arn('servicequotas', 'sagemaker/L-96300102')],
+        ['servicequotas:GetAWSDefaultServiceQuota', '*'],
+      ];
+      expect(calls.filter(([action, resource]) => !allows(action, resource))).toEqual([]);
+    });
+
     it('may create the notifications key only with the environment’s tags on it', () => {
       const context = { 'aws:RequestTag/project': names.project, 'aws:RequestTag/environment': names.env };
       expect(allows('kms:CreateKey', '*', context)).toBe(true);
@@ -237,6 +288,22 @@ describe.each(deployEnvironments)('%s', (env) => {
       const lockFile = `arn:aws:s3:::${config.TF_STATE_BUCKET}/${env}/aws-platform.tfstate.tflock`;
       expect(JSON.stringify(roles.plan)).not.toContain('.tflock');
       expect(isAllowed(roles.plan, { action: 's3:PutObject', resource: lockFile })).toBe(false);
+      // What a -lock=false plan does need: the state and its digest item.
+      const state = `arn:aws:s3:::${config.TF_STATE_BUCKET}/${env}/aws-platform.tfstate`;
+      const lockTable = `arn:aws:dynamodb:${names.region}:${names.account}:table/${config.TF_STATE_LOCK_TABLE}`;
+      const digest = {
+        'dynamodb:LeadingKeys': [`${config.TF_STATE_BUCKET}/${env}/aws-platform.tfstate-md5`],
+      };
+      expect(isAllowed(roles.plan, { action: 's3:GetObject', resource: state })).toBe(true);
+      expect(
+        isAllowed(roles.plan, { action: 'dynamodb:GetItem', resource: lockTable, context: digest }),
+      ).toBe(true);
+      expect(
+        isAllowed(roles.plan, { action: 'dynamodb:PutItem', resource: lockTable, context: digest }),
+      ).toBe(false);
+      expect(
+        isAllowed(roles.deploy, { action: 'dynamodb:PutItem', resource: lockTable, context: digest }),
+      ).toBe(true);
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { TerraformJson } from './helpers';
 
-// The checks tfsec runs in CI, done here over the synthesized JSON: what every IAM document may contain.
+// What every IAM document may contain, checked over the synthesized JSON (the checks tfsec made, and some
+// Trivy's checks bundle no longer runs), and `isAllowed`: IAM's matching, to evaluate what a policy grants.
 
 export interface PolicyStatement {
   Sid?: string;

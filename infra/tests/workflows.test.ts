@@ -209,6 +209,17 @@ describe('infra-apply.yml (approved environments)', () => {
     }
   });
 
+  it('runs pnpm preflight for the release being applied before Terraform changes anything', () => {
+    const job = Object.values(apply.jobs).find((j) => j.environment !== undefined)!;
+    const at = (match: (s: Step) => boolean) => job.steps.findIndex(match);
+    const preflight = at((s) => s.run === 'pnpm preflight "$DEPLOY_ENV"');
+    expect(preflight).toBeGreaterThan(-1);
+    expect(job.steps[preflight]!.env).toEqual({ IMAGE_TAG: '${{ steps.target.outputs.image_tag }}' });
+    expect(job.steps[preflight]!.if).toBe("steps.release.outputs.ready == 'true'");
+    expect(at((s) => s.run?.includes('terraform apply') ?? false)).toBeGreaterThan(preflight);
+    expect(at((s) => s.uses?.startsWith('azure/login@') ?? false)).toBeGreaterThan(preflight);
+  });
+
   it('gives Terraform no variable on the AWS side', () => {
     expect(text('infra-apply.yml')).not.toContain('TF_VAR_');
   });
