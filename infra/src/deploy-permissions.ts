@@ -1,4 +1,4 @@
-import { allow, type Statement } from './iam';
+import { allow, traceActions, vendedLogDeliveryActions, type Statement } from './iam';
 import { imageNames, type ResourceNames } from './names';
 
 // What Terraform needs to plan (read) and apply (read + write) the platform stack, service by service, with
@@ -638,29 +638,7 @@ export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
     ),
     // No resource-level permissions (`wildcardResourceActions`).
     allow('ecr:GetAuthorizationToken', '*', 'LogInToRegistry'),
-    allow(
-      [
-        'logs:CreateLogDelivery',
-        'logs:DeleteLogDelivery',
-        'logs:DescribeLogGroups',
-        'logs:DescribeResourcePolicies',
-        'logs:GetLogDelivery',
-        'logs:ListLogDeliveries',
-        'logs:PutResourcePolicy',
-        'logs:UpdateLogDelivery',
-      ],
-      '*',
-      'DeliverVendedLogs',
-    ),
-    allow(
-      [
-        'xray:GetSamplingRules',
-        'xray:GetSamplingTargets',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
-      ],
-      '*',
-      'SendTraces',
-    ),
+    allow([...vendedLogDeliveryActions], '*', 'DeliverVendedLogs'),
+    allow([...traceActions], '*', 'SendTraces'),
   ];
 }

@@ -36,6 +36,13 @@ export interface FakeAws {
   account: FakeAccount;
   /** Every request, in order: the X-Amz-Target of a JSON one, `<service>.<operation>` of the others. */
   calls: string[];
+  /** What an SDK client needs to talk to this account instead of AWS (S3 clients add `forcePathStyle`). */
+  clientOptions: {
+    region: string;
+    endpoint: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    maxAttempts: number;
+  };
   close(): Promise<void>;
 }
 
@@ -124,33 +131,11 @@ type JsonHandler = (account: FakeAccount, input: Record<string, unknown>, res: S
 const jsonOperations: Record<string, [string, JsonHandler]> = {
   'ServiceQuotasV20190624.GetServiceQuota': [
     json11,
-    (account, input, res) => {
-      const key = `${String(input.ServiceCode)}/${String(input.QuotaCode)}`;
-      if (!(key in account.quotas)) {
-        return jsonError(
-          res,
-          json11,
-          'NoSuchResourceException',
-          'The request failed because the specified service quota does not exist.',
-        );
-      }
-      send(res, 200, { Quota: quota(account, input, account.quotas[key]!) }, json11);
-    },
+    (account, input, res) => quotaAnswer(account.quotas, account, input, res),
   ],
   'ServiceQuotasV20190624.GetAWSDefaultServiceQuota': [
     json11,
-    (account, input, res) => {
-      const key = `${String(input.ServiceCode)}/${String(input.QuotaCode)}`;
-      if (!(key in account.defaultQuotas)) {
-        return jsonError(
-          res,
-          json11,
-          'NoSuchResourceException',
-          'The request failed because the specified service quota does not exist.',
-        );
-      }
-      send(res, 200, { Quota: quota(account, input, account.defaultQuotas[key]!) }, json11);
-    },
+    (account, input, res) => quotaAnswer(account.defaultQuotas, account, input, res),
   ],
   'DynamoDB_20120810.DescribeTable': [
     json10,
@@ -275,6 +260,25 @@ const jsonOperations: Record<string, [string, JsonHandler]> = {
   ],
 };
 
+/** A Service Quotas answer from `values` (applied or default), or its error for a quota it has no value of. */
+function quotaAnswer(
+  values: Record<string, number>,
+  account: FakeAccount,
+  input: Record<string, unknown>,
+  res: ServerResponse,
+) {
+  const value = values[`${String(input.ServiceCode)}/${String(input.QuotaCode)}`];
+  if (value === undefined) {
+    return jsonError(
+      res,
+      json11,
+      'NoSuchResourceException',
+      'The request failed because the specified service quota does not exist.',
+    );
+  }
+  send(res, 200, { Quota: quota(account, input, value) }, json11);
+}
+
 function quota(account: FakeAccount, input: Record<string, unknown>, value: number) {
   return {
     ServiceCode: input.ServiceCode,
@@ -367,6 +371,13 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAws> {
     endpoint: `http://127.0.0.1:${port}`,
     account,
     calls,
+    clientOptions: {
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback-secret' },
+      // An error is the answer under test, not a reason to retry.
+      maxAttempts: 1,
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

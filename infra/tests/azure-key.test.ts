@@ -30,12 +30,7 @@ async function start(account: Partial<FakeAccount>) {
     secrets: {},
     ...account,
   });
-  const options = {
-    region: config.AWS_REGION,
-    endpoint: aws.endpoint,
-    credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback-secret' },
-    maxAttempts: 1,
-  };
+  const options = { ...aws.clientOptions, region: config.AWS_REGION };
   return {
     secrets: new SecretsManagerClient(options),
     s3: new S3Client({ ...options, forcePathStyle: true }),

@@ -45,12 +45,7 @@ afterEach(async () => {
 
 async function run(config: Config, account: FakeAccount) {
   aws = await startFakeAws(account);
-  const options = {
-    region: config.AWS_REGION,
-    endpoint: aws.endpoint,
-    credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback-secret' },
-    maxAttempts: 1,
-  };
+  const options = { ...aws.clientOptions, region: config.AWS_REGION };
   const clients: PreflightClients = {
     lambda: new LambdaClient(options),
     quotas: new ServiceQuotasClient(options),
