@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -177,4 +179,44 @@ describe('pnpm preflight', () => {
       `BLOCKS  model package s3://${names.modelsBucket}/${config.MODEL_ARTIFACT_KEY} is missing: run deploy-images (docs/deployment.md, step 4.2)`,
     ]);
   });
+});
+
+describe('the pnpm preflight command', () => {
+  it('reads the account through the SDK’s own endpoint settings, prints its lines and exits 1 when blocked', async () => {
+    const config = configOf('dev');
+    const account = readyAccount(config);
+    account.tables = [];
+    aws = await startFakeAws(account);
+    // What `pnpm preflight dev` runs (infra/package.json), with the SDK sent to the loopback account by its
+    // standard AWS_ENDPOINT_URL setting and given throwaway credentials.
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/preflight.ts', 'dev'], {
+        cwd: join(__dirname, '..'),
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: aws!.endpoint,
+          AWS_ACCESS_KEY_ID: 'AKIDLOOPBACK',
+          AWS_SECRET_ACCESS_KEY: 'loopback-secret',
+          AWS_MAX_ATTEMPTS: '1',
+          IMAGE_TAG: config.IMAGE_TAG,
+        },
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([
+      `ok      state bucket ${config.TF_STATE_BUCKET} exists`,
+      `BLOCKS  lock table ${config.TF_STATE_LOCK_TABLE} does not exist: bootstrap the state backend first (docs/deployment.md, step 2)`,
+      ...imageNames.map(
+        (image) => `ok      image ${resourceNames(config).repository(image)}:${config.IMAGE_TAG} is pushed`,
+      ),
+      `ok      model package s3://${resourceNames(config).modelsBucket}/${config.MODEL_ARTIFACT_KEY} is uploaded`,
+      "ok      Lambda: reserves nothing; the functions share the account's pool (quota 1000)",
+      "ok      SageMaker Serverless: 2 of the account's 10 concurrent invocations (dev 2)",
+      `preflight dev: 1 thing(s) above block the apply (account ${config.AWS_ACCOUNT_ID}, ${config.AWS_REGION})`,
+    ]);
+  }, 30_000);
 });
