@@ -6,6 +6,7 @@ import { AnalysePanel } from './components/AnalysePanel.tsx';
 import { ApiKeyForm } from './components/ApiKeyForm.tsx';
 import { HistoryPanel } from './components/HistoryPanel.tsx';
 import { PipelinePanel } from './components/PipelinePanel.tsx';
+import { PlatformStatus } from './components/PlatformStatus.tsx';
 import { RecordView } from './components/RecordView.tsx';
 import { UploadPanel, type UploadedImage } from './components/UploadPanel.tsx';
 
@@ -46,6 +47,7 @@ export function App() {
       <header className="top">
         <h1>MC Vision</h1>
         <p className="tagline">One image, three AI services: SageMaker, Bedrock and Azure OpenAI.</p>
+        <PlatformStatus client={client} />
         <ApiKeyForm apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
       </header>
       <main>

@@ -1,11 +1,13 @@
 import {
   errorResponseSchema,
+  healthResponseSchema,
   imageResponseSchema,
   pipelineStartResponseSchema,
   pipelineStatusResponseSchema,
   resultRecordSchema,
   resultsListResponseSchema,
   routeResponseSchema,
+  type HealthResponse,
   type ImageResponse,
   type PipelineStartResponse,
   type PipelineStatusResponse,
@@ -114,6 +116,9 @@ export function createApiClient({
     });
 
   return {
+    /** The platform's components and their state (no key needed; the classifier's detail names its model). */
+    getHealth: (): Promise<HealthResponse> => call(healthResponseSchema, '/health'),
+
     /** Sends the raw bytes; the API checks them, stores them under a content-hash key and reports the dimensions. */
     uploadImage: (file: Blob): Promise<ImageResponse> =>
       call(imageResponseSchema, '/v1/images', {

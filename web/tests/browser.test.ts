@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Locator, Page } from 'playwright-core';
+import { fixtureImagePath } from '@mc-vision/assets';
 import { launchChromium, type Chromium } from './chromium.ts';
 import { startPlatform, type Platform } from './platform.ts';
-import { fixtureImagePath } from '../../scripts/shared-material.ts';
 
 const pelican = fixtureImagePath('pelican.jpeg');
 const pipelineSteps = [
@@ -46,6 +46,8 @@ describe('the UI in Chromium against the local platform', () => {
   it('takes the key from the fragment, uploads, analyses, routes, runs the pipeline and lists the history', async () => {
     await page.goto(`${platform.url}/#key=${encodeURIComponent(platform.apiKey)}`);
     await shown(page.getByRole('heading', { name: 'MC Vision' }));
+    // The header names the classifier model /health reports.
+    await shown(page.getByText('Local cloud · classifier darknet-tiny'));
     // The key leaves the address bar and stays in localStorage.
     expect(page.url()).toBe(`${platform.url}/`);
     expect(await page.evaluate(() => localStorage.getItem('mc-vision.apiKey'))).toBe(platform.apiKey);

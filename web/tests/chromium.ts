@@ -1,8 +1,46 @@
-// Debian's Chromium driven by playwright-core (no browser download): a fresh profile per run.
+// A Chromium or Chrome already on this machine, driven by playwright-core (never a browser downloaded by a test
+// tool): a fresh profile per run.
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+
+const namesOnPath = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+const macApplications = [
+  'Chromium.app/Contents/MacOS/Chromium',
+  'Google Chrome.app/Contents/MacOS/Google Chrome',
+];
+
+export const noChromium =
+  'No Chromium or Chrome found for the browser tests: install one (Debian/Ubuntu `apt-get install chromium`, ' +
+  'macOS `brew install --cask chromium`) or set CHROMIUM_PATH to its executable';
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `CHROMIUM_PATH`, else the first Chromium or Chrome on PATH, else in the macOS application folders. */
+export function findChromium(
+  env: NodeJS.ProcessEnv = process.env,
+  applicationDirs = ['/Applications', join(homedir(), 'Applications')],
+): string {
+  if (env.CHROMIUM_PATH) return env.CHROMIUM_PATH;
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  const candidates = [
+    ...namesOnPath.flatMap((name) => dirs.map((dir) => join(dir, name))),
+    ...macApplications.flatMap((app) => applicationDirs.map((dir) => join(dir, app))),
+  ];
+  const found = candidates.find(isExecutable);
+  if (!found) throw new Error(noChromium);
+  return found;
+}
 
 export interface Chromium {
   context: BrowserContext;
@@ -10,9 +48,10 @@ export interface Chromium {
 }
 
 export async function launchChromium(): Promise<Chromium> {
+  const executablePath = findChromium();
   const userDataDir = await mkdtemp(join(tmpdir(), 'mc-vision-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     headless: true,
     args: [
       '--no-sandbox',

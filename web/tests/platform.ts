@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { testModelDir } from '../../scripts/shared-material.ts';
+import { testModelDir } from '@mc-vision/assets';
 
 export const webRoot = fileURLToPath(new URL('..', import.meta.url));
 

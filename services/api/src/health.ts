@@ -3,6 +3,7 @@ import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Config, HealthResponse } from '@mc-vision/core';
+import { z } from 'zod';
 import { networkErrorCode } from './errors.ts';
 
 /** A check's own verdict (`table is CREATING`), safe to show on an unauthenticated route. */
@@ -66,17 +67,28 @@ export function createHealthChecks(config: Config, clients: HealthClients): Heal
   ];
 }
 
+const pingReadySchema = z.object({ model: z.string() });
+const pingFailureSchema = z.object({ error: z.object({ message: z.string() }) });
+
 function classifierCheck(config: Config): HealthCheck {
   const endpoint = config.SAGEMAKER_RUNTIME_ENDPOINT;
   if (endpoint) {
-    // On a laptop the runtime endpoint is the model server itself, which answers SageMaker's `GET /ping`.
+    // On a laptop the runtime endpoint is the model server itself: SageMaker's `GET /ping` names the model it
+    // serves, or says why it is not ready.
     return {
       name: 'classifier',
       required: false,
       check: async (signal) => {
         const response = await fetch(new URL('/ping', endpoint), { signal });
-        await response.body?.cancel();
-        if (!response.ok) throw new Unhealthy(`ping answered ${response.status}`);
+        const body: unknown = await response.json().catch(() => undefined);
+        if (response.ok) {
+          const ready = pingReadySchema.safeParse(body);
+          return ready.success ? `model ${ready.data.model}` : undefined;
+        }
+        const failure = pingFailureSchema.safeParse(body);
+        throw new Unhealthy(
+          failure.success ? failure.data.error.message : `ping answered ${response.status}`,
+        );
       },
     };
   }

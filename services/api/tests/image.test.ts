@@ -212,7 +212,7 @@ describe('the API image (docker/api.Dockerfile)', () => {
         imagesBucket: { status: 'up' },
         resultsTable: { status: 'up' },
         stateMachine: { status: 'up' },
-        classifier: { status: 'up' },
+        classifier: { status: 'up', detail: 'model darknet-tiny' },
       },
     });
   });

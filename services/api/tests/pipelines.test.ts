@@ -16,7 +16,7 @@ import { apiClient, expectError, type ApiClient } from './support/http.ts';
 import { pelican } from './support/images.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { namedError as named, startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
-import { testModelDir } from '../../../scripts/shared-material.ts';
+import { testModelDir } from '@mc-vision/assets';
 
 // The pipeline routes against the project's Step Functions endpoint running the real pipeline definition
 // (canned worker answers, see support/pipeline.ts), dynalite, s3rver and the real classifier (for /health).
@@ -333,7 +333,7 @@ describe('GET /health with every dependency up', () => {
         imagesBucket: { status: 'up' },
         resultsTable: { status: 'up' },
         stateMachine: { status: 'up' },
-        classifier: { status: 'up' },
+        classifier: { status: 'up', detail: 'model darknet-tiny' },
       },
     });
   });

@@ -16,7 +16,7 @@ import {
   type ImageDescription,
 } from '../src/index.ts';
 import { pelicanJpeg } from './support.ts';
-import { testModelDir } from '../../../scripts/shared-material.ts';
+import { testModelDir } from '@mc-vision/assets';
 
 // The LLM emulators with the real classifier behind them, as the local cloud runs them: the model server
 // (darknet-tiny via onnxruntime-node, or MODEL_DIR) answering SageMaker's POST /invocations.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ClassifierResponse } from '@mc-vision/core';
 import type { ClassifyImage } from '../src/index.ts';
-import { fixtureImagesDir } from '../../../scripts/shared-material.ts';
+import { fixtureImagesDir } from '@mc-vision/assets';
 
 const imagesDir = fixtureImagesDir;
 

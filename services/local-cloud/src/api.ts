@@ -4,11 +4,10 @@ import { createApp, localApiKey, Unhealthy, wireDependencies, type HealthCheck }
 import type { Config } from '@mc-vision/core';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
 import { listen, stopServer } from './server.ts';
 
 // The API exactly as `startApiServer` serves it (the same Express app, wiring and key file), plus what only the
-// local cloud knows for `/health`: why the classifier is down, and whether the topic and the LLM emulators answer.
+// local cloud knows for `/health`: whether the topic and the LLM emulators answer.
 
 export interface LocalApiOptions {
   config: Config;
@@ -17,8 +16,6 @@ export interface LocalApiOptions {
   logger: Logger;
   webRoot?: string;
   sns: SNSClient;
-  /** The model server, when the classifier runs locally. */
-  modelServerUrl?: string;
   /** The LLM emulators that run locally, by name. */
   emulators: Record<string, string>;
 }
@@ -27,23 +24,6 @@ export interface LocalApi {
   url: string;
   apiKey: string;
   close(): Promise<void>;
-}
-
-const pingAnswerSchema = z.object({ error: z.object({ message: z.string() }) });
-
-/** SageMaker's `GET /ping` on the local model server, with its reason when it is not ready. */
-function localClassifierCheck(modelServerUrl: string): HealthCheck {
-  return {
-    name: 'classifier',
-    required: false,
-    check: async (signal) => {
-      const response = await fetch(new URL('/ping', modelServerUrl), { signal });
-      const body: unknown = await response.json().catch(() => undefined);
-      if (response.ok) return;
-      const reason = pingAnswerSchema.safeParse(body);
-      throw new Unhealthy(reason.success ? reason.data.error.message : `ping answered ${response.status}`);
-    },
-  };
 }
 
 function topicCheck(sns: SNSClient, topicArn: string): HealthCheck {
@@ -78,8 +58,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
   const healthChecks = [
-    ...deps.healthChecks.filter((check) => !(options.modelServerUrl && check.name === 'classifier')),
-    ...(options.modelServerUrl ? [localClassifierCheck(options.modelServerUrl)] : []),
+    ...deps.healthChecks,
     topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
     ...Object.entries(options.emulators).map(([name, url]) => emulatorCheck(name, url)),
   ];

@@ -24,7 +24,7 @@ import { buildLocalConfig, planProviders, resolveUserPath, type Env, type Provid
 import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
-import { resolveModel, startClassifier } from './model.ts';
+import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
 import { startOutbox, startSns } from './notifications.ts';
 import { startLocalStepFunctions, workerFunctionArn } from './pipeline.ts';
 import { startS3, type S3Event } from './s3.ts';
@@ -70,8 +70,8 @@ export interface LocalCloud {
   components: Record<string, string>;
   /** Which providers are emulated here (the others go where the configuration points). */
   emulated: ProviderPlan;
-  /** The classifier model's name, or why there is none. */
-  classifier: { model: string } | { unavailable: string };
+  /** The classifier model's name and where it came from, or why there is none. */
+  classifier: { model: string; origin: ModelChoice['origin'] } | { unavailable: string };
   close(): Promise<void>;
 }
 
@@ -168,9 +168,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       : env.MODEL_DIR
         ? resolveUserPath(env.MODEL_DIR, env)
         : undefined;
-    const classifier = needsModel
+    const model = needsModel
+      ? await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log })
+      : undefined;
+    const classifier = model
       ? await startClassifier(
-          await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log }),
+          model,
           {
             maxImageBytes: userConfig.MAX_IMAGE_BYTES,
             maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
@@ -270,7 +273,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       logger: options.apiLogger ?? apiLogger(config, env),
       ...(webRoot ? { webRoot } : {}),
       sns: snsClient,
-      ...(emulated.sagemaker && classifier ? { modelServerUrl: classifier.url } : {}),
       emulators,
     });
     shutdown.add('api', () => api.close());
@@ -301,8 +303,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       components,
       emulated,
       classifier:
-        classifier?.model !== undefined
-          ? { model: classifier.model }
+        classifier?.model !== undefined && model
+          ? { model: classifier.model, origin: model.origin }
           : {
               unavailable: classifier?.unavailable ?? 'no provider is emulated: the classifier is not needed',
             },

@@ -38,7 +38,9 @@ function describeProviders(cloud: LocalCloud): string[] {
 function banner(cloud: LocalCloud, seconds: number): string {
   const { components } = cloud;
   const classifier =
-    'model' in cloud.classifier ? cloud.classifier.model : `UNAVAILABLE: ${cloud.classifier.unavailable}`;
+    'model' in cloud.classifier
+      ? `${cloud.classifier.model}${cloud.classifier.origin === 'bundled' ? '  (bundled; `pnpm model:fetch` gets ResNet-18)' : ''}`
+      : `UNAVAILABLE: ${cloud.classifier.unavailable}`;
   return [
     '',
     `MC Vision is running on this machine (started in ${seconds.toFixed(1)} s)`,

@@ -1,3 +1,4 @@
+import { bundledModelDir } from '@mc-vision/assets';
 import type { ClassifierResponse } from '@mc-vision/core';
 import {
   createModelServer,
@@ -8,24 +9,29 @@ import {
   type ModelDownload,
 } from '@mc-vision/model-server';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { repoRoot } from './config.ts';
+import { basename, join } from 'node:path';
 import type { Log } from './log.ts';
 import { listen, stopServer, type LocalServer } from './server.ts';
 
 // The classifier: MODEL_DIR if set; else the default model folder (what `pnpm model:fetch` writes); else the
-// download runs now. When no model can be had the platform still starts: the model server answers /ping with
-// 503 and the reason, SageMaker calls fail with ModelNotReadyException (ProviderUnavailable), and the LLM
-// emulators, which describe images from the classifier's labels, fail too — every result says why.
+// download runs now; and when that cannot be had (offline), the small model the repository carries, so a plain
+// clone works anywhere. Only a MODEL_DIR that cannot be loaded leaves the platform without a classifier: it
+// still starts, the model server answers /ping with 503 and the reason, SageMaker calls fail with
+// ModelNotReadyException (ProviderUnavailable), and the LLM emulators, which describe images from the
+// classifier's labels, fail too — every result says why.
 
-export type ModelChoice =
-  { dir: string; origin: 'MODEL_DIR' | 'default' | 'downloaded' } | { unavailable: string };
+export interface ModelChoice {
+  dir: string;
+  origin: 'MODEL_DIR' | 'default' | 'downloaded' | 'bundled';
+}
 
 export interface ResolveModelOptions {
   /** MODEL_DIR (absolute), when the user set it. */
   modelDir?: string;
   /** The project's default model folder (`models/resnet18-v1-7`). */
   defaultDir: string;
+  /** The model served when the default cannot be had (default: darknet-tiny from `@mc-vision/assets`). */
+  bundledDir?: string;
   /** What to download when neither is there (default ResNet-18; tests pass a local URL). */
   download?: ModelDownload;
   /** Give up when the download makes no progress for this long (default 20 s): offline must not hang. */
@@ -77,12 +83,15 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelC
     return { dir: result.dir, origin: 'downloaded' };
   } catch (error) {
     const reason = errorText(abort.signal.aborted ? abort.signal.reason : error);
-    const where = relative(repoRoot, options.defaultDir);
-    return {
-      unavailable:
-        `no model (MODEL_DIR unset, ${where.startsWith('..') ? options.defaultDir : where} missing, ` +
-        `download failed: ${reason}): set MODEL_DIR or run \`pnpm model:fetch\``,
-    };
+    const bundledDir = options.bundledDir ?? bundledModelDir;
+    log({
+      component: 'model',
+      level: 'warn',
+      message:
+        `${download.manifest.name} could not be downloaded (${reason}): serving the bundled ` +
+        `${basename(bundledDir)} instead; for ${download.manifest.name}, run \`pnpm model:fetch\` or set MODEL_DIR`,
+    });
+    return { dir: bundledDir, origin: 'bundled' };
   } finally {
     clearTimeout(stalled);
   }
@@ -110,21 +119,17 @@ export async function startClassifier(
   log: Log,
 ): Promise<LocalClassifier> {
   let reason: string;
-  if ('dir' in choice) {
-    try {
-      const server = await startModelServer({ modelDir: choice.dir, port: 0, host: '127.0.0.1', ...limits });
-      return {
-        url: server.url,
-        model: server.classifier.model,
-        unavailable: undefined,
-        classify: (bytes) => server.classifier.classify(bytes),
-        close: () => server.close(),
-      };
-    } catch (error) {
-      reason = `the model in ${choice.dir} cannot be loaded: ${errorText(error)}`;
-    }
-  } else {
-    reason = choice.unavailable;
+  try {
+    const server = await startModelServer({ modelDir: choice.dir, port: 0, host: '127.0.0.1', ...limits });
+    return {
+      url: server.url,
+      model: server.classifier.model,
+      unavailable: undefined,
+      classify: (bytes) => server.classifier.classify(bytes),
+      close: () => server.close(),
+    };
+  } catch (error) {
+    reason = `the model in ${choice.dir} cannot be loaded: ${errorText(error)}`;
   }
 
   log({ component: 'model', level: 'warn', message: `the classifier is unavailable: ${reason}` });

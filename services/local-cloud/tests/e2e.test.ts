@@ -70,13 +70,13 @@ describe('the local cloud, end to end', () => {
       'imagesBucket',
       'resultsTable',
       'stateMachine',
-      'classifier',
       'notifications',
       'bedrock',
       'azure',
     ]) {
       expect(health.components[name]).toEqual({ status: 'up' });
     }
+    expect(health.components.classifier).toEqual({ status: 'up', detail: 'model darknet-tiny' });
 
     // One analysis, three providers: the classifier sees a pelican, and both LLMs say so.
     expect(analysis).toMatchObject({ imageKey: key, source: 'analysis', status: 'complete' });

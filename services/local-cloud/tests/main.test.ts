@@ -108,7 +108,16 @@ describe('pnpm start (src/main.ts)', () => {
       components: Record<string, unknown>;
     };
     expect(health).toMatchObject({ status: 'ok', mode: 'local' });
-    expect(Object.values(health.components).every((c) => JSON.stringify(c) === '{"status":"up"}')).toBe(true);
+    const up = { status: 'up' };
+    expect(health.components).toEqual({
+      imagesBucket: up,
+      resultsTable: up,
+      stateMachine: up,
+      classifier: { status: 'up', detail: 'model darknet-tiny' },
+      notifications: up,
+      bedrock: up,
+      azure: up,
+    });
     console.log(
       `main.ts: spawn to /health 200 in ${((performance.now() - main.spawned) / 1000).toFixed(1)} s`,
     );
@@ -156,6 +165,33 @@ describe('pnpm start (src/main.ts)', () => {
     expect(shared.code).toBe(1);
     expect(shared.output).toContain(`the data folder ${dataDir} is in use by another MC Vision local cloud`);
     expect(taken.output + invalid.output + shared.output).not.toMatch(/\n\s+at /); // no stack trace
+  }, 60_000);
+
+  it('says only what matters through `pnpm start`: the one line, no nested pnpm errors', async () => {
+    const dataDir = await tempDir('pnpm-start');
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => busy.close(resolve)));
+    const port = (busy.address() as AddressInfo).port;
+    // The pnpm running these tests (npm_execpath), else the one on PATH, runs the root script as a user would.
+    const pnpm = process.env.npm_execpath;
+    const [command, args] = pnpm ? [process.execPath, [pnpm, 'start']] : ['pnpm', ['start']];
+    const output = await new Promise<string>((resolve) => {
+      execFile(
+        command,
+        args,
+        {
+          cwd: join(packageDir, '..', '..'),
+          env: { ...process.env, DATA_DIR: dataDir, MODEL_DIR: modelDir, PORT: String(port) },
+        },
+        (_error, stdout, stderr) => resolve(stdout + stderr),
+      );
+    });
+    expect(output.match(/could not start.*/g)).toEqual([
+      `could not start: port ${port} is already in use: stop what uses it, or set PORT to another port`,
+    ]);
+    expect(output).not.toMatch(/ERR_PNPM|Exit status|Unsupported engine/);
   }, 60_000);
 
   it('runs an execution that was RUNNING when the process was killed again, to the end, on the next start', async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions, type LogEntry } from '../src/index.ts';
-import { fixtureImagePath, testModelDir } from '../../../scripts/shared-material.ts';
+import { fixtureImagePath, testModelDir } from '@mc-vision/assets';
 
 /** The real classifier the tests use (MODEL_DIR, default darknet-tiny from the shared material). */
 export const modelDir = testModelDir;

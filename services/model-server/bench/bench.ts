@@ -11,7 +11,7 @@ import { createClassifier } from '../src/classifier.ts';
 import { loadModelPackage } from '../src/model-package.ts';
 import { resolveUserPath } from '../src/paths.ts';
 import { preprocessImage } from '../src/preprocess.ts';
-import { fixtureImagesDir, testModelDir } from '../../../scripts/shared-material.ts';
+import { fixtureImagesDir, testModelDir } from '@mc-vision/assets';
 
 // `pnpm bench`: the model server against bare onnxruntime on the same images, in one run. MODEL_DIR picks the
 // model (default darknet-tiny), BENCH_ITERATIONS the runs per image (default 40).

@@ -18,7 +18,7 @@ export interface ModelDownload {
   labels: readonly string[];
 }
 
-/** The cloud default: ResNet-18 v1-7 from the ONNX model zoo (Apache-2.0), facts in ../shared/models/README.md. */
+/** The cloud default: ResNet-18 v1-7 from the ONNX model zoo (Apache-2.0), facts in README.md ("ResNet-18"). */
 export const resnet18: ModelDownload = {
   url: 'https://huggingface.co/onnxmodelzoo/resnet18-v1-7/resolve/main/resnet18-v1-7.onnx',
   bytes: 46_820_737,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // The model package's manifest.json: everything the server needs to feed the model and read its answer.
-// `../shared/models/darknet-tiny/manifest.json` and the package `pnpm model:fetch` writes are examples.
+// `assets/models/darknet-tiny/manifest.json` and the package `pnpm model:fetch` writes are examples.
 
 export const MANIFEST_FILE = 'manifest.json';
 

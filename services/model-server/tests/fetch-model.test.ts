@@ -12,7 +12,7 @@ import { fetchModelPackage, resnet18 } from '../src/fetch-model.ts';
 import type { ModelDownload } from '../src/fetch-model.ts';
 import { loadModelPackage } from '../src/model-package.ts';
 import { tempDir } from './helpers.ts';
-import { sharedDir } from '../../../scripts/shared-material.ts';
+import { bundledModelDir } from '@mc-vision/assets';
 
 // Some tests here start a Node process: room for a busy machine.
 jest.setTimeout(30_000);
@@ -106,7 +106,7 @@ describe('the ResNet-18 download pinned in code', () => {
   });
 
   it('uses the same class names as darknet-tiny, so both models answer in the same words', async () => {
-    const { labels: darknet } = await loadModelPackage(join(sharedDir, 'models', 'darknet-tiny'));
+    const { labels: darknet } = await loadModelPackage(bundledModelDir);
     expect([...resnet18.labels].sort()).toEqual([...darknet].sort());
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureImagesDir, testModelDir } from '../../../scripts/shared-material.ts';
+import { fixtureImagesDir, testModelDir } from '@mc-vision/assets';
 
 /** The real model the tests run: MODEL_DIR, else darknet-tiny from the shared material. */
 export const modelDir = testModelDir;

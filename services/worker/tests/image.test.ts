@@ -13,7 +13,7 @@ import {
   type TaskRoot,
 } from '../../../docker/lambda-task-root.ts';
 import { fixtureImage, startLocalS3, type LocalS3 } from './support/s3.ts';
-import { testModelDir } from '../../../scripts/shared-material.ts';
+import { testModelDir } from '@mc-vision/assets';
 
 // What docker/worker.Dockerfile packages, without Docker: the package's real build into a task root laid out
 // as the image's /var/task (the bundle, plus sharp as the only package beside it), and the two handlers the

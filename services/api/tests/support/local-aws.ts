@@ -14,9 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { fixtureImagePath } from '../../../../scripts/shared-material.ts';
+import { fixtureImagePath, type FixtureImage } from '@mc-vision/assets';
 
-export const fixtureImage = (name: string) => readFileSync(fixtureImagePath(name));
+export const fixtureImage = (name: FixtureImage) => readFileSync(fixtureImagePath(name));
 
 export const defaults = loadConfig({});
 

@@ -1,9 +1,9 @@
 import { classifierResponseSchema } from '@mc-vision/core';
-import { startAzureOpenAiServer } from '@mc-vision/emulators/azure-openai/server';
-import { startBedrockRuntimeServer } from '@mc-vision/emulators/bedrock/server';
-import type { FaultInput } from '@mc-vision/emulators/faults';
+import type { FaultInput } from '@mc-vision/emulators';
+import { startAzureOpenAiServer } from '@mc-vision/emulators/azure-openai';
+import { startBedrockRuntimeServer } from '@mc-vision/emulators/bedrock';
 import { startModelServer } from '@mc-vision/model-server';
-import { testModelDir } from '../../../../scripts/shared-material.ts';
+import { testModelDir } from '@mc-vision/assets';
 
 // The three providers as the local cloud runs them: the real classifier (model server, SageMaker's runtime
 // contract) and the Bedrock and Azure OpenAI emulators describing images from that classifier's labels. Each

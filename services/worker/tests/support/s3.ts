@@ -5,9 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { fixtureImagePath } from '../../../../scripts/shared-material.ts';
+import { fixtureImagePath, type FixtureImage } from '@mc-vision/assets';
 
-export function fixtureImage(name: string): Uint8Array {
+export function fixtureImage(name: FixtureImage): Uint8Array {
   return new Uint8Array(readFileSync(fixtureImagePath(name)));
 }
 

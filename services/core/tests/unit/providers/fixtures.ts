@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { fixtureImagePath, type FixtureImage } from '@mc-vision/assets';
 import type { ImageInput } from '../../../src/index.ts';
-import { fixtureImagePath } from '../../../../../scripts/shared-material.ts';
 
-export function fixtureImage(name: string): ImageInput {
+export function fixtureImage(name: FixtureImage): ImageInput {
   return { bytes: new Uint8Array(readFileSync(fixtureImagePath(name))), contentType: 'image/jpeg' };
 }
 
