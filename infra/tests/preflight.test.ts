@@ -187,7 +187,7 @@ describe('the pnpm preflight command', () => {
     const account = readyAccount(config);
     account.tables = [];
     aws = await startFakeAws(account);
-    // What `pnpm preflight dev` runs (infra/package.json), with the SDK sent to the loopback account by its
+    // What `pnpm preflight dev` runs (the root package.json), with the SDK sent to the loopback account by its
     // standard AWS_ENDPOINT_URL setting and given throwaway credentials.
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/preflight.ts', 'dev'], {
