@@ -48,6 +48,11 @@ export const runtimeConfigShape = {
   BATCH_MAX_CONCURRENCY: int(1, 10_000).default(10),
   /** Failed items, in percent of the batch, that still let it succeed (ToleratedFailurePercentage). */
   BATCH_TOLERATED_FAILURE_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  /**
+   * The API Gateway HTTP API in front of the API: its id names the API's CloudWatch metrics (`ApiId`), which the
+   * monitoring dashboard reads. infra renders it; the local cloud stands in for it as `local`.
+   */
+  HTTP_API_ID: z.string().min(1).default('local'),
 
   // Endpoint overrides: set on a laptop (emulators), unset in the cloud.
   S3_ENDPOINT: z.url().optional(),
