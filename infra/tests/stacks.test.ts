@@ -332,7 +332,7 @@ describe('monitoring', () => {
     expect(alarmsTopic.name).toBe(names.alarmsTopic);
     expect(names.alarmsTopic).not.toBe(names.topic);
     // The pipeline publishes its results to the results topic (its definition names the topic by reference).
-    const [, machine] = only(json, 'aws_sfn_state_machine');
+    const [, machine] = only(json, 'aws_sfn_state_machine', 'pipeline_');
     const resultsArn = ref('aws_sns_topic', resultsAddress, 'arn');
     expect(String(machine.definition)).toContain(resultsArn);
     expect(String(machine.definition)).not.toContain(topicArn);
@@ -385,7 +385,8 @@ describe('monitoring', () => {
     const byName = (a: { alarm_name?: unknown }, b: { alarm_name?: unknown }) =>
       String(a.alarm_name).localeCompare(String(b.alarm_name));
     expect([...alarms].sort(byName)).toEqual(expected.sort(byName));
-    expect(alarms).toHaveLength(25);
+    // 25, and a failed and a timed-out alarm for each of the two batch state machines.
+    expect(alarms).toHaveLength(29);
   });
 
   it('watches the metrics each part publishes, with thresholds from the configuration', () => {

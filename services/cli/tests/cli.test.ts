@@ -81,7 +81,7 @@ describe("the README's mcv lines", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const section = readme.split(/^## Command line \(mcv\).*$/m)[1]!.split(/^## /m)[0]!;
     const script = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
-    expect(script).toContain('pnpm mcv batch');
+    expect(script).toContain('mcv batch');
     const results = join(repoRoot, 'mcv-results.jsonl');
     try {
       const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {

@@ -181,8 +181,8 @@ export function buildMonitoringDefinition(
     name: metric,
     dimensions: { StateMachineArn: arn },
   });
-  /** The batch machine's short name (after `stateMachine:`), to tell its alarms apart. */
-  const batchName = (arn: string) => arn.split(':').at(-1)!;
+  /** `batch-prefix`, `batch-keys`: the end of the machine's name (`<prefix>-<env>-batch-<source>`), the same in every environment. */
+  const batchName = (arn: string) => arn.split(':').at(-1)!.split('-').slice(-2).join('-');
   const endpoint = { EndpointName: r.classifierEndpoint, VariantName: classifierVariant };
   const sagemaker = (metric: string): MetricId => ({
     namespace: 'AWS/SageMaker',
