@@ -1,7 +1,13 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { batchPrefixes, batchSources, type BatchSource } from '@mc-vision/core/batches';
-import { batchMapLabel, buildBatchDefinition, type BatchResources } from '@mc-vision/core/pipeline/batch-definition';
+import type { Config } from '@mc-vision/core/config/index';
+import {
+  batchLimits,
+  batchMapLabel,
+  buildBatchDefinition,
+  type BatchResources,
+} from '@mc-vision/core/pipeline/batch-definition';
 import { Construct } from 'constructs';
 import { allow, ServiceRole, type Statement } from '../iam';
 import { imagesPrefix, type ResourceNames } from '../names';
@@ -11,12 +17,15 @@ export interface BatchesProps {
   names: ResourceNames;
   resources: BatchResources;
   topicKeyArn: string;
-  workerTimeoutSeconds: number;
-  maxItems: number;
-  maxConcurrency: number;
-  toleratedFailurePercentage: number;
-  logLevel: 'ALL' | 'ERROR' | 'FATAL';
-  logRetentionDays: number;
+  config: Pick<
+    Config,
+    | 'BATCH_MAX_ITEMS'
+    | 'BATCH_MAX_CONCURRENCY'
+    | 'BATCH_TOLERATED_FAILURE_PERCENT'
+    | 'WORKER_TIMEOUT_SECONDS'
+    | 'PIPELINE_LOG_LEVEL'
+    | 'LOG_RETENTION_DAYS'
+  >;
 }
 
 /**
@@ -34,7 +43,7 @@ export class Batches extends Construct {
     const { names, resources } = props;
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: names.batchLogGroup,
-      retentionInDays: props.logRetentionDays,
+      retentionInDays: props.config.LOG_RETENTION_DAYS,
     });
     const role = new ServiceRole(this, 'role', {
       name: names.role('batch'),
@@ -46,10 +55,8 @@ export class Batches extends Construct {
     const machines = batchSources.map((source) => {
       const definition = buildBatchDefinition(resources, {
         source,
-        maxItems: props.maxItems,
-        maxConcurrency: props.maxConcurrency,
-        toleratedFailurePercentage: props.toleratedFailurePercentage,
-        item: { workerTaskTimeoutSeconds: props.workerTimeoutSeconds + workerTaskMarginSeconds },
+        ...batchLimits(props.config),
+        item: { workerTaskTimeoutSeconds: props.config.WORKER_TIMEOUT_SECONDS + workerTaskMarginSeconds },
       });
       const machine = new SfnStateMachine(this, `state-machine-${source}`, {
         name: names.batchStateMachine(source),
@@ -57,7 +64,7 @@ export class Batches extends Construct {
         roleArn: role.arn,
         definition: JSON.stringify(definition),
         loggingConfiguration: {
-          level: props.logLevel,
+          level: props.config.PIPELINE_LOG_LEVEL,
           includeExecutionData: false,
           logDestination: `${this.logGroup.arn}:*`,
         },
@@ -71,11 +78,18 @@ export class Batches extends Construct {
 }
 
 /** What the batch role may do: nothing a batch does not need, each statement scoped to its resources. */
-export function batchStatements(names: ResourceNames, resources: BatchResources, topicKeyArn: string): Statement[] {
+export function batchStatements(
+  names: ResourceNames,
+  resources: BatchResources,
+  topicKeyArn: string,
+): Statement[] {
   const bucket = `arn:aws:s3:::${resources.imagesBucket}`;
   const machineArns = batchSources.map((source) => names.batchStateMachineArn(source));
   const executionsOf = (suffix: string) =>
-    batchSources.map((source) => `arn:aws:states:${names.region}:${names.account}:execution:${names.batchStateMachine(source)}${suffix}`);
+    batchSources.map(
+      (source) =>
+        `arn:aws:states:${names.region}:${names.account}:execution:${names.batchStateMachine(source)}${suffix}`,
+    );
   return [
     // The Distributed Map starts child executions of its own state machine, describes and stops them, and a
     // redriven map run redrives them (AWS: "IAM policies for using Distributed Map states").
@@ -90,7 +104,11 @@ export function batchStatements(names: ResourceNames, resources: BatchResources,
       Resource: bucket,
       Condition: { StringLike: { 's3:prefix': [`${imagesPrefix}*`] } },
     },
-    allow('s3:GetObject', [`${bucket}/${imagesPrefix}*`, `${bucket}/${batchPrefixes.manifests}*`], 'ReadImagesAndKeyLists'),
+    allow(
+      's3:GetObject',
+      [`${bucket}/${imagesPrefix}*`, `${bucket}/${batchPrefixes.manifests}*`],
+      'ReadImagesAndKeyLists',
+    ),
     // ResultWriter: the results, under batches/results/ only.
     allow(
       ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
@@ -98,7 +116,11 @@ export function batchStatements(names: ResourceNames, resources: BatchResources,
       'WriteResults',
     ),
     // The children are the pipeline: the worker, the results table, the topic (the summary).
-    allow('lambda:InvokeFunction', [resources.workerFunctionArn, `${resources.workerFunctionArn}:*`], 'InvokeWorker'),
+    allow(
+      'lambda:InvokeFunction',
+      [resources.workerFunctionArn, `${resources.workerFunctionArn}:*`],
+      'InvokeWorker',
+    ),
     allow(
       'dynamodb:PutItem',
       `arn:aws:dynamodb:${names.region}:${names.account}:table/${resources.resultsTableName}`,
@@ -121,7 +143,12 @@ export function batchStatements(names: ResourceNames, resources: BatchResources,
       'DeliverLogs',
     ),
     allow(
-      ['xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      [
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ],
       '*',
       'SendTraces',
     ),

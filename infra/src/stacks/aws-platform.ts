@@ -149,7 +149,10 @@ export class AwsPlatformStack extends TerraformStack {
       resultsTable: names.resultsTable,
       notifyTopicArn: names.topicArn,
       stateMachineArn: names.stateMachineArn,
-      batchStateMachineArns: { prefix: names.batchStateMachineArn('prefix'), keys: names.batchStateMachineArn('keys') },
+      batchStateMachineArns: {
+        prefix: names.batchStateMachineArn('prefix'),
+        keys: names.batchStateMachineArn('keys'),
+      },
       sagemakerEndpoint: names.sagemakerEndpoint,
       azureOpenAiEndpoint: azureOpenAiEndpoint(config),
     };
@@ -243,12 +246,7 @@ export class AwsPlatformStack extends TerraformStack {
         imagesBucket: names.imagesBucket,
       },
       topicKeyArn: notifications.key.arn,
-      workerTimeoutSeconds: config.WORKER_TIMEOUT_SECONDS,
-      maxItems: config.BATCH_MAX_ITEMS,
-      maxConcurrency: config.BATCH_MAX_CONCURRENCY,
-      toleratedFailurePercentage: config.BATCH_TOLERATED_FAILURE_PERCENT,
-      logLevel: config.PIPELINE_LOG_LEVEL,
-      logRetentionDays: config.LOG_RETENTION_DAYS,
+      config,
     });
 
     const monitoring = new Monitoring(this, 'monitoring', {
@@ -265,7 +263,11 @@ export class AwsPlatformStack extends TerraformStack {
     output('models_bucket', models.name, `Upload model.tar.gz here as ${config.MODEL_ARTIFACT_KEY}`);
     output('state_machine_arn', pipeline.stateMachine.arn, 'The pipeline');
     for (const source of batchSources) {
-      output(`batch_${source}_state_machine_arn`, batches.stateMachines[source].arn, `Batches over ${source === 'prefix' ? 'a prefix' : 'a key list'}`);
+      output(
+        `batch_${source}_state_machine_arn`,
+        batches.stateMachines[source].arn,
+        `Batches over ${source === 'prefix' ? 'a prefix' : 'a key list'}`,
+      );
     }
     output(
       'notifications_topic_arn',

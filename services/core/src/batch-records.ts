@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import type { BatchCounts, BatchItem } from './batches.ts';
+import type { BatchItem } from './batches.ts';
 import { fromResultItem, InvalidPageTokenError, resultsTable } from './results-store.ts';
 import {
   providerNames,
@@ -39,23 +39,10 @@ const indexedItemSchema = z.object({
   errors: z.partialRecord(z.enum(providerNames), z.object({ code: z.string() }).loose()).optional(),
 });
 
-function errorCodes(errors: z.infer<typeof indexedItemSchema>['errors']): Partial<Record<ProviderName, string>> {
+function errorCodes(
+  errors: z.infer<typeof indexedItemSchema>['errors'],
+): Partial<Record<ProviderName, string>> {
   return Object.fromEntries(Object.entries(errors ?? {}).map(([provider, error]) => [provider, error.code]));
-}
-
-/**
- * Item counts of a batch: `total` and the failures of children that saved no record come from the map run
- * (`failedChildren`: failed, timed-out and aborted children), the others from the records. `running` is what is
- * left: items not yet started, running, or finished a moment ago and not counted by the map run yet.
- */
-export function batchCounts(
-  mapRun: { total: number; failedChildren: number } | undefined,
-  tally: Pick<BatchTally, 'complete' | 'partial' | 'failed'>,
-): BatchCounts {
-  const total = Math.max(mapRun?.total ?? 0, tally.complete + tally.partial + tally.failed);
-  const failed = Math.max(tally.failed, mapRun?.failedChildren ?? 0);
-  const running = Math.max(0, total - tally.complete - tally.partial - failed);
-  return { total, complete: tally.complete, partial: tally.partial, failed, running };
 }
 
 /** A record as an item of its batch: key, status, top three labels, error codes. */

@@ -6,7 +6,6 @@ import {
   providerNames,
   requestIdSchema,
   resultStatusSchema,
-  type ProviderName,
 } from './schemas.ts';
 
 // Batches: one request for many images, run by a Distributed Map whose children are the pipeline (see
@@ -14,13 +13,17 @@ import {
 
 /** Where batch files live in the images bucket: the key lists the API writes, the results the map run writes. */
 export const batchPrefixes = {
-  /** `batches/manifests/<batchId>.json`: `[{"Key": "images/…"}, …]`, the shape ListObjectsV2 items have. */
+  /** `batches/manifests/<sha256>.json`: `[{"Key": "images/…"}, …]`, the shape ListObjectsV2 items have. */
   manifests: 'batches/manifests/',
   /** The ResultWriter's prefix: Step Functions adds `<map run id>/manifest.json` and the result files. */
   results: 'batches/results',
 } as const;
 
-export const manifestKey = (batchId: string) => `${batchPrefixes.manifests}${batchId}.json`;
+/**
+ * A key list is named by its SHA-256: the same list is the same object, and writing one never changes another
+ * batch's (a request that turns out to conflict with a running batch leaves that batch's list as it was).
+ */
+export const manifestKey = (sha256: string) => `${batchPrefixes.manifests}${sha256}.json`;
 
 /** How a batch names its items: `<batchId>-<index>`, so one batch id (≤ 59 characters) leaves room for 10,000. */
 export const batchItemRequestId = (batchId: string, index: number) => `${batchId}-${index}`;
@@ -72,10 +75,9 @@ export const batchInputSchema = z.object({
   source: z.union([
     z.object({ prefix: imagePrefixSchema }),
     z.object({
-      manifestKey: z.string().startsWith(batchPrefixes.manifests),
+      /** `manifestKey(sha256 of the list)`: the same requestId with other keys is another batch (a conflict). */
+      manifestKey: z.string().regex(/^batches\/manifests\/[0-9a-f]{64}\.json$/),
       count: z.number().int().positive(),
-      /** Of the key list: the same requestId with other keys is another batch (a conflict). */
-      sha256: z.string().regex(/^[0-9a-f]{64}$/),
     }),
   ]),
   providers: z.array(z.enum(providerNames)).min(1),
@@ -90,8 +92,6 @@ export const batchItemInputSchema = z.object({
   providers: z.array(z.enum(providerNames)).min(1),
 });
 export type BatchItemInput = z.infer<typeof batchItemInputSchema>;
-
-export const allProviders: readonly ProviderName[] = providerNames;
 
 export const batchStartResponseSchema = z.object({
   batchId: batchIdSchema,

@@ -1,4 +1,6 @@
 export * from './aws.ts';
+export * from './batch-progress.ts';
+export * from './batch-records.ts';
 export * from './batches.ts';
 export * from './config/index.ts';
 export * from './errors.ts';
@@ -10,6 +12,5 @@ export * from './pipeline/index.ts';
 export * from './providers/index.ts';
 export * from './providers/types.ts';
 export * from './records.ts';
-export * from './batch-records.ts';
 export * from './results-store.ts';
 export * from './schemas.ts';

@@ -2,6 +2,7 @@ import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-s
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  batchLimits,
   batchSources,
   buildBatchDefinition,
   buildPipelineDefinition,
@@ -145,18 +146,13 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const batchMachines = batchSources.map((source) => {
     const batch = parseStateMachineArn(batchMachineArns(config)[source]);
     if (batch.region !== machine.region || batch.accountId !== machine.accountId) {
-      throw new Error('The batch state machines must be in the pipeline state machine\'s region and account');
+      throw new Error("The batch state machines must be in the pipeline state machine's region and account");
     }
     return {
       name: batch.name,
       definition: buildBatchDefinition(
         { ...resources, imagesBucket: config.IMAGES_BUCKET },
-        {
-          source,
-          maxItems: config.BATCH_MAX_ITEMS,
-          maxConcurrency: config.BATCH_MAX_CONCURRENCY,
-          toleratedFailurePercentage: config.BATCH_TOLERATED_FAILURE_PERCENT,
-        },
+        { source, ...batchLimits(config) },
       ),
     };
   });

@@ -1,8 +1,9 @@
-import { DescribeMapRunCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import {
   batchCounts,
-  batchPrefixes,
+  latestMapRun,
   providerNames,
+  resultsManifestKey,
   summarizeBatchOutputSchema,
   type BatchRecords,
   type BatchTally,
@@ -25,46 +26,29 @@ export interface BatchSummaryDeps {
 /** Error codes are names (`ProviderUnavailable`, `States.ExceedToleratedFailureThreshold`); nothing else is repeated. */
 const errorCodePattern = /^[A-Za-z0-9._-]{1,100}$/;
 const code = (value: string) => (errorCodePattern.test(value) ? value : 'unrecognized');
-
-interface MapRunFacts {
-  mapRunArn: string;
-  total: number;
-  failedChildren: number;
-  toleratedFailurePercentage: number;
-}
-
-async function mapRunOf(sfn: SFNClient, executionArn: string): Promise<MapRunFacts | undefined> {
-  const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn }));
-  const latest = mapRuns.at(0);
-  if (!latest?.mapRunArn) return undefined;
-  const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
-  const items = run.itemCounts;
-  return {
-    mapRunArn: latest.mapRunArn,
-    total: items?.total ?? 0,
-    failedChildren: (items?.failed ?? 0) + (items?.timedOut ?? 0) + (items?.aborted ?? 0),
-    toleratedFailurePercentage: run.toleratedFailurePercentage ?? 0,
-  };
-}
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 export async function summarizeBatch(
   task: SummarizeBatchTask,
   deps: BatchSummaryDeps,
 ): Promise<SummarizeBatchOutput> {
-  const [mapRun, tally] = await Promise.all([mapRunOf(deps.sfn, task.executionArn), deps.records.tally(task.batchId)]);
+  const [mapRun, tally] = await Promise.all([
+    latestMapRun(deps.sfn, task.executionArn),
+    deps.records.tally(task.batchId),
+  ]);
   const counts = batchCounts(mapRun, tally);
   const failure = task.outcome.failure;
-  // The ResultWriter writes <prefix>/<map run id>/manifest.json (the id is the map run ARN's last part).
   const results = mapRun
-    ? { bucket: deps.imagesBucket, manifestKey: `${batchPrefixes.results}/${mapRun.mapRunArn.split(':').at(-1)}/manifest.json` }
+    ? { bucket: deps.imagesBucket, manifestKey: resultsManifestKey(mapRun.id) }
     : undefined;
 
   const outcome = failure ? 'FAILED' : 'SUCCEEDED';
-  const cause = failure
-    ? failure.Error === 'States.ExceedToleratedFailureThreshold'
-      ? `${counts.failed} of ${counts.total} items failed, more than the ${mapRun?.toleratedFailurePercentage ?? 0}% the batch tolerates.`
-      : `The batch failed (${code(failure.Error)}): ${counts.failed} of ${counts.total} items failed.`
-    : `${counts.failed} of ${counts.total} items failed.`;
+  const cause = !failure
+    ? `${counts.failed} of ${counts.total} items failed.`
+    : failure.Error === 'States.ExceedToleratedFailureThreshold'
+      ? `${counts.failed} of ${counts.total} items failed, more than the ` +
+        `${mapRun?.toleratedFailurePercentage ?? 0}% the batch tolerates.`
+      : `The batch failed (${code(failure.Error)}): ${counts.failed} of ${counts.total} items failed.`;
   const lines = [
     `MC Vision batch ${task.batchId}: ${outcome}.`,
     `${counts.total} images: ${counts.complete} complete, ${counts.partial} partial, ${counts.failed} failed` +
@@ -77,10 +61,10 @@ export async function summarizeBatch(
     `Items: GET /v1/batches/${task.batchId}/items (send your API key in x-api-key).`,
   ];
   // SNS subjects: at most 100 printable ASCII characters (a batch id is at most 59, of [A-Za-z0-9_-]).
-  const subject =
-    `MC Vision: batch ${task.batchId} ${outcome.toLowerCase()}, ${counts.complete + counts.partial}/${counts.total} done`.slice(0, 100);
+  const done = counts.complete + counts.partial;
+  const subject = `MC Vision: batch ${task.batchId} ${outcome.toLowerCase()}, ${done}/${counts.total} done`;
   return summarizeBatchOutputSchema.parse({
-    notification: { subject, message: lines.join('\n') },
+    notification: { subject: subject.slice(0, 100), message: lines.join('\n') },
     counts,
     ...(results ? { results } : {}),
     cause,
@@ -92,28 +76,25 @@ function providerErrorLines(tally: BatchTally): string[] {
   const lines = providerNames.flatMap((provider) =>
     Object.entries(tally.providerErrors[provider] ?? {})
       .sort(([, a], [, b]) => b - a)
-      .map(([error, count]) => `  ${provider}: error ${code(error)} on ${count} item${count === 1 ? '' : 's'}`),
+      .map(([error, count]) => `  ${provider}: error ${code(error)} on ${plural(count, 'item')}`),
   );
   return lines.length > 0 ? ['', 'Provider errors:', ...lines] : [];
 }
 
+/** The first failed records by requestId with their providers' error codes; failed items without a record. */
 function failedItemLines(tally: BatchTally, failed: number): string[] {
   if (failed === 0) return [];
-  const listed = tally.failedItems.map(
-    (item) =>
-      `  ${item.requestId}: ${
-        Object.entries(item.errors)
-          .map(([provider, error]) => `${provider} ${code(error)}`)
-          .join(', ') || 'no record'
-      }`,
-  );
-  const unlisted = failed - listed.length;
+  const listed = tally.failedItems.map((item) => {
+    const errors = Object.entries(item.errors).map(([provider, error]) => `${provider} ${code(error)}`);
+    return `  ${item.requestId}: ${errors.join(', ')}`;
+  });
+  const withoutRecord = failed - tally.failed;
   return [
     '',
-    `Failed items${listed.length < failed ? ` (the first ${listed.length})` : ''}:`,
+    `Failed items${listed.length < tally.failed ? ` (the first ${listed.length})` : ''}:`,
     ...listed,
-    ...(unlisted > 0 && listed.length === tally.failedItems.length && tally.failed < failed
-      ? [`  ${failed - tally.failed} item(s) saved no record: see the results file.`]
+    ...(withoutRecord > 0
+      ? [`  ${plural(withoutRecord, 'item')} saved no record: see the results file.`]
       : []),
   ];
 }

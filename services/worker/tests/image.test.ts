@@ -100,6 +100,7 @@ beforeAll(async () => {
     ...ingestEnv,
     S3_ENDPOINT: s3.config.S3_ENDPOINT!,
     SAGEMAKER_RUNTIME_ENDPOINT: modelServer.url,
+    RESULTS_TABLE: 'mc-vision-results',
     SAGEMAKER_ENDPOINT_NAME: 'mc-vision-classifier',
     BEDROCK_GUARDRAIL_ID: 'guardrail-for-the-image-test',
     BEDROCK_GUARDRAIL_VERSION: '1',

@@ -68,6 +68,7 @@ describe('the Lambda entries in the cloud', () => {
     );
     expect(error.name).toBe('ConfigError');
     for (const key of [
+      'RESULTS_TABLE',
       'SAGEMAKER_ENDPOINT_NAME',
       'BEDROCK_GUARDRAIL_ID',
       'BEDROCK_GUARDRAIL_VERSION',
@@ -82,6 +83,7 @@ describe('the Lambda entries in the cloud', () => {
     Object.assign(process.env, {
       S3_ENDPOINT: s3.config.S3_ENDPOINT,
       SECRETS_MANAGER_ENDPOINT: secrets.url,
+      RESULTS_TABLE: 'acme-results',
       SAGEMAKER_ENDPOINT_NAME: 'acme-classifier',
       BEDROCK_GUARDRAIL_ID: 'abc123def456',
       BEDROCK_GUARDRAIL_VERSION: '1',

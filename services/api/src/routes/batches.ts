@@ -1,15 +1,12 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
-  DescribeMapRunCommand,
   ListExecutionsCommand,
-  ListMapRunsCommand,
   RedriveExecutionCommand,
   StartExecutionCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import {
-  allProviders,
   batchCounts,
   batchIdSchema,
   batchInputSchema,
@@ -17,18 +14,19 @@ import {
   batchItemsResponseSchema,
   batchListQuerySchema,
   batchListResponseSchema,
-  batchPrefixes,
   batchRedriveResponseSchema,
   batchRequestSchema,
   batchSources,
   batchStartResponseSchema,
   batchStatusResponseSchema,
   executionStatusSchema,
+  latestMapRun,
   manifestKey,
+  providerNames,
+  resultsManifestKey,
   type BatchInput,
   type BatchSource,
   type BatchStatusResponse,
-  type ExecutionStatus,
 } from '@mc-vision/core';
 import express, { Router } from 'express';
 import { createHash, randomUUID } from 'node:crypto';
@@ -48,10 +46,12 @@ const batchBody = [requireJson, express.json({ limit: '2mb' })];
 
 const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
 
-/** A redriven execution waiting to run again is, for a caller, still running. */
-function statusOf(execution: DescribeExecutionCommandOutput): ExecutionStatus {
-  const parsed = executionStatusSchema.safeParse(execution.status);
-  return parsed.success ? parsed.data : 'RUNNING';
+/** A status Step Functions may add later reads as still running (the contract's statuses are the five known). */
+const statusOf = (status: string | undefined) => executionStatusSchema.catch('RUNNING').parse(status);
+
+interface FoundBatch {
+  source: BatchSource;
+  execution: DescribeExecutionCommandOutput;
 }
 
 export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies): Router {
@@ -64,11 +64,12 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     `${machines[source].replace(':stateMachine:', ':execution:')}:${batchId}`;
 
   /** The batch's execution, in whichever batch state machine has it. */
-  async function find(batchId: string): Promise<{ source: BatchSource; execution: DescribeExecutionCommandOutput } | undefined> {
+  async function find(batchId: string): Promise<FoundBatch | undefined> {
     const found = await Promise.all(
       batchSources.map(async (source) => {
         try {
-          return { source, execution: await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(source, batchId) })) };
+          const arn = executionArn(source, batchId);
+          return { source, execution: await sfn.send(new DescribeExecutionCommand({ executionArn: arn })) };
         } catch (error) {
           if (hasName(error, 'ExecutionDoesNotExist', 'StateMachineDoesNotExist')) return undefined;
           throw error;
@@ -78,19 +79,19 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     return found.find((entry) => entry !== undefined);
   }
 
-  async function findOr404(batchId: string) {
+  async function findOr404(batchId: string): Promise<FoundBatch> {
     const found = await find(batchId);
     if (!found) throw notFound(`batch ${batchId}`);
     return found;
   }
 
-  /** Keys under the prefix, up to one more than a batch may hold (enough to refuse it). */
-  async function listPrefix(prefix: string): Promise<number> {
+  /** Objects under the prefix, counted up to one more than a batch may hold (enough to refuse it). */
+  async function countUnder(prefix: string): Promise<number> {
     let count = 0;
     let token: string | undefined;
     do {
       const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: config.IMAGES_BUCKET, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        new ListObjectsV2Command({ Bucket: config.IMAGES_BUCKET, Prefix: prefix, ContinuationToken: token }),
       );
       count += page.KeyCount ?? page.Contents?.length ?? 0;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -98,60 +99,70 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     return count;
   }
 
-  const tooMany = (count: number | string) =>
-    new ApiError(400, 'invalid_request', `a batch holds at most ${config.BATCH_MAX_ITEMS} images, not ${count}`);
+  const tooMany = (count: string) =>
+    new ApiError(
+      400,
+      'invalid_request',
+      `a batch holds at most ${config.BATCH_MAX_ITEMS} images, not ${count}`,
+    );
 
   router.post('/v1/batches', ...batchBody, async (req, res) => {
     const body = parseInput(batchRequestSchema, req.body, 'body');
     const batchId = body.requestId ?? randomUUID();
-    const providers = body.providers ?? [...allProviders];
+    const providers = body.providers ?? [...providerNames];
     let input: BatchInput;
-    let manifest: string | undefined;
+    let manifest: { key: string; text: string } | undefined;
     if ('keys' in body) {
-      if (body.keys.length > config.BATCH_MAX_ITEMS) throw tooMany(body.keys.length);
+      if (body.keys.length > config.BATCH_MAX_ITEMS) throw tooMany(String(body.keys.length));
       // The ListObjectsV2 item shape, so one ItemSelector reads both kinds of batch.
-      manifest = JSON.stringify(body.keys.map((key) => ({ Key: key })));
-      const sha256 = createHash('sha256').update(manifest).digest('hex');
-      input = batchInputSchema.parse({
-        batchId,
-        source: { manifestKey: manifestKey(batchId), count: body.keys.length, sha256 },
-        providers,
-      });
+      const text = JSON.stringify(body.keys.map((key) => ({ Key: key })));
+      manifest = { key: manifestKey(createHash('sha256').update(text).digest('hex')), text };
+      input = { batchId, source: { manifestKey: manifest.key, count: body.keys.length }, providers };
     } else {
-      const count = await listPrefix(body.prefix);
+      const count = await countUnder(body.prefix);
       if (count === 0) throw new ApiError(400, 'invalid_request', `there are no images under ${body.prefix}`);
       if (count > config.BATCH_MAX_ITEMS) throw tooMany(`more than ${config.BATCH_MAX_ITEMS}`);
-      input = batchInputSchema.parse({ batchId, source: { prefix: body.prefix }, providers });
+      input = { batchId, source: { prefix: body.prefix }, providers };
     }
     const source: BatchSource = 'keys' in body ? 'keys' : 'prefix';
-    const text = JSON.stringify(input);
+    const text = JSON.stringify(batchInputSchema.parse(input));
 
-    const answerExisting = (found: { source: BatchSource; execution: DescribeExecutionCommandOutput }) => {
-      if (found.source !== source || found.execution.input !== text) {
+    /** The same request again is the same batch; the same requestId for anything else is a conflict. */
+    const answerExisting = ({ source: existingSource, execution }: FoundBatch) => {
+      if (existingSource !== source || execution.input !== text) {
         throw new ApiError(409, 'conflict', `requestId ${batchId} already names another batch`);
       }
-      const status = statusOf(found.execution);
-      sendValidated(res, status === 'RUNNING' ? 202 : 200, batchStartResponseSchema, { batchId, requestId: batchId, status });
+      const status = statusOf(execution.status);
+      sendValidated(res, status === 'RUNNING' ? 202 : 200, batchStartResponseSchema, {
+        batchId,
+        requestId: batchId,
+        status,
+      });
     };
     const existing = body.requestId ? await find(batchId) : undefined;
-    if (existing) {
-      answerExisting(existing);
-      return;
-    }
+    if (existing) return answerExisting(existing);
+
     if (manifest) {
       await s3.send(
-        new PutObjectCommand({ Bucket: config.IMAGES_BUCKET, Key: manifestKey(batchId), Body: manifest, ContentType: 'application/json' }),
+        new PutObjectCommand({
+          Bucket: config.IMAGES_BUCKET,
+          Key: manifest.key,
+          Body: manifest.text,
+          ContentType: 'application/json',
+        }),
       );
     }
     try {
-      await sfn.send(new StartExecutionCommand({ stateMachineArn: machines[source], name: batchId, input: text }));
+      await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: machines[source], name: batchId, input: text }),
+      );
     } catch (error) {
       if (hasName(error, 'StateMachineDoesNotExist')) {
         throw new ApiError(503, 'not_ready', 'the batch state machine is not deployed');
       }
-      if (!hasName(error, 'ExecutionAlreadyExists')) throw error;
-      answerExisting(await findOr404(batchId));
-      return;
+      // Started by a request that came in at the same moment.
+      if (hasName(error, 'ExecutionAlreadyExists')) return answerExisting(await findOr404(batchId));
+      throw error;
     }
     sendValidated(res, 202, batchStartResponseSchema, { batchId, requestId: batchId, status: 'RUNNING' });
   });
@@ -159,7 +170,9 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
   router.get('/v1/batches', async (req, res) => {
     const { limit } = parseInput(batchListQuerySchema, req.query, 'query');
     const pages = await Promise.all(
-      batchSources.map((source) => sfn.send(new ListExecutionsCommand({ stateMachineArn: machines[source], maxResults: limit }))),
+      batchSources.map((source) =>
+        sfn.send(new ListExecutionsCommand({ stateMachineArn: machines[source], maxResults: limit })),
+      ),
     );
     const items = pages
       .flatMap((page) => page.executions ?? [])
@@ -167,7 +180,7 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
       .slice(0, limit)
       .map((execution) => ({
         batchId: execution.name!,
-        status: executionStatusSchema.catch('RUNNING').parse(execution.status),
+        status: statusOf(execution.status),
         startedAt: execution.startDate!.toISOString(),
         ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
       }));
@@ -178,20 +191,24 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     const { batchId } = parseInput(batchParamsSchema, req.params, 'path');
     const { execution } = await findOr404(batchId);
     const input = batchInputSchema.parse(JSON.parse(execution.input ?? 'null'));
-    const [mapRun, tally] = await Promise.all([mapRunOf(execution.executionArn!), batchRecords.tally(batchId)]);
-    const status = statusOf(execution);
+    const [mapRun, tally] = await Promise.all([
+      latestMapRun(sfn, execution.executionArn!),
+      batchRecords.tally(batchId),
+    ]);
     const body: BatchStatusResponse = {
       batchId,
       requestId: batchId,
-      status,
+      status: statusOf(execution.status),
       source: 'prefix' in input.source ? { prefix: input.source.prefix } : { keys: input.source.count },
       counts: batchCounts(mapRun, tally),
       startedAt: execution.startDate!.toISOString(),
       ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
       ...(mapRun?.finished
-        ? { results: { bucket: config.IMAGES_BUCKET, manifestKey: `${batchPrefixes.results}/${mapRun.id}/manifest.json` } }
+        ? { results: { bucket: config.IMAGES_BUCKET, manifestKey: resultsManifestKey(mapRun.id) } }
         : {}),
-      ...(execution.error ? { error: { code: execution.error, message: causeMessage(execution.cause) } } : {}),
+      ...(execution.error
+        ? { error: { code: execution.error, message: causeMessage(execution.cause) } }
+        : {}),
       redrivable: execution.redriveStatus === 'REDRIVABLE',
       redriveCount: execution.redriveCount ?? 0,
     };
@@ -202,16 +219,8 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     const { batchId } = parseInput(batchParamsSchema, req.params, 'path');
     const query = parseInput(batchItemsQuerySchema, req.query, 'query');
     await findOr404(batchId);
-    sendValidated(
-      res,
-      200,
-      batchItemsResponseSchema,
-      await batchRecords.page(batchId, {
-        limit: query.limit,
-        ...(query.nextToken ? { nextToken: query.nextToken } : {}),
-        ...(query.status ? { status: query.status } : {}),
-      }),
-    );
+    const page = await batchRecords.page(batchId, query);
+    sendValidated(res, 200, batchItemsResponseSchema, page);
   });
 
   router.post('/v1/batches/:batchId/redrive', async (req, res) => {
@@ -221,7 +230,11 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
       await sfn.send(new RedriveExecutionCommand({ executionArn: execution.executionArn! }));
     } catch (error) {
       if (hasName(error, 'ExecutionNotRedrivable')) {
-        throw new ApiError(409, 'conflict', `batch ${batchId} cannot be redriven: ${(error as Error).message}`);
+        throw new ApiError(
+          409,
+          'conflict',
+          `batch ${batchId} cannot be redriven: ${(error as Error).message}`,
+        );
       }
       throw error;
     }
@@ -231,21 +244,6 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
       redriveCount: (execution.redriveCount ?? 0) + 1,
     });
   });
-
-  /** The execution's map run: how many items it has, how many of its children failed, whether it ended. */
-  async function mapRunOf(parentArn: string) {
-    const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn: parentArn }));
-    const latest = mapRuns.at(0);
-    if (!latest?.mapRunArn) return undefined;
-    const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
-    const items = run.itemCounts;
-    return {
-      id: latest.mapRunArn.split(':').at(-1)!,
-      total: items?.total ?? 0,
-      failedChildren: (items?.failed ?? 0) + (items?.timedOut ?? 0) + (items?.aborted ?? 0),
-      finished: run.status !== 'RUNNING',
-    };
-  }
 
   return router;
 }

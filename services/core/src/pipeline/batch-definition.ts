@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { batchPrefixes, type BatchSource } from '../batches.ts';
+import { batchPrefixes, batchSources, type BatchSource } from '../batches.ts';
+import type { Config } from '../config/index.ts';
 import {
   buildPipelineDefinition,
   lambdaRetry,
@@ -56,7 +57,7 @@ const resourcesSchema = z.object({
 });
 
 const optionsSchema = z.object({
-  source: z.enum(['prefix', 'keys']),
+  source: z.enum(batchSources),
   maxItems: z.number().int().positive().default(10_000),
   maxConcurrency: z.number().int().positive().default(10),
   toleratedFailurePercentage: z.number().min(0).max(100).default(10),
@@ -64,9 +65,23 @@ const optionsSchema = z.object({
   executionTimeoutSeconds: z.number().int().positive().default(86_400),
 });
 export type BatchOptions = z.input<typeof optionsSchema> & {
-  /** The children's timeouts (the pipeline's own options). */
-  item?: Omit<PipelineOptions, 'variant'>;
+  /**
+   * The children's task timeouts (the pipeline's own options). An ItemProcessor has no TimeoutSeconds of its
+   * own: each child is bounded by its tasks' timeouts and retries, and the batch by `executionTimeoutSeconds`.
+   */
+  item?: Omit<PipelineOptions, 'variant' | 'executionTimeoutSeconds'>;
 };
+
+/** The Distributed Map's limits as configuration sets them: infra and the local cloud render the same. */
+export function batchLimits(
+  config: Pick<Config, 'BATCH_MAX_ITEMS' | 'BATCH_MAX_CONCURRENCY' | 'BATCH_TOLERATED_FAILURE_PERCENT'>,
+): Pick<BatchOptions, 'maxItems' | 'maxConcurrency' | 'toleratedFailurePercentage'> {
+  return {
+    maxItems: config.BATCH_MAX_ITEMS,
+    maxConcurrency: config.BATCH_MAX_CONCURRENCY,
+    toleratedFailurePercentage: config.BATCH_TOLERATED_FAILURE_PERCENT,
+  };
+}
 
 export interface AslMapState {
   Type: 'Map';

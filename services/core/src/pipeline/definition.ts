@@ -340,12 +340,12 @@ export function buildPipelineDefinition(
     },
   });
 
-  const toFailureNotice: AslCatcher = {
-    ErrorEquals: ['States.ALL'],
-    ResultPath: '$.failure',
-    // A batch item has no notice of its own: it fails, and the batch's summary counts it.
-    Next: batchItem ? s.pipelineFailed : s.notifyPipelineFailure,
-  };
+  // A pipeline that cannot build or save its record says so before it fails. A batch item has no notice of its
+  // own: the Task's error ends it, so the map run counts it failed, and a redrive of the batch runs that Task
+  // again (Step Functions redrives an execution from the state it failed in).
+  const failureNotice: Pick<AslTaskState, 'Catch'> = batchItem
+    ? {}
+    : { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: s.notifyPipelineFailure }] };
 
   return {
     Comment:
@@ -407,7 +407,7 @@ export function buildPipelineDefinition(
         ResultPath: '$.built',
         TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
         Retry: lambdaRetry(),
-        Catch: [toFailureNotice],
+        ...failureNotice,
         Next: s.saveResult,
       },
       [s.saveResult]: {
@@ -417,15 +417,10 @@ export function buildPipelineDefinition(
         ResultPath: null,
         TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
         Retry: serviceRetry(transientDynamoDbErrors),
-        Catch: [toFailureNotice],
+        ...failureNotice,
         Next: batchItem ? b.checkItem : s.notify,
       },
       ...(batchItem ? batchItemEnd() : notifyStates()),
-      [s.pipelineFailed]: {
-        Type: 'Fail',
-        ErrorPath: '$.failure.Error',
-        Cause: 'The result record could not be built or saved; a failure notification was sent.',
-      },
     },
   };
 
@@ -463,6 +458,11 @@ export function buildPipelineDefinition(
         // The notice is best effort: the execution fails with the original error either way.
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: s.pipelineFailed }],
         Next: s.pipelineFailed,
+      },
+      [s.pipelineFailed]: {
+        Type: 'Fail',
+        ErrorPath: '$.failure.Error',
+        Cause: 'The result record could not be built or saved; a failure notification was sent.',
       },
     };
   }

@@ -53,6 +53,7 @@ describe('loadConfig with requiredInCloud', () => {
     MODE: 'aws',
     SERVICE_NAME: 'mc-vision-worker',
     IMAGES_BUCKET: 'acme-mc-vision-images',
+    RESULTS_TABLE: 'acme-mc-vision-results',
     SAGEMAKER_ENDPOINT_NAME: 'acme-classifier',
     BEDROCK_GUARDRAIL_ID: 'abc123def456',
     BEDROCK_GUARDRAIL_VERSION: '3',
@@ -87,6 +88,7 @@ describe('loadConfig with requiredInCloud', () => {
       [
         'PORT',
         'IMAGES_BUCKET',
+        'RESULTS_TABLE',
         'SAGEMAKER_ENDPOINT_NAME',
         'BEDROCK_GUARDRAIL_ID',
         'BEDROCK_GUARDRAIL_VERSION',
@@ -108,7 +110,8 @@ describe('loadConfig with requiredInCloud', () => {
     );
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
       'API_KEYS_SECRET_ARN',
-      'RESULTS_TABLE',
+      'BATCH_KEYS_STATE_MACHINE_ARN',
+      'BATCH_PREFIX_STATE_MACHINE_ARN',
       'STATE_MACHINE_ARN',
     ]);
   });

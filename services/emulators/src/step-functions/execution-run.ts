@@ -6,6 +6,7 @@ import { eventData, History } from './history.ts';
 import type { MachineRuntime } from './machines.ts';
 import type { MapStateCall } from './map-run.ts';
 import type { ExecutionRecord, ExecutionStore } from './store.ts';
+import { TaskLog } from './task-log.ts';
 import { scheduledEvent, taskEvent, taskFailureCause, taskKind, type TaskKind } from './task-events.ts';
 
 // One run of an execution on aws-local-stepfunctions, recording Step Functions' own history events: the library's
@@ -47,14 +48,11 @@ export interface TaskCall {
 export type TaskHandler = (call: TaskCall) => Promise<unknown>;
 
 /**
- * How an execution runs: `run` from its start; `resume`, again from the start after a restart; `redrive`, again
- * after RedriveExecution. A resumed or redriven run gives each Task whose state and effective input match a
- * Task that had succeeded that result without running it (the emulator's way of continuing where it left off:
- * a finished step is not done twice; the failed and unfinished ones run again).
+ * How an execution runs: `run` from its start; `resume`, again after a restart; `redrive`, again after
+ * RedriveExecution. A resumed or redriven run replays its Tasks' earlier outcomes up to the state it stopped in
+ * (task-log.ts), so it continues from there.
  */
 export type RunMode = 'run' | 'resume' | 'redrive';
-
-type TaskResult = NonNullable<ExecutionRecord['taskResults']>[number];
 
 interface LibraryEvent {
   type: string;
@@ -99,8 +97,8 @@ export class ExecutionRun {
   private abortLibraryRun: (() => void) | undefined;
   private readonly mode: RunMode;
   private readonly runMap: ((call: MapStateCall) => Promise<unknown>) | undefined;
-  /** Results of the previous run's Tasks that succeeded, not yet given back (resume and redrive only). */
-  private readonly replay: TaskResult[];
+  /** This run's Task attempts, and the previous run's to replay (resume and redrive). */
+  private readonly taskLog: TaskLog;
   /** Shut down by the server: the execution stays RUNNING, to run again. */
   private detachedByShutdown = false;
   /** Terminal status recorded, or detached by a shutdown: nothing more is recorded. */
@@ -129,8 +127,7 @@ export class ExecutionRun {
     this.retryIntervalOverrides = options.retryIntervalOverrides;
     this.mode = options.mode ?? 'run';
     this.runMap = options.runDistributedMap;
-    this.replay = this.mode === 'run' ? [] : [...(this.record.taskResults ?? [])];
-    this.record.taskResults = [];
+    this.taskLog = new TaskLog(this.record, this.mode === 'run' ? [] : (this.record.taskAttempts ?? []));
     this.history = new History(this.record.events, () => void this.store.save(this.record));
     this.branches = new Branches(this.machine.states);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -155,7 +152,8 @@ export class ExecutionRun {
         .filter((state) => state.type === 'Task' || state.distributed)
         .map((state) => [
           state.name,
-          (input: unknown) => (state.distributed ? this.runMapState(state, input) : this.runTask(state, input)),
+          (input: unknown) =>
+            state.distributed ? this.runMapState(state, input) : this.runTask(state, input),
         ]),
     );
     // Validated once when the server started; this copy differs only in the time left.
@@ -296,30 +294,18 @@ export class ExecutionRun {
     record(scheduledEvent(kind, input, this.machine.region, state.timeoutSeconds));
     record(taskEvent(kind, 'Started'));
 
+    const inputText = JSON.stringify(input ?? null);
     try {
-      const inputText = JSON.stringify(input ?? null);
-      const replayed = this.takeReplay(state.name, inputText);
-      const result =
-        replayed !== undefined
-          ? JSON.parse(replayed)
-          : await Promise.race([
-              this.taskHandler({
-                stateMachineArn: this.machine.arn,
-                executionArn: this.record.executionArn,
-                stateName: state.name,
-                resource: state.resource!,
-                input,
-              }),
-              this.ended,
-            ]);
+      const result = await this.callTask(state, input, inputText);
       if (result === runEnded) return null; // the library has moved on; it discards this
       const output: unknown = JSON.parse(JSON.stringify(result ?? null));
       record(taskEvent(kind, 'Succeeded', eventData('output', output)));
-      if (!this.finished) this.record.taskResults!.push({ state: state.name, input: inputText, output: JSON.stringify(output) });
+      if (!this.finished) this.taskLog.succeeded(state.name, inputText, JSON.stringify(output));
       return output;
     } catch (error) {
       const name = error instanceof Error && error.name ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
+      if (!this.finished) this.taskLog.failed(state.name, inputText, name, message);
       const cause = taskFailureCause(kind, name, message);
       record(taskEvent(kind, 'Failed', { error: name, cause }));
       const failure = new Error(cause);
@@ -334,23 +320,29 @@ export class ExecutionRun {
     }
   }
 
-  /** The result of a previous run's Task of this state and input that succeeded, once (resume and redrive). */
-  private takeReplay(stateName: string, input: string): string | undefined {
-    const index = this.replay.findIndex((result) => result.state === stateName && result.input === input);
-    if (index < 0) return undefined;
-    return this.replay.splice(index, 1)[0]!.output;
-  }
-
-  /** Appends a history event (for the map run, in its Map state's lane), unless the run has finished. */
-  appendEvent(type: string, details: Record<string, unknown>, lane: string): void {
-    this.append(type, details, lane);
+  /** The Task's result: the previous run's at this point (resume, redrive), else the handler's. */
+  private async callTask(state: StateInfo, input: unknown, inputText: string): Promise<unknown> {
+    const replayed = this.taskLog.take(state.name, inputText);
+    if (replayed?.output !== undefined) return JSON.parse(replayed.output);
+    if (replayed) throw Object.assign(new Error(replayed.cause ?? ''), { name: replayed.error });
+    return Promise.race([
+      this.taskHandler({
+        stateMachineArn: this.machine.arn,
+        executionArn: this.record.executionArn,
+        stateName: state.name,
+        resource: state.resource!,
+        input,
+      }),
+      this.ended,
+    ]);
   }
 
   /** A Distributed Map state: its map run (map-run.ts), with the Map's own events in its lane. */
   private async runMapState(state: StateInfo, input: unknown): Promise<unknown> {
     await this.gate(state.name).next();
     if (this.finished) return null;
-    if (!this.runMap) throw Object.assign(new Error('Distributed Map is not enabled here'), { name: 'States.Runtime' });
+    if (!this.runMap)
+      throw Object.assign(new Error('Distributed Map is not enabled here'), { name: 'States.Runtime' });
     const result = await this.runMap({
       parent: this.record,
       machine: this.machine,
@@ -453,6 +445,7 @@ export class ExecutionRun {
       case 'StateCaught': {
         // The library then exits the state with the Catch's output (ResultPath applied).
         if (info) this.caught.add(info.name);
+        if (info?.type === 'Task') this.taskLog.caught(info.name);
         return;
       }
       case 'ParallelBranchStarted':

@@ -1,10 +1,12 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import type { DistributedMapState } from './definition.ts';
 import type { ExecutionRun, RunMode } from './execution-run.ts';
+import { readItems } from './item-reader.ts';
 import { mapLabel, type MachineEntry, type MachineRuntime } from './machines.ts';
 import type { MapRunRecord, MapRunStore } from './map-run-store.ts';
-import { evaluatePath, evaluatePayload } from './payload.ts';
+import { evaluatePayload } from './payload.ts';
+import { writeMapRunResults, type ItemOutcome } from './result-writer.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from './store.ts';
 
 // A Distributed Map state, run the way Step Functions runs one: a map run (its own ARN, record and counts) reads
@@ -68,13 +70,19 @@ export async function runDistributedMap(host: MapRunHost, call: MapStateCall): P
   if (run.status === 'SUCCEEDED') return JSON.parse(run.output ?? 'null');
   if (run.status !== 'RUNNING') throw named(run.error ?? 'States.Runtime', run.cause ?? '');
 
-  const context = { Execution: { Id: call.parent.executionArn, Name: call.parent.name, Input: JSON.parse(call.parent.input) } };
+  const context = {
+    Execution: { Id: call.parent.executionArn, Name: call.parent.name, Input: JSON.parse(call.parent.input) },
+  };
   let items: unknown[];
   if (run.itemCount === undefined) {
     try {
-      items = await readItems(host, map, call.input, context);
+      items = await readItems(host.s3, map, call.input, context);
     } catch (error) {
-      return finish(host, call, run, { status: 'FAILED', error: 'States.ItemReaderFailed', cause: (error as Error).message });
+      return finish(host, call, run, {
+        status: 'FAILED',
+        error: 'States.ItemReaderFailed',
+        cause: (error as Error).message,
+      });
     }
     await host.mapRuns.saveItems(run, items);
     run.itemCount = items.length;
@@ -88,7 +96,11 @@ export async function runDistributedMap(host: MapRunHost, call: MapStateCall): P
   if (outcome === 'ended') {
     if (!call.detached()) {
       await children.abortRunning();
-      await finish(host, call, run, { status: 'ABORTED', error: 'States.Aborted', cause: 'The execution was stopped.' });
+      await finish(host, call, run, {
+        status: 'ABORTED',
+        error: 'States.Aborted',
+        cause: 'The execution was stopped.',
+      });
     }
     return null; // the library has moved on
   }
@@ -96,7 +108,11 @@ export async function runDistributedMap(host: MapRunHost, call: MapStateCall): P
   try {
     output = map.ResultWriter ? await children.writeResults() : children.outputs();
   } catch (error) {
-    return finish(host, call, run, { status: 'FAILED', error: 'States.ResultWriterFailed', cause: (error as Error).message });
+    return finish(host, call, run, {
+      status: 'FAILED',
+      error: 'States.ResultWriterFailed',
+      cause: (error as Error).message,
+    });
   }
   if (outcome === 'failed') {
     return finish(host, call, run, {
@@ -116,7 +132,9 @@ async function openMapRun(
   label: string,
   childMachine: MachineEntry,
 ): Promise<MapRunRecord> {
-  const existing = host.mapRuns.ofExecution(call.parent.executionArn).find((run) => run.stateName === call.stateName);
+  const existing = host.mapRuns
+    .ofExecution(call.parent.executionArn)
+    .find((run) => run.stateName === call.stateName);
   if (existing?.status === 'RUNNING') {
     call.record('MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: existing.mapRunArn } });
     return existing;
@@ -124,7 +142,12 @@ async function openMapRun(
   if (existing && (existing.status === 'SUCCEEDED' || call.mode !== 'redrive')) return existing;
   if (existing) {
     const { stopDate: _stop, error: _error, cause: _cause, output: _output, ...kept } = existing;
-    const redriven: MapRunRecord = { ...kept, status: 'RUNNING', redriveCount: existing.redriveCount + 1, redriveDate: Date.now() };
+    const redriven: MapRunRecord = {
+      ...kept,
+      status: 'RUNNING',
+      redriveCount: existing.redriveCount + 1,
+      redriveDate: Date.now(),
+    };
     await host.mapRuns.save(redriven);
     call.record('MapRunRedriven', {
       mapRunRedrivenEventDetails: { mapRunArn: redriven.mapRunArn, redriveCount: redriven.redriveCount },
@@ -153,10 +176,14 @@ async function openMapRun(
 }
 
 type Ending =
-  | { status: 'SUCCEEDED'; output: unknown }
-  | { status: 'FAILED' | 'ABORTED'; error: string; cause: string };
+  { status: 'SUCCEEDED'; output: unknown } | { status: 'FAILED' | 'ABORTED'; error: string; cause: string };
 
-async function finish(host: MapRunHost, call: MapStateCall, run: MapRunRecord, ending: Ending): Promise<unknown> {
+async function finish(
+  host: MapRunHost,
+  call: MapStateCall,
+  run: MapRunRecord,
+  ending: Ending,
+): Promise<unknown> {
   run.status = ending.status;
   run.stopDate = Date.now();
   if (ending.status === 'SUCCEEDED') run.output = JSON.stringify(ending.output ?? null);
@@ -172,61 +199,6 @@ async function finish(host: MapRunHost, call: MapStateCall, run: MapRunRecord, e
   }
   call.record('MapRunFailed', { mapRunFailedEventDetails: { error: ending.error, cause: ending.cause } });
   throw named(ending.error, ending.cause);
-}
-
-/** The items, as the ItemReader (or, without one, ItemsPath) gives them. */
-async function readItems(
-  host: MapRunHost,
-  map: DistributedMapState,
-  input: unknown,
-  context: Record<string, unknown>,
-): Promise<unknown[]> {
-  const reader = map.ItemReader;
-  if (!reader) {
-    const items = await evaluatePath(map.ItemsPath ?? '$', input);
-    if (!Array.isArray(items)) throw new Error('The Map state input at ItemsPath is not an array');
-    return items;
-  }
-  if (!host.s3) throw new Error('This emulator was started without an S3 client for ItemReader');
-  const parameters = (await evaluatePayload(reader.Parameters ?? {}, input, context)) as Record<string, unknown>;
-  const maxItems = reader.ReaderConfig?.MaxItems ?? Number.POSITIVE_INFINITY;
-  const action = reader.Resource.replace(/^arn:aws[\w-]*:states:::s3:/, '');
-  if (action === 'listObjectsV2') {
-    const items: unknown[] = [];
-    let token: string | undefined;
-    do {
-      const page = await host.s3.send(
-        new ListObjectsV2Command({ ...(parameters as { Bucket: string }), ...(token ? { ContinuationToken: token } : {}) }),
-      );
-      for (const object of page.Contents ?? []) {
-        // As Step Functions hands a listed object to an item.
-        items.push({
-          Etag: object.ETag,
-          Key: object.Key,
-          LastModified: Math.floor((object.LastModified?.getTime() ?? 0) / 1000),
-          Size: object.Size,
-          StorageClass: object.StorageClass ?? 'STANDARD',
-        });
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token && items.length < maxItems);
-    return items.slice(0, maxItems);
-  }
-  if (action === 'getObject') {
-    const object = await host.s3.send(new GetObjectCommand(parameters as { Bucket: string; Key: string }));
-    const text = (await object.Body?.transformToString()) ?? '';
-    const inputType = reader.ReaderConfig?.InputType ?? 'JSON';
-    if (inputType !== 'JSON') throw new Error(`ItemReader InputType ${inputType} is not emulated (JSON is)`);
-    let items: unknown;
-    try {
-      items = JSON.parse(text);
-    } catch {
-      throw new Error(`The object ${String(parameters.Key)} is not valid JSON`);
-    }
-    if (!Array.isArray(items)) throw new Error(`The object ${String(parameters.Key)} is not a JSON array`);
-    return items.slice(0, maxItems);
-  }
-  throw new Error(`ItemReader resource ${reader.Resource} is not emulated`);
 }
 
 /** The map run's children: started, resumed or redriven at most MaxConcurrency at a time, and their results. */
@@ -297,7 +269,8 @@ class MapChildren {
       while (!stop && queue.length > 0) {
         const status = await this.runChild(queue.shift()!);
         if (stop) return;
-        if (status === 'RUNNING') stop = 'ended'; // could not be run: the server is closing
+        if (status === 'RUNNING')
+          stop = 'ended'; // could not be run: the server is closing
         else if (failedStatuses.includes(status)) {
           failed += 1;
           if (this.exceeded(failed)) {
@@ -321,7 +294,10 @@ class MapChildren {
   private async selected(index: number): Promise<unknown> {
     const item = { Index: index, Value: this.items[index] };
     if (!this.map.ItemSelector) return item.Value;
-    return evaluatePayload(this.map.ItemSelector, JSON.parse(this.run.input), { ...this.context, Map: { Item: item } });
+    return evaluatePayload(this.map.ItemSelector, JSON.parse(this.run.input), {
+      ...this.context,
+      Map: { Item: item },
+    });
   }
 
   /** Starts, resumes or redrives the item's child, and waits for it; answers its status. */
@@ -346,7 +322,11 @@ class MapChildren {
             previousEventId: 0,
             timestamp: startDate,
             type: 'ExecutionStarted',
-            executionStartedEventDetails: { input, inputDetails: { truncated: false }, roleArn: this.machine.roleArn },
+            executionStartedEventDetails: {
+              input,
+              inputDetails: { truncated: false },
+              roleArn: this.machine.roleArn,
+            },
           },
         ],
       };
@@ -373,65 +353,32 @@ class MapChildren {
     return this.items.map((_item, index) => JSON.parse(this.child(index)?.output ?? 'null'));
   }
 
-  /** manifest.json and the result files, as Step Functions' ResultWriter writes them. */
-  async writeResults(): Promise<unknown> {
-    if (!this.host.s3) throw new Error('This emulator was started without an S3 client for ResultWriter');
-    const parameters = (await evaluatePayload(this.map.ResultWriter!.Parameters, JSON.parse(this.run.input), this.context)) as {
-      Bucket: string;
-      Prefix?: string;
-    };
-    const prefix = parameters.Prefix ? `${parameters.Prefix.replace(/\/+$/, '')}/` : '';
-    const folder = `${prefix}${this.run.id}/`;
-    const groups: Record<'SUCCEEDED' | 'FAILED' | 'PENDING', unknown[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
+  /** Every item's outcome so far: its finished child, or its input when it has not finished (PENDING). */
+  async outcomes(): Promise<ItemOutcome[]> {
+    const outcomes: ItemOutcome[] = [];
     for (let index = 0; index < this.items.length; index += 1) {
       const child = this.child(index);
-      if (!child || child.status === 'RUNNING') {
-        groups.PENDING.push({ Input: JSON.stringify(await this.selected(index)), InputDetails: { Included: true }, Status: 'PENDING' });
-      } else {
-        groups[child.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED'].push(resultEntry(child));
-      }
+      outcomes.push(
+        child && child.status !== 'RUNNING'
+          ? { child }
+          : { input: JSON.stringify(await this.selected(index)) },
+      );
     }
-    const resultFiles: Record<string, { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
-    for (const [status, entries] of Object.entries(groups)) {
-      if (entries.length === 0) continue;
-      const key = `${folder}${status}_0.json`;
-      const body = JSON.stringify(entries);
-      await this.host.s3.send(new PutObjectCommand({ Bucket: parameters.Bucket, Key: key, Body: body, ContentType: 'application/json' }));
-      resultFiles[status]!.push({ Key: key, Size: Buffer.byteLength(body) });
-    }
-    const manifestKey = `${folder}manifest.json`;
-    await this.host.s3.send(
-      new PutObjectCommand({
-        Bucket: parameters.Bucket,
-        Key: manifestKey,
-        Body: JSON.stringify({ DestinationBucket: parameters.Bucket, MapRunArn: this.run.mapRunArn, ResultFiles: resultFiles }),
-        ContentType: 'application/json',
-      }),
-    );
-    this.run.resultsWritten = groups.SUCCEEDED.length + groups.FAILED.length;
-    return { MapRunArn: this.run.mapRunArn, ResultWriterDetails: { Bucket: parameters.Bucket, Key: manifestKey } };
+    return outcomes;
   }
-}
 
-/** A finished child as a line of a result file. */
-function resultEntry(child: ExecutionRecord): Record<string, unknown> {
-  const succeeded = child.status === 'SUCCEEDED';
-  return {
-    ExecutionArn: child.executionArn,
-    Input: child.input,
-    InputDetails: { Included: true },
-    Name: child.name,
-    ...(child.output === undefined ? {} : { Output: child.output, OutputDetails: { Included: true } }),
-    RedriveCount: child.redriveCount ?? 0,
-    RedriveStatus: succeeded ? 'NOT_REDRIVABLE' : 'REDRIVABLE_BY_MAP_RUN',
-    ...(succeeded ? { RedriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven' } : {}),
-    StartDate: new Date(child.startDate).toISOString(),
-    StateMachineArn: child.stateMachineArn,
-    Status: child.status,
-    StopDate: new Date(child.stopDate ?? Date.now()).toISOString(),
-    ...(child.error === undefined ? {} : { Error: child.error }),
-    ...(child.cause === undefined ? {} : { Cause: child.cause }),
-  };
+  /** The ResultWriter's output for the map run (manifest.json and the result files). */
+  async writeResults(): Promise<unknown> {
+    if (!this.host.s3) throw new Error('This emulator was started without an S3 client for ResultWriter');
+    const parameters = await evaluatePayload(
+      this.map.ResultWriter!.Parameters,
+      JSON.parse(this.run.input),
+      this.context,
+    );
+    const written = await writeMapRunResults(this.host.s3, parameters, this.run, await this.outcomes());
+    this.run.resultsWritten = written.resultsWritten;
+    return written.output;
+  }
 }
 
 /** An execution about to run again (RedriveExecution, or its map run's redrive): RUNNING, one more redrive. */

@@ -39,10 +39,22 @@ const executionRecordSchema = z.object({
   redriveCount: z.number().int().nonnegative().optional(),
   redriveDate: z.number().optional(),
   /**
-   * The emulator's own memory of this run's Tasks that succeeded (state, effective input, result): a re-run
-   * after a restart, or a redrive, gets their results back instead of running them again (execution-run.ts).
+   * The emulator's own memory of this run's Task attempts (state, effective input, result or error): a re-run
+   * after a restart, or a redrive, continues from where it stopped (task-log.ts).
    */
-  taskResults: z.array(z.object({ state: z.string(), input: z.string(), output: z.string() })).optional(),
+  taskAttempts: z
+    .array(
+      z.object({
+        state: z.string(),
+        input: z.string(),
+        output: z.string().optional(),
+        error: z.string().optional(),
+        cause: z.string().optional(),
+        /** A Catch handled this failure. */
+        caught: z.boolean().optional(),
+      }),
+    )
+    .optional(),
   events: z.array(
     z.looseObject({ id: z.number(), previousEventId: z.number(), timestamp: z.number(), type: z.string() }),
   ),
