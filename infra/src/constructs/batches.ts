@@ -91,11 +91,15 @@ export function batchStatements(
         `arn:aws:states:${names.region}:${names.account}:execution:${names.batchStateMachine(source)}${suffix}`,
     );
   return [
-    // The Distributed Map starts child executions of its own state machine, describes and stops them, and a
-    // redriven map run redrives them (AWS: "IAM policies for using Distributed Map states").
+    // The Distributed Map starts its children as executions of its own state machine, describes and stops them
+    // (they are `execution:<machine>/<map label>:<id>`), and a redriven map run redrives them (AWS: "IAM policies
+    // for using Distributed Map states").
     allow('states:StartExecution', machineArns, 'StartChildExecutions'),
-    allow(['states:DescribeExecution', 'states:StopExecution'], executionsOf('/*'), 'ManageChildExecutions'),
-    allow('states:RedriveExecution', executionsOf(`/${batchMapLabel}:*`), 'RedriveChildExecutions'),
+    allow(
+      ['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'],
+      executionsOf(`/${batchMapLabel}:*`),
+      'ManageChildExecutions',
+    ),
     // ItemReader: ListObjectsV2 under images/ only, and the key lists the API wrote.
     {
       Sid: 'ListImages',

@@ -1,5 +1,14 @@
 import {
   analysisRequestSchema,
+  batchIdSchema,
+  batchItemsQuerySchema,
+  batchItemsResponseSchema,
+  batchListQuerySchema,
+  batchListResponseSchema,
+  batchRedriveResponseSchema,
+  batchRequestSchema,
+  batchStartResponseSchema,
+  batchStatusResponseSchema,
   errorResponseSchema,
   healthResponseSchema,
   imageContentTypes,
@@ -24,11 +33,13 @@ import { z } from 'zod';
 const ErrorBody = errorResponseSchema.meta({ id: 'Error' });
 const ResultRecord = resultRecordSchema.meta({ id: 'ResultRecord' });
 
+const batchPath = z.object({ batchId: batchIdSchema.meta({ description: 'The batch id (its requestId)' }) });
+
 const errorDescriptions = {
   400: 'Invalid request: the message names the field',
   401: 'Missing or invalid x-api-key',
   404: 'Not found',
-  409: 'The requestId is already used for something else',
+  409: 'Conflict: the requestId already names something else, or the batch cannot be redriven now',
   413: 'Too large (bytes or pixels)',
   415: 'Unsupported media type',
   422: 'The image cannot be decoded',
@@ -168,6 +179,55 @@ export function createOpenApiDocument(version: string) {
             }),
           },
           responses: { '200': json('Status', pipelineStatusResponseSchema), ...errors(400, 404) },
+        }),
+      },
+      '/v1/batches': {
+        post: secured({
+          operationId: 'startBatch',
+          summary:
+            'Run the pipeline for many stored images as one batch: a list of keys or every image under a prefix; ' +
+            'the same requestId and request return the same batch',
+          requestBody: jsonBody(batchRequestSchema),
+          responses: {
+            '202': json('Started (or already running)', batchStartResponseSchema),
+            '200': json('This requestId already ran as this batch', batchStartResponseSchema),
+            ...errors(400, 409, 415),
+          },
+        }),
+        get: secured({
+          operationId: 'listBatches',
+          summary: 'Recent batches, newest first',
+          requestParams: { query: batchListQuerySchema },
+          responses: { '200': json('Batches', batchListResponseSchema), ...errors(400) },
+        }),
+      },
+      '/v1/batches/{batchId}': {
+        get: secured({
+          operationId: 'getBatch',
+          summary: 'Status and item counts (they move while it runs), and where the results are once it ends',
+          requestParams: { path: batchPath },
+          responses: { '200': json('Status', batchStatusResponseSchema), ...errors(400, 404) },
+        }),
+      },
+      '/v1/batches/{batchId}/items': {
+        get: secured({
+          operationId: 'listBatchItems',
+          summary: "The batch's items by image key: requestId, status, top labels, providers' error codes",
+          requestParams: { path: batchPath, query: batchItemsQuerySchema },
+          responses: { '200': json('A page of items', batchItemsResponseSchema), ...errors(400, 404) },
+        }),
+      },
+      '/v1/batches/{batchId}/redrive': {
+        post: secured({
+          operationId: 'redriveBatch',
+          summary:
+            'Run a stopped or timed-out batch on from where each item stopped (Step Functions redrive); a failed ' +
+            'batch is a 409: run its failed images again as a new batch',
+          requestParams: { path: batchPath },
+          responses: {
+            '202': json('Running again', batchRedriveResponseSchema),
+            ...errors(400, 404, 409),
+          },
         }),
       },
       '/v1/results': {

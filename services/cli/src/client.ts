@@ -15,7 +15,9 @@ export interface Connection {
 
 /** The key the local cloud keeps in `<DATA_DIR or .data>/api-key`. */
 export async function localKey(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const dataDir = env.DATA_DIR ? resolve(env.INIT_CWD ?? process.cwd(), env.DATA_DIR) : join(repoRoot, '.data');
+  const dataDir = env.DATA_DIR
+    ? resolve(env.INIT_CWD ?? process.cwd(), env.DATA_DIR)
+    : join(repoRoot, '.data');
   const text = await readFile(join(dataDir, 'api-key'), 'utf8').catch(() => '');
   return text.trim() || undefined;
 }
@@ -37,7 +39,12 @@ export interface Client {
 }
 
 export function client(connection: Connection): Client {
-  async function send(method: string, path: string, body: string | Uint8Array | undefined, contentType?: string) {
+  async function send(
+    method: string,
+    path: string,
+    body: string | Uint8Array | undefined,
+    contentType?: string,
+  ) {
     const response = await fetch(`${connection.api.replace(/\/+$/, '')}${path}`, {
       method,
       headers: { 'x-api-key': connection.key, ...(contentType ? { 'content-type': contentType } : {}) },
@@ -53,7 +60,13 @@ export function client(connection: Connection): Client {
   }
   return {
     json: (method, path, body) =>
-      send(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : 'application/json') as never,
-    upload: async (bytes, contentType) => (await send('POST', '/v1/images', bytes, contentType)).body as { key: string },
+      send(
+        method,
+        path,
+        body === undefined ? undefined : JSON.stringify(body),
+        body === undefined ? undefined : 'application/json',
+      ) as never,
+    upload: async (bytes, contentType) =>
+      (await send('POST', '/v1/images', bytes, contentType)).body as { key: string },
   };
 }

@@ -5,12 +5,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 // What `mcv batch <folder>` sends: every JPEG, PNG and WebP in the folder (by its bytes, not its name), each
-// photo once however many copies the folder holds. Everything else is skipped, with the reason.
+// photo once however many copies the folder holds. Everything else is skipped, with the reason. Files are read
+// one at a time and not kept: a folder of thousands of photos is read again, file by file, as it is uploaded.
 
 export interface FolderImage {
   /** Relative to the folder. */
   file: string;
-  bytes: Buffer;
+  path: string;
   contentType: ImageContentType;
   sha256: string;
   /** Other files with the same bytes. */
@@ -24,14 +25,14 @@ export interface FolderScan {
 
 export async function scanFolder(folder: string): Promise<FolderScan> {
   const entries = await readdir(folder, { withFileTypes: true, recursive: true });
-  const files = entries
+  const paths = entries
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
   const images: FolderImage[] = [];
   const bySha = new Map<string, FolderImage>();
   const skipped: FolderScan['skipped'] = [];
-  for (const path of files) {
+  for (const path of paths) {
     const file = relative(folder, path);
     const bytes = await readFile(path);
     const contentType = sniffImageType(bytes);
@@ -46,7 +47,7 @@ export async function scanFolder(folder: string): Promise<FolderScan> {
       skipped.push({ file, reason: `the same photo as ${same.file} (sent once)` });
       continue;
     }
-    const image: FolderImage = { file, bytes, contentType, sha256, copies: [] };
+    const image: FolderImage = { file, path, contentType, sha256, copies: [] };
     bySha.set(sha256, image);
     images.push(image);
   }

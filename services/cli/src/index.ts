@@ -2,18 +2,19 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { sniffImageType } from '@mc-vision/core/image-type';
-import { runBatch, type Output } from './batch.ts';
+import { retryFailed, runFolderBatch, type BatchOptions, type Output } from './batch.ts';
 import { ApiCallError, client, defaultApiUrl, localKey, type Client } from './client.ts';
 
 // mcv: the platform from a terminal. Every command talks to the API (the local one unless --api says otherwise)
 // exactly as the README's curl lines do.
 
-export { runBatch } from './batch.ts';
+export { retryFailed, runFolderBatch } from './batch.ts';
 export { scanFolder } from './folder.ts';
 
 const positive = (value: string) => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('must be a positive whole number');
+  if (!Number.isInteger(number) || number < 1)
+    throw new InvalidArgumentError('must be a positive whole number');
   return number;
 };
 
@@ -22,6 +23,13 @@ async function imageBody(file: string): Promise<{ bytes: Buffer; contentType: st
   const contentType = sniffImageType(bytes);
   if (!contentType) throw new Error(`${file} is not a JPEG, PNG or WebP image`);
   return { bytes, contentType };
+}
+
+interface BatchCommandOptions {
+  out: string;
+  requestId?: string;
+  providers?: string;
+  concurrency: number;
 }
 
 export interface CliEnvironment extends Output {
@@ -33,43 +41,56 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<number
   const program = new Command('mcv')
     .description('MC Vision from the command line: batches, analyses, pipelines and results')
     .option('--api <url>', 'the API to talk to (env MCV_API_URL)', io.env.MCV_API_URL ?? defaultApiUrl)
-    .option('--key <key>', 'the API key (env MCV_API_KEY; default: the local platform\'s, from .data/api-key)')
+    .option('--key <key>', "the API key (env MCV_API_KEY; default: the local platform's, from .data/api-key)")
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err.write(text) })
     .exitOverride();
 
   const connect = async (): Promise<Client> => {
     const { api, key } = program.opts<{ api: string; key?: string }>();
     const apiKey = key ?? io.env.MCV_API_KEY ?? (await localKey(io.env));
-    if (!apiKey) throw new Error('no API key: pass --key, set MCV_API_KEY, or start the local platform (pnpm start)');
+    if (!apiKey)
+      throw new Error('no API key: pass --key, set MCV_API_KEY, or start the local platform (pnpm start)');
     return client({ api, key: apiKey });
   };
   const print = (value: unknown) => io.out(JSON.stringify(value, null, 2));
   // pnpm runs scripts from the repository's root; a path is the user's, from where they typed it.
   const userPath = (path: string) => resolve(io.env.INIT_CWD ?? process.cwd(), path);
 
-  program
-    .command('batch')
-    .description('upload every image in a folder, run them as one batch, write each result as a JSON line')
-    .argument('<folder>', 'a folder of JPEG, PNG and WebP images')
-    .option('-o, --out <file>', 'where the results go, one JSON line per image', 'mcv-results.jsonl')
-    .option('--request-id <id>', 'the batch id: the same id again is the same batch')
-    .option('--providers <list>', 'which providers to run (comma-separated: sagemaker,bedrock,azure)')
-    .option('--concurrency <n>', 'uploads at a time', positive, 4)
-    .action(async (folder: string, options: { out: string; requestId?: string; providers?: string; concurrency: number }) => {
-      const status = await runBatch(
-        await connect(),
-        userPath(folder),
-        {
-          out: userPath(options.out),
-          concurrency: options.concurrency,
-          pollMs: 500,
-          ...(options.requestId ? { requestId: options.requestId } : {}),
-          ...(options.providers ? { providers: options.providers.split(',').map((name) => name.trim()) } : {}),
-        },
-        io,
-      );
-      if (status.status !== 'SUCCEEDED') process.exitCode = 1;
-    });
+  /** A batch's exit code: 0 once it SUCCEEDED, 1 when it ended otherwise. */
+  let exitCode = 0;
+  const batchOptions = (options: BatchCommandOptions): BatchOptions => ({
+    out: userPath(options.out),
+    concurrency: options.concurrency,
+    pollMs: 500,
+    ...(options.requestId ? { requestId: options.requestId } : {}),
+    ...(options.providers ? { providers: options.providers.split(',').map((name) => name.trim()) } : {}),
+  });
+  const withBatchOptions = (command: Command) =>
+    command
+      .option('-o, --out <file>', 'where the results go, one JSON line per image', 'mcv-results.jsonl')
+      .option('--request-id <id>', 'the batch id: the same id again is the same batch')
+      .option('--providers <list>', 'which providers to run (comma-separated: sagemaker,bedrock,azure)')
+      .option('--concurrency <n>', 'uploads and reads at a time', positive, 4);
+
+  withBatchOptions(
+    program
+      .command('batch')
+      .description('upload every image in a folder, run them as one batch, write each result as a JSON line')
+      .argument('<folder>', 'a folder of JPEG, PNG and WebP images'),
+  ).action(async (folder: string, options: BatchCommandOptions) => {
+    const status = await runFolderBatch(await connect(), userPath(folder), batchOptions(options), io);
+    if (status.status !== 'SUCCEEDED') exitCode = 1;
+  });
+
+  withBatchOptions(
+    program
+      .command('retry')
+      .description("run a batch's failed images again, as a new batch")
+      .argument('<batchId>'),
+  ).action(async (batchId: string, options: BatchCommandOptions) => {
+    const status = await retryFailed(await connect(), batchId, batchOptions(options), io);
+    if (status.status !== 'SUCCEEDED') exitCode = 1;
+  });
 
   program
     .command('analyse')
@@ -109,20 +130,26 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<number
 
   program
     .command('redrive')
-    .description('run a failed batch again: only its failed and unfinished items')
+    .description(
+      'redrive a failed, timed-out or stopped batch: what had not finished runs; a failed item fails again (retry runs those)',
+    )
     .argument('<batchId>')
     .action(async (batchId: string) => {
-      print((await (await connect()).json('POST', `/v1/batches/${encodeURIComponent(batchId)}/redrive`, {})).body);
+      print(
+        (await (await connect()).json('POST', `/v1/batches/${encodeURIComponent(batchId)}/redrive`, {})).body,
+      );
     });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return exitCode;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
     if (code?.startsWith('commander.')) return 2;
-    io.err.write(`mcv: ${error instanceof ApiCallError || error instanceof Error ? error.message : String(error)}\n`);
+    io.err.write(
+      `mcv: ${error instanceof ApiCallError || error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -56,15 +56,33 @@ describe('mcv batch <folder>', () => {
     // The progress bar went to stderr: done/total, rate, ETA, failures.
     expect(run.err).toMatch(/batch \|.*\| 4\/4 done \| [\d.]+\/s \| ETA .* \| 0 failed/);
 
-    const lines = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.map((line) => line.file)).toEqual(['photo-0.jpg', 'photo-1 (copy).jpg', 'photo-2.jpg', 'photo-3.jpg']);
+    const lines = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.file)).toEqual([
+      'photo-0.jpg',
+      'photo-1 (copy).jpg',
+      'photo-2.jpg',
+      'photo-3.jpg',
+    ]);
     expect(lines[1].copies).toEqual(['photo-1.jpg']);
     for (const line of lines) {
       expect(line.status).toBe('complete');
-      expect(line.record).toMatchObject({ requestId: line.requestId, imageKey: line.key, batchId: 'cli-folder', status: 'complete' });
+      expect(line.record).toMatchObject({
+        requestId: line.requestId,
+        imageKey: line.key,
+        batchId: 'cli-folder',
+        status: 'complete',
+      });
     }
     const status = await test.api.get('/v1/batches/cli-folder');
     expect(status.body.counts).toEqual({ total: 4, complete: 4, partial: 0, failed: 0, running: 0 });
+
+    // Nothing failed: there is nothing to run again.
+    const retry = await mcv(['retry', 'cli-folder']);
+    expect(retry.code).toBe(1);
+    expect(retry.err).toBe('mcv: batch cli-folder has no failed items\n');
   }, 300_000);
 
   it('says what is wrong, with a non-zero exit, when the folder has no images', async () => {
@@ -99,4 +117,3 @@ describe("the README's mcv lines", () => {
     }
   }, 300_000);
 });
-

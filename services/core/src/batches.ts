@@ -55,18 +55,16 @@ const keyListSchema = z
   });
 
 /** `POST /v1/batches`: a list of keys or a prefix, not both. The item limit is configuration (checked by the API). */
-export const batchRequestSchema = z.union([
-  z.strictObject({
-    keys: keyListSchema,
+export const batchRequestSchema = z
+  .strictObject({
+    keys: keyListSchema.optional(),
+    prefix: imagePrefixSchema.optional(),
     requestId: batchIdSchema.optional(),
     providers: providerListSchema.optional(),
-  }),
-  z.strictObject({
-    prefix: imagePrefixSchema,
-    requestId: batchIdSchema.optional(),
-    providers: providerListSchema.optional(),
-  }),
-]);
+  })
+  .refine((body) => (body.keys === undefined) !== (body.prefix === undefined), {
+    message: 'give either keys (a list of image keys) or prefix (a folder under images/), not both',
+  });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
 /** The execution input of a batch state machine (and each child's providers). */
@@ -125,7 +123,10 @@ export const batchStatusResponseSchema = z.object({
   results: batchResultsSchema.optional(),
   /** Why a batch that is not RUNNING or SUCCEEDED ended: e.g. more failed items than tolerated. */
   error: z.object({ code: z.string(), message: z.string() }).optional(),
-  /** A FAILED, TIMED_OUT or ABORTED batch can be redriven: only its failed and unfinished items run again. */
+  /**
+   * A stopped (ABORTED) or TIMED_OUT batch can be redriven: its items that had not finished run, the others keep
+   * their records. A FAILED batch is not: its failed items run again as a new batch of their keys.
+   */
   redrivable: z.boolean(),
   redriveCount: z.number().int().nonnegative(),
 });

@@ -4,6 +4,7 @@ import {
   DescribeMapRunCommand,
   DescribeStateMachineForExecutionCommand,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   ExecutionNotRedrivable,
   InvalidArn,
   InvalidToken,
@@ -66,6 +67,28 @@ const batch = {
   },
 };
 
+/** The same map, its failure caught (as core's batch catches it, to send a summary) and then failed on. */
+const caught = {
+  StartAt: 'Each',
+  States: {
+    Each: {
+      ...batch.States.Each,
+      ToleratedFailurePercentage: 0,
+      End: undefined,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Summarize' }],
+      Next: 'Summarize',
+    },
+    Summarize: { Type: 'Pass', Next: 'Outcome' },
+    Outcome: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.failure', IsPresent: true, Next: 'BatchFailed' }],
+      Default: 'BatchSucceeded',
+    },
+    BatchSucceeded: { Type: 'Succeed' },
+    BatchFailed: { Type: 'Fail', ErrorPath: '$.failure.Error', Cause: 'too many items failed' },
+  },
+};
+
 const slow = {
   StartAt: 'Wait',
   States: { Wait: { Type: 'Task', Resource: lambdaArn('wait'), End: true } },
@@ -74,16 +97,18 @@ const slow = {
 describe('the Step Functions emulator with a Distributed Map', () => {
   let server: EmulatorServer;
   let sfn: SFNClient;
-  /** Work's calls, by item index. */
+  /** Work's calls, by item index, in the children of `batch` and of `caught`. */
   const workCalls = new Map<number, number>();
+  const caughtCalls = new Map<number, number>();
   let releaseSlow: () => void = () => {};
   const slowGate = new Promise<void>((resolve) => (releaseSlow = resolve));
 
   const taskHandler = async (call: TaskCall): Promise<unknown> => {
     if (call.stateName === 'Wait') return slowGate.then(() => ({}));
     const { kind, index } = call.input as { kind: string; index: number };
-    const calls = (workCalls.get(index) ?? 0) + 1;
-    workCalls.set(index, calls);
+    const counter = call.stateMachineArn === machineArn('caught/Items') ? caughtCalls : workCalls;
+    const calls = (counter.get(index) ?? 0) + 1;
+    counter.set(index, calls);
     if (kind === 'broken') throw Object.assign(new Error('cannot read it'), { name: 'ItemBroken' });
     if (kind === 'flaky' && calls === 1) throw Object.assign(new Error('try again'), { name: 'Transient' });
     return { done: index };
@@ -94,6 +119,7 @@ describe('the Step Functions emulator with a Distributed Map', () => {
       dataDir: await tempDir(),
       stateMachines: [
         { name: 'batch', definition: batch },
+        { name: 'caught', definition: JSON.parse(JSON.stringify(caught)) },
         { name: 'slow', definition: slow },
       ],
       taskHandler,
@@ -122,11 +148,9 @@ describe('the Step Functions emulator with a Distributed Map', () => {
         creationDate: expect.any(Date),
       },
     ]);
-    const second = await sfn.send(
-      new ListStateMachinesCommand({ maxResults: 1, nextToken: first.nextToken }),
-    );
-    expect(second.stateMachines!.map((machine) => machine.name)).toEqual(['slow']);
-    expect(second.nextToken).toBeUndefined();
+    const rest = await sfn.send(new ListStateMachinesCommand({ maxResults: 5, nextToken: first.nextToken }));
+    expect(rest.stateMachines!.map((machine) => machine.name)).toEqual(['caught', 'slow']);
+    expect(rest.nextToken).toBeUndefined();
     await expect(sfn.send(new ListStateMachinesCommand({ nextToken: 'garbage' }))).rejects.toBeInstanceOf(
       InvalidToken,
     );
@@ -242,6 +266,44 @@ describe('the Step Functions emulator with a Distributed Map', () => {
     await expect(sfn.send(new RedriveExecutionCommand({ executionArn: parentArn }))).rejects.toBeInstanceOf(
       ExecutionNotRedrivable,
     );
+  });
+
+  it("redrives an execution that caught its map run's failure from its Fail state: the map run is not redriven", async () => {
+    const parentArn = executionArn('caught', 'one-broken');
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('caught'),
+        name: 'one-broken',
+        input: JSON.stringify({ items: ['ok', 'broken'] }),
+      }),
+    );
+    expect(await ended(parentArn)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.ExceedToleratedFailureThreshold',
+    });
+    expect(Object.fromEntries(caughtCalls)).toEqual({ 0: 1, 1: 1 });
+
+    await sfn.send(new RedriveExecutionCommand({ executionArn: parentArn }));
+    expect(await ended(parentArn)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.ExceedToleratedFailureThreshold',
+      redriveCount: 1,
+    });
+    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn: parentArn }));
+    expect(await sfn.send(new DescribeMapRunCommand({ mapRunArn: mapRuns![0]!.mapRunArn }))).toMatchObject({
+      status: 'FAILED',
+      redriveCount: 0,
+    });
+    // Nothing ran again: the execution re-entered BatchFailed, past the caught map run.
+    expect(Object.fromEntries(caughtCalls)).toEqual({ 0: 1, 1: 1 });
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: parentArn, reverseOrder: true, maxResults: 3 }),
+    );
+    expect(history.events!.map((event) => event.type)).toEqual([
+      'ExecutionFailed',
+      'FailStateEntered',
+      'ChoiceStateExited',
+    ]);
   });
 
   it('answers RedriveExecution on an unknown, a malformed or a running execution with the errors AWS gives', async () => {

@@ -243,8 +243,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const workerConfig: Config = { ...base, PROVIDER_MAX_ATTEMPTS: 1 };
     const workerS3 = createS3Client(workerConfig);
     // The batch summary asks Step Functions about its map run: the endpoint is known once it has started.
-    let stepFunctionsUrl: string | undefined;
-    const workerSfn = () => createSfnClient({ ...workerConfig, SFN_ENDPOINT: stepFunctionsUrl });
+    const stepFunctionsEndpoint: { url?: string } = {};
+    const workerSfn = () => createSfnClient({ ...workerConfig, SFN_ENDPOINT: stepFunctionsEndpoint.url });
     let batches: { sfn: ReturnType<typeof createSfnClient>; records: BatchRecords } | undefined;
     shutdown.add('worker', () => {
       workerS3.destroy();
@@ -254,7 +254,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       config: workerConfig,
       s3: workerS3,
       providers: createProviders(workerConfig),
-      batches: () => (batches ??= { sfn: workerSfn(), records: new BatchRecords(dynamoClient, base.RESULTS_TABLE) }),
+      batches: () =>
+        (batches ??= { sfn: workerSfn(), records: new BatchRecords(dynamoClient, base.RESULTS_TABLE) }),
     });
 
     // The two values only known now complete the one configuration: the topic's ARN as SNS gave it, and the
@@ -273,7 +274,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       s3: workerS3,
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     });
-    stepFunctionsUrl = stepFunctions.url;
+    stepFunctionsEndpoint.url = stepFunctions.url;
     shutdown.add('stepfunctions', () => stepFunctions.close());
     const config: Config = { ...withTopic, SFN_ENDPOINT: stepFunctions.url };
 

@@ -5,7 +5,15 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allBatchItems, apiClient, modelDir, photoVariants, tempDir, waitForBatch, type ApiClient } from './support.ts';
+import {
+  allBatchItems,
+  apiClient,
+  modelDir,
+  photoVariants,
+  tempDir,
+  waitForBatch,
+  type ApiClient,
+} from './support.ts';
 
 // The platform is killed (SIGKILL: no shutdown at all) in the middle of a batch and started again on the same
 // data folder. The Bedrock and Azure emulators run here, outside the platform, so their call counts survive the
@@ -26,10 +34,20 @@ function countingClassifier() {
 }
 
 /** `pnpm start`'s entry as its own process, pointed at the describers here; resolves once it is up. */
-async function startPlatform(dataDir: string, env: Record<string, string>): Promise<{ child: ChildProcess; api: ApiClient }> {
+async function startPlatform(
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; api: ApiClient }> {
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: packageDir,
-    env: { ...process.env, ...env, PORT: '0', DATA_DIR: dataDir, MODEL_DIR: modelDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      MODEL_DIR: modelDir,
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -78,8 +96,14 @@ describe('a batch whose platform is killed half way', () => {
 
   beforeAll(async () => {
     dataDir = await tempDir('crash');
-    const bedrockServer = await startBedrockRuntimeServer({ classify: bedrock.classify, guardrailId: 'mc-vision-guardrail' });
-    const azureServer = await startAzureOpenAiServer({ apiKey: 'crash-test-key-0123456789', classify: azure.classify });
+    const bedrockServer = await startBedrockRuntimeServer({
+      classify: bedrock.classify,
+      guardrailId: 'mc-vision-guardrail',
+    });
+    const azureServer = await startAzureOpenAiServer({
+      apiKey: 'crash-test-key-0123456789',
+      classify: azure.classify,
+    });
     servers = [bedrockServer, azureServer];
     env = {
       BEDROCK_RUNTIME_ENDPOINT: bedrockServer.url,
@@ -99,7 +123,8 @@ describe('a batch whose platform is killed half way', () => {
     child = platform.child;
     const images = await photoVariants(40);
     const keys: string[] = [];
-    for (const image of images) keys.push((await platform.api.post('/v1/images', image, 'image/jpeg')).body.key);
+    for (const image of images)
+      keys.push((await platform.api.post('/v1/images', image, 'image/jpeg')).body.key);
     const hashOf = new Map(keys.map((key, index) => [key, sha256(images[index]!)]));
 
     expect((await platform.api.post('/v1/batches', { keys, requestId: 'crash' })).status).toBe(202);
@@ -112,7 +137,10 @@ describe('a batch whose platform is killed half way', () => {
     platform = await startPlatform(dataDir, env);
     child = platform.child;
     const done = await waitForBatch(platform.api, 'crash');
-    expect(done).toMatchObject({ status: 'SUCCEEDED', counts: { total: 40, complete: 40, failed: 0, running: 0 } });
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      counts: { total: 40, complete: 40, failed: 0, running: 0 },
+    });
 
     // Every image has exactly one record.
     const items = await allBatchItems(platform.api, 'crash');
@@ -120,7 +148,11 @@ describe('a batch whose platform is killed half way', () => {
     expect(new Set(items.map((item) => item.requestId)).size).toBe(40);
     // The images that had finished before the kill were described once, by each describer; every image was.
     for (const key of finished) {
-      expect([key, bedrock.calls.get(hashOf.get(key)!), azure.calls.get(hashOf.get(key)!)]).toEqual([key, 1, 1]);
+      expect([key, bedrock.calls.get(hashOf.get(key)!), azure.calls.get(hashOf.get(key)!)]).toEqual([
+        key,
+        1,
+        1,
+      ]);
     }
     for (const key of keys) expect(bedrock.calls.get(hashOf.get(key)!)).toBeGreaterThanOrEqual(1);
     await kill(platform.child);

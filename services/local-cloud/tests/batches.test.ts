@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ListExecutionsCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, ListMapRunsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { createS3Client, createSfnClient } from '@mc-vision/core';
 import {
   allBatchItems,
@@ -14,18 +14,32 @@ import {
 // Batches on the local platform: the batch state machines (core's definition) in the Step Functions emulator,
 // a Distributed Map whose children are the pipeline, the real classifier and the LLM emulators behind them.
 
-async function putImages(s3: S3Client, bucket: string, prefix: string, images: Buffer[], name = (i: number) => `${String(i).padStart(4, '0')}.jpg`) {
+async function putImages(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  images: Buffer[],
+  name = (i: number) => `${String(i).padStart(4, '0')}.jpg`,
+) {
   const keys = images.map((_image, index) => `${prefix}${name(index)}`);
   for (let offset = 0; offset < images.length; offset += 25) {
     await Promise.all(
       images.slice(offset, offset + 25).map((body, index) =>
-        s3.send(new PutObjectCommand({ Bucket: bucket, Key: keys[offset + index], Body: body, ContentType: 'image/jpeg' })),
+        s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: keys[offset + index],
+            Body: body,
+            ContentType: 'image/jpeg',
+          }),
+        ),
       ),
     );
   }
   return keys;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the files' shapes are what the test checks
 async function readJson(s3: S3Client, bucket: string, key: string): Promise<any> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await object.Body!.transformToString());
@@ -43,12 +57,19 @@ describe('a batch of 300 images', () => {
     const s3 = createS3Client(cloud.config);
     await putImages(s3, cloud.config.IMAGES_BUCKET, 'images/catalogue/', await photoVariants(300));
 
-    const started = await api.post('/v1/batches', { prefix: 'images/catalogue/', requestId: 'catalogue-300' });
-    expect(started).toEqual({ status: 202, body: { batchId: 'catalogue-300', requestId: 'catalogue-300', status: 'RUNNING' } });
+    const started = await api.post('/v1/batches', {
+      prefix: 'images/catalogue/',
+      requestId: 'catalogue-300',
+    });
+    expect(started).toEqual({
+      status: 202,
+      body: { batchId: 'catalogue-300', requestId: 'catalogue-300', status: 'RUNNING' },
+    });
     // The same request again is the same batch.
-    expect((await api.post('/v1/batches', { prefix: 'images/catalogue/', requestId: 'catalogue-300' })).body.batchId).toBe(
-      'catalogue-300',
-    );
+    expect(
+      (await api.post('/v1/batches', { prefix: 'images/catalogue/', requestId: 'catalogue-300' })).body
+        .batchId,
+    ).toBe('catalogue-300');
 
     const observed: { complete: number; running: number; total: number }[] = [];
     const done = await waitForBatch(api, 'catalogue-300', (body) => observed.push(body.counts));
@@ -71,7 +92,12 @@ describe('a batch of 300 images', () => {
     expect(items.every((item) => item.status === 'complete' && item.labels.length > 0)).toBe(true);
     const record = await api.get(`/v1/results/${items[42].requestId}`);
     expect(record.status).toBe(200);
-    expect(record.body).toMatchObject({ imageKey: items[42].key, status: 'complete', batchId: 'catalogue-300', source: 'pipeline' });
+    expect(record.body).toMatchObject({
+      imageKey: items[42].key,
+      status: 'complete',
+      batchId: 'catalogue-300',
+      source: 'pipeline',
+    });
 
     // One notification for the whole batch, none per image.
     const notifications = outbox(cloud);
@@ -83,7 +109,9 @@ describe('a batch of 300 images', () => {
     expect(done.results.bucket).toBe(cloud.config.IMAGES_BUCKET);
     const manifest = await readJson(s3, done.results.bucket, done.results.manifestKey);
     expect(manifest.DestinationBucket).toBe(cloud.config.IMAGES_BUCKET);
-    expect(manifest.MapRunArn).toMatch(/^arn:aws:states:us-east-1:000000000000:mapRun:mc-vision-batch-prefix\/Images:/);
+    expect(manifest.MapRunArn).toMatch(
+      /^arn:aws:states:us-east-1:000000000000:mapRun:mc-vision-batch-prefix\/Images:/,
+    );
     expect(manifest.ResultFiles.FAILED).toEqual([]);
     expect(manifest.ResultFiles.SUCCEEDED).toHaveLength(1);
     const succeeded = await readJson(s3, done.results.bucket, manifest.ResultFiles.SUCCEEDED[0].Key);
@@ -99,7 +127,9 @@ describe('a batch of 300 images', () => {
     let children = 0;
     let token: string | undefined;
     do {
-      const page = await sfn.send(new ListExecutionsCommand({ mapRunArn: mapRuns![0]!.mapRunArn, nextToken: token }));
+      const page = await sfn.send(
+        new ListExecutionsCommand({ mapRunArn: mapRuns![0]!.mapRunArn, nextToken: token }),
+      );
       children += page.executions!.filter((execution) => execution.status === 'SUCCEEDED').length;
       token = page.nextToken;
     } while (token);
@@ -152,57 +182,107 @@ describe('a batch with more failed items than it tolerates', () => {
   let test: TestCloud;
   beforeAll(async () => {
     // One child at a time: the items run in key order, so which fail and which never run is known.
-    test = await startTestCloud({ env: { BATCH_MAX_CONCURRENCY: '1', BATCH_TOLERATED_FAILURE_PERCENT: '10' } });
+    test = await startTestCloud({
+      env: { BATCH_MAX_CONCURRENCY: '1', BATCH_TOLERATED_FAILURE_PERCENT: '10' },
+    });
   }, 60_000);
   afterAll(() => test?.close(), 60_000);
 
-  it('fails, says how many items failed, and a redrive runs only the failed and unfinished items', async () => {
+  it('fails and says how many items failed; its failed images, fixed, run again as a batch of their own', async () => {
     const { cloud, api } = test;
     const s3 = createS3Client(cloud.config);
     const bucket = cloud.config.IMAGES_BUCKET;
     const photos = await photoVariants(10);
-    // The last three are not images at all (their bytes were cut short): every provider fails on them.
-    const broken = photos.slice(7).map((photo) => photo.subarray(0, 200));
-    await putImages(s3, bucket, 'images/mixed/', [...photos.slice(0, 7), ...broken]);
+    // The last two are not images at all (their bytes were cut short): every provider fails on them.
+    const broken = photos.slice(8).map((photo) => photo.subarray(0, 200));
+    await putImages(s3, bucket, 'images/mixed/', [...photos.slice(0, 8), ...broken]);
 
     expect((await api.post('/v1/batches', { prefix: 'images/mixed/', requestId: 'mixed' })).status).toBe(202);
     const failed = await waitForBatch(api, 'mixed');
-    // Item 8 is the second failure: 20% > 10%, so the map run fails and item 9 never starts.
+    // Item 9 is the second failure: 20% > 10%.
     expect(failed).toMatchObject({
       status: 'FAILED',
-      counts: { total: 10, complete: 7, partial: 0, failed: 2, running: 1 },
+      counts: { total: 10, complete: 8, partial: 0, failed: 2, running: 0 },
       error: {
         code: 'States.ExceedToleratedFailureThreshold',
         message: '2 of 10 items failed, more than the 10% the batch tolerates.',
       },
-      redrivable: true,
+      redrivable: false,
       redriveCount: 0,
     });
     const failedItems = await allBatchItems(api, 'mixed', '&status=failed');
-    expect(failedItems.map((item) => item.key)).toEqual(['images/mixed/0007.jpg', 'images/mixed/0008.jpg']);
+    expect(failedItems.map((item) => item.key)).toEqual(['images/mixed/0008.jpg', 'images/mixed/0009.jpg']);
     const [summary] = outbox(cloud);
-    expect(summary!.subject).toBe('MC Vision: batch mixed failed, 7/10 done');
+    expect(summary!.subject).toBe('MC Vision: batch mixed failed, 8/10 done');
     expect(summary!.message).toContain('2 of 10 items failed, more than the 10% the batch tolerates.');
-    expect(summary!.message).toContain('mixed-7: sagemaker ProviderModelError, bedrock InvalidImage, azure InvalidImage');
+    expect(summary!.message).toContain(
+      'mixed-8: sagemaker ProviderModelError, bedrock InvalidImage, azure InvalidImage',
+    );
 
-    // The images are fixed; a redrive runs the two failed items again and the one that never ran.
-    await putImages(s3, bucket, 'images/mixed/', photos.slice(7), (i) => `${String(i + 7).padStart(4, '0')}.jpg`);
-    expect((await api.post('/v1/batches/mixed/redrive', {})).body).toEqual({ batchId: 'mixed', status: 'RUNNING', redriveCount: 1 });
-    const redriven = await waitForBatch(api, 'mixed');
-    expect(redriven).toMatchObject({
+    // Not redriven: a redrive would enter the BatchFailed Fail state again (the map run's failure was caught, to
+    // send the summary), as Step Functions does. Their images run again as a batch of their own instead.
+    const refused = await api.post('/v1/batches/mixed/redrive', {});
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(refused.body.error.message).toContain(
+      'start a batch of its failed images (GET /v1/batches/mixed/items?status=failed)',
+    );
+    await putImages(
+      s3,
+      bucket,
+      'images/mixed/',
+      photos.slice(8),
+      (i) => `${String(i + 8).padStart(4, '0')}.jpg`,
+    );
+    const retry = await api.post('/v1/batches', {
+      keys: failedItems.map((item) => item.key),
+      requestId: 'mixed-retry',
+    });
+    expect(retry.status).toBe(202);
+    expect(await waitForBatch(api, 'mixed-retry')).toMatchObject({
       status: 'SUCCEEDED',
-      counts: { total: 10, complete: 10, partial: 0, failed: 0, running: 0 },
+      counts: { total: 2, complete: 2, failed: 0 },
+    });
+    expect(outbox(cloud)).toHaveLength(2);
+    s3.destroy();
+  }, 300_000);
+
+  it('redrives a stopped batch: the items that had not finished run, the finished ones do not run again', async () => {
+    const { cloud, api } = test;
+    const keys: string[] = [];
+    for (const image of await photoVariants(6, 80))
+      keys.push((await api.post('/v1/images', image, 'image/jpeg')).body.key);
+    expect((await api.post('/v1/batches', { keys, requestId: 'stopped' })).status).toBe(202);
+    await waitForBatch(
+      api,
+      'stopped',
+      () => {},
+      60_000,
+      (body) => body.counts.complete >= 2,
+    );
+    const sfn = createSfnClient(cloud.config);
+    const executionArn = `${cloud.config.BATCH_KEYS_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:stopped`;
+    await sfn.send(
+      new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by the test' }),
+    );
+    const stopped = await waitForBatch(api, 'stopped');
+    expect(stopped).toMatchObject({ status: 'ABORTED', redrivable: true, error: { code: 'Operator' } });
+    const finishedBefore = await allBatchItems(api, 'stopped');
+    expect(finishedBefore.length).toBeGreaterThanOrEqual(2);
+    expect(finishedBefore.length).toBeLessThan(6);
+    const recordsBefore = await Promise.all(
+      finishedBefore.map(async (item) => (await api.get(`/v1/results/${item.requestId}`)).body),
+    );
+
+    expect((await api.post('/v1/batches/stopped/redrive', {})).status).toBe(202);
+    expect(await waitForBatch(api, 'stopped')).toMatchObject({
+      status: 'SUCCEEDED',
+      counts: { total: 6, complete: 6, failed: 0, running: 0 },
       redriveCount: 1,
     });
-    const sfn = createSfnClient(cloud.config);
-    const executionArn = `${cloud.config.BATCH_PREFIX_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:mixed`;
-    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
-    const rerun = await sfn.send(new ListExecutionsCommand({ mapRunArn: mapRuns![0]!.mapRunArn, redriveFilter: 'REDRIVEN' }));
-    expect(rerun.executions).toHaveLength(2);
-    // A batch that succeeded is not redriven again.
-    expect((await api.post('/v1/batches/mixed/redrive', {})).status).toBe(409);
-    expect(outbox(cloud)).toHaveLength(2);
+    // What had finished kept its record as it was (not made again); every image has one.
+    for (const record of recordsBefore)
+      expect((await api.get(`/v1/results/${record.requestId}`)).body).toEqual(record);
+    expect((await allBatchItems(api, 'stopped')).map((item) => item.key).sort()).toEqual([...keys].sort());
     sfn.destroy();
-    s3.destroy();
   }, 300_000);
 });

@@ -137,26 +137,33 @@ export async function photoVariants(count: number, edge = 96): Promise<Buffer[]>
   return variants;
 }
 
-/** Polls `GET /v1/batches/{id}` until the batch has ended; every answer is handed to `seen`. */
+/**
+ * Polls `GET /v1/batches/{id}` until the batch has ended (or `until` says so); every answer is handed to `seen`.
+ */
 export async function waitForBatch(
   api: ApiClient,
   batchId: string,
   seen: (body: ApiResponse['body']) => void = () => {},
   timeoutMs = 600_000,
+  until: (body: ApiResponse['body']) => boolean = (body) => body.status !== 'RUNNING',
 ): Promise<ApiResponse['body']> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await api.get(`/v1/batches/${encodeURIComponent(batchId)}`);
     if (status !== 200) throw new Error(`batch status answered ${status}: ${JSON.stringify(body)}`);
     seen(body);
-    if (body.status !== 'RUNNING') return body;
+    if (until(body)) return body;
     if (Date.now() > deadline) throw new Error(`batch ${batchId} still RUNNING after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
 /** Every item of a batch, page by page. */
-export async function allBatchItems(api: ApiClient, batchId: string, query = ''): Promise<ApiResponse['body'][]> {
+export async function allBatchItems(
+  api: ApiClient,
+  batchId: string,
+  query = '',
+): Promise<ApiResponse['body'][]> {
   const items: ApiResponse['body'][] = [];
   let token: string | undefined;
   do {

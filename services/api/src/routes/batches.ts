@@ -46,6 +46,16 @@ const batchBody = [requireJson, express.json({ limit: '2mb' })];
 
 const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
 
+/**
+ * Whether a redrive would run anything: a batch stopped (ABORTED) or out of time (TIMED_OUT) in its map run carries
+ * on from there. A FAILED batch does not: its Distributed Map's failure was caught (to send the summary), and Step
+ * Functions redrives an execution from the state it failed in, here the BatchFailed Fail state, which fails
+ * again. (Its failed items, too, ended in a Fail state.)
+ */
+const redrivable = (execution: DescribeExecutionCommandOutput) =>
+  execution.redriveStatus === 'REDRIVABLE' &&
+  (execution.status === 'ABORTED' || execution.status === 'TIMED_OUT');
+
 /** A status Step Functions may add later reads as still running (the contract's statuses are the five known). */
 const statusOf = (status: string | undefined) => executionStatusSchema.catch('RUNNING').parse(status);
 
@@ -110,21 +120,18 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     const body = parseInput(batchRequestSchema, req.body, 'body');
     const batchId = body.requestId ?? randomUUID();
     const providers = body.providers ?? [...providerNames];
+    const source: BatchSource = body.keys ? 'keys' : 'prefix';
     let input: BatchInput;
     let manifest: { key: string; text: string } | undefined;
-    if ('keys' in body) {
+    if (body.keys) {
       if (body.keys.length > config.BATCH_MAX_ITEMS) throw tooMany(String(body.keys.length));
       // The ListObjectsV2 item shape, so one ItemSelector reads both kinds of batch.
       const text = JSON.stringify(body.keys.map((key) => ({ Key: key })));
       manifest = { key: manifestKey(createHash('sha256').update(text).digest('hex')), text };
       input = { batchId, source: { manifestKey: manifest.key, count: body.keys.length }, providers };
     } else {
-      const count = await countUnder(body.prefix);
-      if (count === 0) throw new ApiError(400, 'invalid_request', `there are no images under ${body.prefix}`);
-      if (count > config.BATCH_MAX_ITEMS) throw tooMany(`more than ${config.BATCH_MAX_ITEMS}`);
-      input = { batchId, source: { prefix: body.prefix }, providers };
+      input = { batchId, source: { prefix: body.prefix! }, providers };
     }
-    const source: BatchSource = 'keys' in body ? 'keys' : 'prefix';
     const text = JSON.stringify(batchInputSchema.parse(input));
 
     /** The same request again is the same batch; the same requestId for anything else is a conflict. */
@@ -142,6 +149,11 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
     const existing = body.requestId ? await find(batchId) : undefined;
     if (existing) return answerExisting(existing);
 
+    if (body.prefix) {
+      const count = await countUnder(body.prefix);
+      if (count === 0) throw new ApiError(400, 'invalid_request', `there are no images under ${body.prefix}`);
+      if (count > config.BATCH_MAX_ITEMS) throw tooMany(`more than ${config.BATCH_MAX_ITEMS}`);
+    }
     if (manifest) {
       await s3.send(
         new PutObjectCommand({
@@ -209,7 +221,7 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
       ...(execution.error
         ? { error: { code: execution.error, message: causeMessage(execution.cause) } }
         : {}),
-      redrivable: execution.redriveStatus === 'REDRIVABLE',
+      redrivable: redrivable(execution),
       redriveCount: execution.redriveCount ?? 0,
     };
     sendValidated(res, 200, batchStatusResponseSchema, body);
@@ -226,6 +238,14 @@ export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies):
   router.post('/v1/batches/:batchId/redrive', async (req, res) => {
     const { batchId } = parseInput(batchParamsSchema, req.params, 'path');
     const { execution } = await findOr404(batchId);
+    if (execution.status === 'FAILED') {
+      throw new ApiError(
+        409,
+        'conflict',
+        `batch ${batchId} failed after all its items ran, and a redrive would fail it again: ` +
+          `start a batch of its failed images (GET /v1/batches/${batchId}/items?status=failed)`,
+      );
+    }
     try {
       await sfn.send(new RedriveExecutionCommand({ executionArn: execution.executionArn! }));
     } catch (error) {

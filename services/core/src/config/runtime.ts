@@ -46,8 +46,8 @@ export const runtimeConfigShape = {
   BATCH_MAX_ITEMS: int(1, 100_000_000).default(10_000),
   /** Child executions of one batch running at once (the Distributed Map's MaxConcurrency). */
   BATCH_MAX_CONCURRENCY: int(1, 10_000).default(10),
-  /** Failed items, in percent of the batch, that still let it succeed (ToleratedFailurePercentage). */
-  BATCH_TOLERATED_FAILURE_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  /** Failed items, in whole percent of the batch, that still let it succeed (ToleratedFailurePercentage). */
+  BATCH_TOLERATED_FAILURE_PERCENT: int(0, 100).default(10),
   /**
    * The API Gateway HTTP API in front of the API: its id names the API's CloudWatch metrics (`ApiId`), which the
    * monitoring dashboard reads. infra renders it; the local cloud stands in for it as `local`.

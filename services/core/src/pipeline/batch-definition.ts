@@ -60,7 +60,8 @@ const optionsSchema = z.object({
   source: z.enum(batchSources),
   maxItems: z.number().int().positive().default(10_000),
   maxConcurrency: z.number().int().positive().default(10),
-  toleratedFailurePercentage: z.number().min(0).max(100).default(10),
+  /** Whole percent: the States Language schema takes an integer. */
+  toleratedFailurePercentage: z.number().int().min(0).max(100).default(10),
   /** The whole batch: a backstop beyond its children's own timeouts. */
   executionTimeoutSeconds: z.number().int().positive().default(86_400),
 });

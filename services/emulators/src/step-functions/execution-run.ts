@@ -337,23 +337,41 @@ export class ExecutionRun {
     ]);
   }
 
-  /** A Distributed Map state: its map run (map-run.ts), with the Map's own events in its lane. */
+  /**
+   * A Distributed Map state: its map run (map-run.ts), with the Map's own events in its lane. Its outcome is kept
+   * like a Task's: a resumed or redriven run that had got past it (it succeeded, or a Catch took its failure)
+   * gets that outcome back; one that stopped in it carries on with (or redrives) its map run.
+   */
   private async runMapState(state: StateInfo, input: unknown): Promise<unknown> {
     await this.gate(state.name).next();
     if (this.finished) return null;
-    if (!this.runMap)
+    if (!this.runMap) {
       throw Object.assign(new Error('Distributed Map is not enabled here'), { name: 'States.Runtime' });
-    const result = await this.runMap({
-      parent: this.record,
-      machine: this.machine,
-      stateName: state.name,
-      input,
-      mode: this.mode,
-      record: (type, details) => this.append(type, details, state.lane),
-      ended: this.ended,
-      detached: () => this.detachedByShutdown,
-    });
-    return this.finished ? null : JSON.parse(JSON.stringify(result ?? null));
+    }
+    const inputText = JSON.stringify(input ?? null);
+    const replayed = this.taskLog.take(state.name, inputText);
+    if (replayed?.output !== undefined) return JSON.parse(replayed.output);
+    if (replayed) throw Object.assign(new Error(replayed.cause ?? ''), { name: replayed.error });
+    try {
+      const result = await this.runMap({
+        parent: this.record,
+        machine: this.machine,
+        stateName: state.name,
+        input,
+        mode: this.mode,
+        record: (type, details) => this.append(type, details, state.lane),
+        ended: this.ended,
+        detached: () => this.detachedByShutdown,
+      });
+      if (this.finished) return null;
+      const output: unknown = JSON.parse(JSON.stringify(result ?? null));
+      this.taskLog.succeeded(state.name, inputText, JSON.stringify(output));
+      return output;
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (!this.finished) this.taskLog.failed(state.name, inputText, failure.name, failure.message);
+      throw failure;
+    }
   }
 
   /** A task still running when its Parallel/Map or the execution ended: AWS records TaskStateAborted. */
@@ -445,7 +463,7 @@ export class ExecutionRun {
       case 'StateCaught': {
         // The library then exits the state with the Catch's output (ResultPath applied).
         if (info) this.caught.add(info.name);
-        if (info?.type === 'Task') this.taskLog.caught(info.name);
+        if (info?.type === 'Task' || info?.distributed) this.taskLog.caught(info.name);
         return;
       }
       case 'ParallelBranchStarted':

@@ -1,7 +1,8 @@
 import type { ExecutionRecord } from './store.ts';
 
-// The emulator's memory of an execution's Task attempts (state, effective input, result or error), kept in its
-// record, so that running it again continues where it stopped instead of doing finished work twice:
+// The emulator's memory of an execution's Task attempts (state, effective input, result or error; a Distributed
+// Map state's map run counts as one), kept in its record, so that running it again continues where it stopped
+// instead of doing finished work twice:
 // - after a restart (`resume`), and after RedriveExecution (`redrive`), each Task gets back what the previous run
 //   got at that point, successes and the failures a Catch handled alike, until the run reaches the state it
 //   stopped in; that state (and everything after it) runs for real. This is how Step Functions redrives: "it
