@@ -52,7 +52,8 @@ export function planProviders(env: Env): ProviderPlan {
 
 export interface LocalEndpoints {
   dataDir: string;
-  port: number;
+  /** Where the API listens: its port, and the base of the links in notifications (`API_BASE_URL`). */
+  api: { port: number; url: string };
   dynamodb: string;
   s3: string;
   sns: string;
@@ -69,7 +70,8 @@ export function buildLocalConfig(env: Env, local: LocalEndpoints): Config {
     ...env,
     MODE: 'local',
     DATA_DIR: local.dataDir,
-    PORT: String(local.port),
+    PORT: String(local.api.port),
+    API_BASE_URL: local.api.url,
     DYNAMODB_ENDPOINT: local.dynamodb,
     S3_ENDPOINT: local.s3,
     SNS_ENDPOINT: local.sns,

@@ -11,13 +11,15 @@ import {
 import { resultsTableDefinition } from '@mc-vision/core';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
-import { listen, stopServer, type LocalServer } from './server.ts';
+import { listen, stopServer, type Component } from './server.ts';
 
 /** DynamoDB (dynalite) on loopback, its tables kept in LevelDB under `dir`. */
-export async function startDynamoDb(dir: string): Promise<LocalServer> {
+export async function startDynamoDb(dir: string): Promise<Component> {
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(server, 0, '127.0.0.1');
   return {
+    name: 'dynamodb',
+    description: 'dynalite',
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     // dynalite closes its database once the HTTP server has closed.
     close: () => stopServer(server),

@@ -10,6 +10,7 @@ import {
 import {
   startAzureOpenAiServer,
   startBedrockRuntimeServer,
+  type EmulatorServer,
   type TransformDescription,
 } from '@mc-vision/emulators';
 import { fetchedModelDir } from '@mc-vision/model-server';
@@ -19,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { startLocalApi } from './api.ts';
+import { listenForApi, type ApiListener } from './api.ts';
 import { buildLocalConfig, planProviders, resolveUserPath, type Env, type ProviderPlan } from './config.ts';
 import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
@@ -28,6 +29,7 @@ import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
 import { startOutbox, startSns } from './notifications.ts';
 import { startLocalStepFunctions, workerFunctionArn } from './pipeline.ts';
 import { startS3, type S3Event } from './s3.ts';
+import { closeParts, isComponent, type Component, type Part } from './server.ts';
 import { webDist } from './web-build.ts';
 
 // The whole platform on one machine: DynamoDB, S3, SNS with its outbox, the model server, the Bedrock and
@@ -66,8 +68,8 @@ export interface LocalCloud {
   outboxFile: string;
   /** The configuration everything runs with. */
   config: Config;
-  /** Each local component's URL, by name. */
-  components: Record<string, string>;
+  /** Every part that listens, in the order they started (the reverse of the order they stop in). */
+  components: readonly LocalComponent[];
   /** Which providers are emulated here (the others go where the configuration points). */
   emulated: ProviderPlan;
   /** The classifier model's name and where it came from, or why there is none. */
@@ -75,29 +77,8 @@ export interface LocalCloud {
   close(): Promise<void>;
 }
 
-/** Stops what has started, last first, even when one of them fails to stop. */
-class Shutdown {
-  private readonly steps: { name: string; stop: () => Promise<void> | void }[] = [];
-  private readonly log: Log;
-
-  constructor(log: Log) {
-    this.log = log;
-  }
-
-  add(name: string, stop: () => Promise<void> | void): void {
-    this.steps.push({ name, stop });
-  }
-
-  async run(): Promise<void> {
-    for (const { name, stop } of this.steps.splice(0).reverse()) {
-      try {
-        await stop();
-      } catch (error) {
-        this.log({ component: name, level: 'error', message: 'did not stop cleanly', error: String(error) });
-      }
-    }
-  }
-}
+/** A listening part of the local cloud, as `pnpm start` lists it. */
+export type LocalComponent = Pick<Component, 'name' | 'url' | 'description'>;
 
 /** The API's request log: one JSON line per request, at `POWERTOOLS_LOG_LEVEL` (default INFO). */
 function apiLogger(config: Config, env: Env): Logger {
@@ -125,11 +106,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // The user's own settings first: a bad variable stops here, with all of them listed.
   const userConfig = loadConfig(env);
   const emulated = planProviders(env);
-  const shutdown = new Shutdown(log);
-  const unlock = await lockDataDir(dataDir);
-  shutdown.add('data', unlock);
+
+  // Everything that runs, in the order it started: the banner's list, `components` and the shutdown order
+  // (the reverse) all come from this one array. A new part is one `start(...)` line.
+  const parts: Part[] = [];
+  const start = async <P extends Part>(part: P | Promise<P>): Promise<P> => {
+    const running = await part;
+    parts.push(running);
+    return running;
+  };
+  await start({ name: 'data', close: await lockDataDir(dataDir) });
+  let apiListener: ApiListener | undefined;
 
   try {
+    // The API's port first: a taken port fails the start before anything else runs, and the worker's
+    // notifications can link to the API.
+    apiListener = await listenForApi(options.host ?? '127.0.0.1', options.port ?? userConfig.PORT);
     const ingest = createIngestHandler({
       logger: {
         info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
@@ -149,17 +141,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       }
     };
 
-    const dynamodb = await startDynamoDb(join(dataDir, 'dynamodb'));
-    shutdown.add('dynamodb', () => dynamodb.close());
-    const s3 = await startS3({
-      dir: join(dataDir, 's3'),
-      bucket: userConfig.IMAGES_BUCKET,
-      region: userConfig.AWS_REGION,
-      onObjectCreated,
-    });
-    shutdown.add('s3', () => s3.close());
-    const sns = await startSns();
-    shutdown.add('sns', () => sns.close());
+    const dynamodb = await start(startDynamoDb(join(dataDir, 'dynamodb')));
+    const s3 = await start(
+      startS3({
+        dir: join(dataDir, 's3'),
+        bucket: userConfig.IMAGES_BUCKET,
+        region: userConfig.AWS_REGION,
+        onObjectCreated,
+      }),
+    );
+    const sns = await start(startSns());
 
     // The classifier serves SageMaker's contract and is what the LLM emulators describe images from.
     const needsModel = emulated.sagemaker || emulated.bedrock || emulated.azure;
@@ -172,46 +163,58 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ? await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log })
       : undefined;
     const classifier = model
-      ? await startClassifier(
-          model,
-          {
-            maxImageBytes: userConfig.MAX_IMAGE_BYTES,
-            maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
-            defaultTopK: userConfig.CLASSIFIER_TOP_K,
-          },
-          log,
+      ? await start(
+          startClassifier(
+            model,
+            {
+              maxImageBytes: userConfig.MAX_IMAGE_BYTES,
+              maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
+              defaultTopK: userConfig.CLASSIFIER_TOP_K,
+            },
+            log,
+            emulated.sagemaker ? 'sagemaker' : 'classifier',
+          ),
         )
       : undefined;
-    if (classifier) shutdown.add('model', () => classifier.close());
     const classify = (bytes: Uint8Array) => classifier!.classify(bytes);
     const transform = options.transformDescription
       ? { transformDescription: options.transformDescription }
       : {};
 
     const bedrock = emulated.bedrock
-      ? await startBedrockRuntimeServer({
-          classify,
-          guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
-          ...transform,
-        })
+      ? await start(
+          emulator(
+            'bedrock',
+            'emulator: Converse and ApplyGuardrail',
+            startBedrockRuntimeServer({
+              classify,
+              guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
+              ...transform,
+            }),
+          ),
+        )
       : undefined;
-    if (bedrock) shutdown.add('bedrock', () => bedrock.close());
     const azureKey = emulated.azure
       ? (userConfig.AZURE_OPENAI_API_KEY ?? (await keptSecret(join(dataDir, 'azure-openai-key'))))
       : undefined;
     const azure = azureKey
-      ? await startAzureOpenAiServer({
-          apiKey: azureKey,
-          classify,
-          deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
-          ...transform,
-        })
+      ? await start(
+          emulator(
+            'azure',
+            'emulator: chat completions',
+            startAzureOpenAiServer({
+              apiKey: azureKey,
+              classify,
+              deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
+              ...transform,
+            }),
+          ),
+        )
       : undefined;
-    if (azure) shutdown.add('azure', () => azure.close());
 
     const base = buildLocalConfig(env, {
       dataDir,
-      port: options.port ?? userConfig.PORT,
+      api: { port: apiListener.port, url: apiListener.url },
       dynamodb: dynamodb.url,
       s3: s3.url,
       sns: sns.url,
@@ -223,21 +226,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const dynamoClient = createDynamoDbClient(base);
     const snsClient = createSnsClient(base);
-    shutdown.add('clients', () => {
-      dynamoClient.destroy();
-      snsClient.destroy();
+    await start({
+      name: 'clients',
+      close: () => {
+        dynamoClient.destroy();
+        snsClient.destroy();
+      },
     });
     if ((await ensureResultsTable(dynamoClient, base.RESULTS_TABLE)) === 'created') {
       log({ component: 'dynamodb', level: 'info', message: `created table ${base.RESULTS_TABLE}` });
     }
     const outboxFile = join(dataDir, 'outbox.jsonl');
-    const outbox = await startOutbox({ config: base, sns: snsClient, file: outboxFile, log });
-    shutdown.add('outbox', () => outbox.close());
+    const outbox = await start(startOutbox({ config: base, sns: snsClient, file: outboxFile, log }));
 
     // The worker as Lambda runs it: one attempt per provider call, since Step Functions does the retrying.
     const workerConfig: Config = { ...base, PROVIDER_MAX_ATTEMPTS: 1 };
     const workerS3 = createS3Client(workerConfig);
-    shutdown.add('worker', () => workerS3.destroy());
+    await start({ name: 'worker', close: () => workerS3.destroy() });
     const worker = createTaskHandler({
       config: workerConfig,
       s3: workerS3,
@@ -247,45 +252,35 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The two values only known now complete the one configuration: the topic's ARN as SNS gave it, and the
     // Step Functions endpoint.
     const withTopic: Config = { ...base, NOTIFY_TOPIC_ARN: outbox.topicArn };
-    const stepFunctions = await startLocalStepFunctions({
-      config: withTopic,
-      dataDir: join(dataDir, 'stepfunctions'),
-      tasks: {
-        workerFunctionArn: workerFunctionArn(withTopic),
-        worker,
-        dynamodb: dynamoClient,
-        sns: snsClient,
-        log,
-      },
-    });
-    shutdown.add('stepfunctions', () => stepFunctions.close());
+    const stepFunctions = await start(
+      emulator(
+        'stepfunctions',
+        "emulator running core's pipeline",
+        startLocalStepFunctions({
+          config: withTopic,
+          dataDir: join(dataDir, 'stepfunctions'),
+          tasks: {
+            workerFunctionArn: workerFunctionArn(withTopic),
+            worker,
+            dynamodb: dynamoClient,
+            sns: snsClient,
+            log,
+          },
+        }),
+      ),
+    );
     const config: Config = { ...withTopic, SFN_ENDPOINT: stepFunctions.url };
 
     const webRoot = options.webRoot ?? (existsSync(join(webDist, 'index.html')) ? webDist : undefined);
-    const emulators: Record<string, string> = {
-      ...(bedrock ? { bedrock: bedrock.url } : {}),
-      ...(azure ? { azure: azure.url } : {}),
-    };
-    const api = await startLocalApi({
-      config,
-      host: options.host ?? '127.0.0.1',
-      port: config.PORT,
-      logger: options.apiLogger ?? apiLogger(config, env),
-      ...(webRoot ? { webRoot } : {}),
-      sns: snsClient,
-      emulators,
-    });
-    shutdown.add('api', () => api.close());
-
-    const components: Record<string, string> = {
-      api: api.url,
-      dynamodb: dynamodb.url,
-      s3: s3.url,
-      sns: sns.url,
-      stepFunctions: stepFunctions.url,
-      ...(classifier ? { modelServer: classifier.url } : {}),
-      ...emulators,
-    };
+    const api = await start(
+      apiListener.serve({
+        config,
+        logger: options.apiLogger ?? apiLogger(config, env),
+        ...(webRoot ? { webRoot } : {}),
+        sns: snsClient,
+        emulators: [bedrock, azure].filter((part) => part !== undefined),
+      }),
+    );
     log({
       component: 'local',
       level: 'info',
@@ -300,7 +295,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       dataDir,
       outboxFile,
       config,
-      components,
+      components: parts.filter(isComponent).map(({ name, url, description }) => ({ name, url, description })),
       emulated,
       classifier:
         classifier?.model !== undefined && model
@@ -308,10 +303,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           : {
               unavailable: classifier?.unavailable ?? 'no provider is emulated: the classifier is not needed',
             },
-      close: () => (closing ??= shutdown.run()),
+      close: () => (closing ??= closeParts(parts.splice(0), log)),
     };
   } catch (error) {
-    await shutdown.run();
+    await apiListener?.close();
+    await closeParts(parts.splice(0), log);
     throw error;
   }
+}
+
+/** One of `@mc-vision/emulators`' servers as a part of the local cloud. */
+async function emulator(
+  name: string,
+  description: string,
+  server: Promise<EmulatorServer>,
+): Promise<Component> {
+  const { url, close } = await server;
+  return { name, description, url, close };
 }

@@ -11,7 +11,7 @@ import {
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Log } from './log.ts';
-import { listen, stopServer, type LocalServer } from './server.ts';
+import { listen, stopServer, type Component } from './server.ts';
 
 // The classifier: MODEL_DIR if set; else the default model folder (what `pnpm model:fetch` writes); else the
 // download runs now; and when that cannot be had (offline), the small model the repository carries, so a plain
@@ -97,7 +97,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelC
   }
 }
 
-export interface LocalClassifier extends LocalServer {
+export interface LocalClassifier extends Component {
   /** The model's name, or undefined when there is none. */
   model: string | undefined;
   /** Why there is no model, when there is none. */
@@ -117,11 +117,15 @@ export async function startClassifier(
   choice: ModelChoice,
   limits: ClassifierLimits,
   log: Log,
+  /** `sagemaker` when it is the SageMaker endpoint, `classifier` when it only serves the LLM emulators. */
+  name: 'sagemaker' | 'classifier' = 'sagemaker',
 ): Promise<LocalClassifier> {
   let reason: string;
   try {
     const server = await startModelServer({ modelDir: choice.dir, port: 0, host: '127.0.0.1', ...limits });
     return {
+      name,
+      description: `model server (${server.classifier.model})`,
       url: server.url,
       model: server.classifier.model,
       unavailable: undefined,
@@ -139,6 +143,8 @@ export async function startClassifier(
   await listen(server, 0, '127.0.0.1');
   const { port } = server.address() as { port: number };
   return {
+    name,
+    description: 'model server without a model (every call fails, saying why)',
     url: `http://127.0.0.1:${port}`,
     model: undefined,
     unavailable: reason,

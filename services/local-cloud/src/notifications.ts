@@ -12,7 +12,7 @@ import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { topicName } from './config.ts';
 import type { Log } from './log.ts';
-import type { LocalServer } from './server.ts';
+import type { Component, Part } from './server.ts';
 
 // SNS (fauxqs) on loopback, and the outbox: in the cloud the topic e-mails its subscribers; here an SQS
 // queue subscribed to the topic is drained into `outbox.jsonl`, one JSON line per notification, with a console
@@ -20,10 +20,10 @@ import type { LocalServer } from './server.ts';
 // file is what lasts.
 
 /** SNS and SQS (fauxqs) on 127.0.0.1 (its own start helper would listen on every interface). */
-export async function startSns(): Promise<LocalServer> {
+export async function startSns(): Promise<Component> {
   const app = buildApp({ logger: false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: address, close: () => app.close() };
+  return { name: 'sns', description: 'fauxqs', url: address, close: () => app.close() };
 }
 
 /** One line of `outbox.jsonl`. */
@@ -44,7 +44,7 @@ const envelopeSchema = z.object({
   Timestamp: z.string().optional(),
 });
 
-export interface Outbox {
+export interface Outbox extends Part {
   /** The topic notifications are published to (the ARN fauxqs gave it). */
   topicArn: string;
   file: string;
@@ -127,6 +127,7 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   })();
 
   return {
+    name: 'outbox',
     topicArn: TopicArn,
     file,
     async close() {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import S3rver from 's3rver';
 import { z } from 'zod';
-import type { LocalServer } from './server.ts';
+import type { Component } from './server.ts';
 
 // S3 (s3rver) on loopback, objects kept as files under `dir`. In the cloud the images bucket notifies the
 // ingest Lambda of every object created under `images/`; here s3rver's in-process events do, reshaped into
@@ -113,7 +113,7 @@ export interface LocalS3Options {
   onObjectCreated(event: S3Event): void;
 }
 
-export async function startS3(options: LocalS3Options): Promise<LocalServer> {
+export async function startS3(options: LocalS3Options): Promise<Component> {
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -126,5 +126,10 @@ export async function startS3(options: LocalS3Options): Promise<LocalServer> {
     if (event) options.onObjectCreated(event);
   });
   const { port } = await server.run();
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+  return {
+    name: 's3',
+    description: `s3rver, bucket ${options.bucket}`,
+    url: `http://127.0.0.1:${port}`,
+    close: () => server.close(),
+  };
 }

@@ -95,9 +95,18 @@ describe('pnpm start (src/main.ts)', () => {
     expect(output).toMatch(new RegExp(`outbox +${join(dataDir, 'outbox.jsonl')}`));
     expect(output).toMatch(/started in \d+\.\d s/);
     expect(output).toMatch(/classifier darknet-tiny/);
-    expect(Object.keys(main.printed).sort()).toEqual(
-      ['azure', 'bedrock', 'dynamodb', 's3', 'sagemaker', 'sns', 'stepfunctions'].sort(),
-    );
+    // Every component, in the order they started (and stop in reverse).
+    expect(Object.keys(main.printed)).toEqual([
+      'dynamodb',
+      's3',
+      'sns',
+      'sagemaker',
+      'bedrock',
+      'azure',
+      'stepfunctions',
+      'api',
+    ]);
+    expect(main.printed.api).toBe(main.url);
     expect((await readFile(join(dataDir, 'api-key'), 'utf8')).trim()).toBe(main.apiKey);
 
     const response = await fetch(`${main.url}/health`);

@@ -8,7 +8,7 @@ import { ensureResultsTable, startDynamoDb } from '../src/dynamodb.ts';
 import type { LogEntry } from '../src/index.ts';
 import { startSns } from '../src/notifications.ts';
 import { createPipelineTaskHandler } from '../src/pipeline.ts';
-import type { LocalServer } from '../src/server.ts';
+import type { Component } from '../src/server.ts';
 import { tempDir } from './support.ts';
 
 // How the local Step Functions runs the pipeline's Tasks: the worker as Lambda runs it (JSON in, JSON out,
@@ -32,8 +32,8 @@ const failureOf = (promise: Promise<unknown>) =>
 
 describe('the pipeline tasks', () => {
   let dir: string;
-  let dynamodb: LocalServer;
-  let sns: LocalServer;
+  let dynamodb: Component;
+  let sns: Component;
   let handle: (call: TaskCall) => Promise<unknown>;
   let topicArn: string;
   const logs: LogEntry[] = [];

@@ -1,9 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions, type LogEntry } from '../src/index.ts';
+import {
+  startLocalCloud,
+  type LocalCloud,
+  type LocalCloudOptions,
+  type LogEntry,
+  type OutboxEntry,
+} from '../src/index.ts';
 import { fixtureImagePath, testModelDir } from '@mc-vision/assets';
 
 /** The real classifier the tests use (MODEL_DIR, default darknet-tiny from the shared material). */
@@ -109,6 +115,26 @@ export async function waitForPipeline(
     if (status !== 200) throw new Error(`pipeline status answered ${status}: ${JSON.stringify(body)}`);
     if (body.status !== 'RUNNING') return body;
     if (Date.now() > deadline) throw new Error(`pipeline ${executionId} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Waits until the outbox holds the notification whose subject names `requestId`. */
+export async function waitForNotification(
+  cloud: LocalCloud,
+  requestId: string,
+  timeoutMs = 30_000,
+): Promise<OutboxEntry> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(cloud.outboxFile, 'utf8').catch(() => '');
+    const entries = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as OutboxEntry);
+    const found = entries.find((entry) => entry.subject?.endsWith(` ${requestId}`));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no notification for ${requestId} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -75,6 +75,12 @@ export const runtimeConfigShape = {
   ROUTE_COST_PROVIDER: providerName.default('azure'),
   ROUTE_QUALITY_PROVIDER: providerName.default('bedrock'),
   PORT: int(0, 65535).default(3000),
+  /**
+   * Where callers reach the API (e.g. `https://api.example.com`): the pipeline's notifications link to the
+   * result there. The local cloud sets it; in the cloud, infra renders the HTTP API's URL into the worker's
+   * environment. Unset, a notification names the route (`GET /v1/results/<requestId>`) without a host.
+   */
+  API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The built web UI the API serves at `/` (the API image sets it; the local cloud passes web/dist itself). */
   WEB_ROOT: z.string().min(1).optional(),
 

@@ -369,9 +369,12 @@ export function buildPipelineDefinition(
         Parameters: {
           TopicArn: notifyTopicArn,
           'Subject.$': "States.Format('MC Vision: pipeline failed for {}', $.requestId)",
+          // The error's name only: its cause can quote a service, and this reaches an inbox (see the worker's
+          // notifications: never text the platform did not write itself).
           'Message.$':
-            "States.Format('MC Vision could not finish request {} (image {}): no result was saved. " +
-            "Error: {}', $.requestId, $.imageKey, States.JsonToString($.failure))",
+            "States.Format('MC Vision could not finish request {}: no result was saved (error {}). " +
+            "The execution: GET /v1/pipelines/{} (send your API key in x-api-key).', " +
+            '$.requestId, $.failure.Error, $.requestId)',
         },
         ResultPath: null,
         TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
