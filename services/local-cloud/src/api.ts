@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { createApp, localApiKey, Unhealthy, wireDependencies, type HealthCheck } from '@mc-vision/api';
 import type { Config } from '@mc-vision/core';
+import { faultRoute } from '@mc-vision/emulators';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen, stopServer, type Component } from './server.ts';
@@ -18,10 +19,16 @@ export interface LocalApiOptions {
   sns: SNSClient;
   /** The LLM emulators that run locally. */
   emulators: readonly Component[];
+  /** This run's token for the emulators' admin routes (`/health` asks their fault route). */
+  adminToken: string;
+  /** The one-time code of the UI's sign-in link. */
+  signInCode: string;
 }
 
 export interface LocalApi extends Component {
   apiKey: string;
+  /** The UI's one-time sign-in link: `<url>/#code=<code>`. */
+  signInUrl: string;
 }
 
 export interface ApiListener {
@@ -44,12 +51,15 @@ function topicCheck(sns: SNSClient, topicArn: string): HealthCheck {
 }
 
 /** An emulator is up when it answers HTTP at all (its fault admin route lists the queued faults). */
-function emulatorCheck({ name, url }: Component): HealthCheck {
+function emulatorCheck({ name, url }: Component, adminToken: string): HealthCheck {
   return {
     name,
     required: false,
     check: async (signal) => {
-      const response = await fetch(new URL('/_emulator/faults', url), { signal });
+      const response = await fetch(new URL(faultRoute, url), {
+        signal,
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       await response.body?.cancel();
       if (!response.ok) throw new Unhealthy(`answered ${response.status}`);
     },
@@ -81,12 +91,14 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
       const deps = wireDependencies(config, {
         apiKeys: async () => [apiKey],
         logger: options.logger,
+        loopbackOnly: true,
+        signIn: { code: options.signInCode, apiKey },
         ...(options.webRoot ? { webRoot: options.webRoot } : {}),
       });
       const healthChecks = [
         ...deps.healthChecks,
         topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
-        ...options.emulators.map(emulatorCheck),
+        ...options.emulators.map((emulator) => emulatorCheck(emulator, options.adminToken)),
       ];
       server.off('request', starting);
       server.on('request', createApp({ ...deps, healthChecks }));
@@ -95,6 +107,7 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         description: 'the API and the UI',
         url,
         apiKey,
+        signInUrl: `${url}/#code=${options.signInCode}`,
         async close() {
           await close();
           deps.s3.destroy();

@@ -15,13 +15,12 @@ import {
 } from '@mc-vision/emulators';
 import { fetchedModelDir } from '@mc-vision/model-server';
 import { createIngestHandler, createTaskHandler } from '@mc-vision/worker';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { listenForApi, type ApiListener } from './api.ts';
 import { buildLocalConfig, planProviders, resolveUserPath, type Env, type ProviderPlan } from './config.ts';
+import { keptSecret, newRunSecrets, prepareDataDir } from './data-dir.ts';
 import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
@@ -63,6 +62,16 @@ export interface LocalCloud {
   url: string;
   /** The key `/v1/*` accepts (`API_KEY`, or the one kept in `<dataDir>/api-key`). */
   apiKey: string;
+  /**
+   * The UI's sign-in link, `<url>/#code=<code>`: the UI exchanges the code for the key once, so the link a
+   * browser keeps in its history holds no key. One use per run.
+   */
+  signInUrl: string;
+  /**
+   * This run's token for the emulators' fault and admin routes (`Authorization: Bearer <token>`), new at every
+   * start and kept in `<dataDir>/admin-token`.
+   */
+  adminToken: string;
   dataDir: string;
   /** Every notification the pipeline sends, one JSON line each. */
   outboxFile: string;
@@ -88,21 +97,12 @@ function apiLogger(config: Config, env: Env): Logger {
   return new Logger({ serviceName: config.SERVICE_NAME, ...(level.success ? { logLevel: level.data } : {}) });
 }
 
-/** A key kept in a file under the data folder (owner-only), generated on first use. */
-async function keptSecret(file: string): Promise<string> {
-  const existing = await readFile(file, 'utf8').catch(() => '');
-  if (existing.trim().length >= 16) return existing.trim();
-  const key = randomBytes(24).toString('base64url');
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  return key;
-}
-
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const started = performance.now();
   const env = options.env ?? process.env;
   const log = options.log ?? consoleLog;
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
   // The user's own settings first: a bad variable stops here, with all of them listed.
   const userConfig = loadConfig(env);
   const emulated = planProviders(env);
@@ -116,6 +116,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     return running;
   };
   await start({ name: 'data', close: await lockDataDir(dataDir) });
+  const { adminToken, credentials, signInCode } = await newRunSecrets(dataDir);
   let apiListener: ApiListener | undefined;
 
   try {
@@ -141,12 +142,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       }
     };
 
-    const dynamodb = await start(startDynamoDb(join(dataDir, 'dynamodb')));
+    const dynamodb = await start(startDynamoDb({ dir: join(dataDir, 'dynamodb'), credentials }));
     const s3 = await start(
       startS3({
         dir: join(dataDir, 's3'),
         bucket: userConfig.IMAGES_BUCKET,
         region: userConfig.AWS_REGION,
+        credentials,
         onObjectCreated,
       }),
     );
@@ -187,6 +189,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             'bedrock',
             'emulator: Converse and ApplyGuardrail',
             startBedrockRuntimeServer({
+              adminToken,
               classify,
               guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
               ...transform,
@@ -203,6 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             'azure',
             'emulator: chat completions',
             startAzureOpenAiServer({
+              adminToken,
               apiKey: azureKey,
               classify,
               deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
@@ -215,6 +219,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const base = buildLocalConfig(env, {
       dataDir,
       api: { port: apiListener.port, url: apiListener.url },
+      credentials,
       dynamodb: dynamodb.url,
       s3: s3.url,
       sns: sns.url,
@@ -258,6 +263,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         "emulator running core's pipeline",
         startLocalStepFunctions({
           config: withTopic,
+          adminToken,
           dataDir: join(dataDir, 'stepfunctions'),
           tasks: {
             workerFunctionArn: workerFunctionArn(withTopic),
@@ -279,6 +285,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         ...(webRoot ? { webRoot } : {}),
         sns: snsClient,
         emulators: [bedrock, azure].filter((part) => part !== undefined),
+        adminToken,
+        signInCode,
       }),
     );
     log({
@@ -292,6 +300,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     return {
       url: api.url,
       apiKey: api.apiKey,
+      signInUrl: api.signInUrl,
+      adminToken,
       dataDir,
       outboxFile,
       config,

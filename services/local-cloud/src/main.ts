@@ -6,6 +6,8 @@ import { consoleLog } from './log.ts';
 import { ensureWebBuild, webBuildState } from './web-build.ts';
 
 const started = performance.now();
+// Everything this process writes (the data folder, LevelDB, S3 objects, executions) is its owner's alone.
+process.umask(0o077);
 
 function explain(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
@@ -37,9 +39,10 @@ function banner(cloud: LocalCloud, seconds: number): string {
     '',
     `MC Vision is running on this machine (started in ${seconds.toFixed(1)} s)`,
     '',
-    `  UI         ${cloud.url}/#key=${encodeURIComponent(cloud.apiKey)}`,
+    `  UI         ${cloud.signInUrl}   (one-time sign-in link)`,
     `  API        ${cloud.url}   (send the key in x-api-key)`,
     `  API key    ${cloud.apiKey}`,
+    `  admin      ${cloud.adminToken}   (this run's token for the emulators' fault routes: Authorization: Bearer …)`,
     `  data       ${cloud.dataDir}`,
     `  outbox     ${cloud.outboxFile}`,
     `  classifier ${classifier}`,

@@ -114,6 +114,8 @@ export function createPipelineTaskHandler(deps: PipelineTaskDeps): (call: TaskCa
 
 export interface LocalStepFunctionsOptions {
   config: Config;
+  /** This run's token for the emulator's admin routes. */
+  adminToken: string;
   /** Executions and their history are kept here. */
   dataDir: string;
   tasks: PipelineTaskDeps;
@@ -124,6 +126,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const { config } = options;
   const machine = parseStateMachineArn(config.STATE_MACHINE_ARN);
   return startStepFunctionsServer({
+    adminToken: options.adminToken,
     dataDir: options.dataDir,
     region: machine.region,
     accountId: machine.accountId,

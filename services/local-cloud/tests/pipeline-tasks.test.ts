@@ -41,8 +41,17 @@ describe('the pipeline tasks', () => {
 
   beforeAll(async () => {
     dir = await tempDir('tasks');
-    [dynamodb, sns] = await Promise.all([startDynamoDb(join(dir, 'dynamodb')), startSns()]);
-    const config = loadConfig({ DYNAMODB_ENDPOINT: dynamodb.url, SNS_ENDPOINT: sns.url });
+    const credentials = { accessKeyId: 'tasks-test', secretAccessKey: 'tasks-test-secret' };
+    [dynamodb, sns] = await Promise.all([
+      startDynamoDb({ dir: join(dir, 'dynamodb'), credentials }),
+      startSns(),
+    ]);
+    const config = loadConfig({
+      DYNAMODB_ENDPOINT: dynamodb.url,
+      SNS_ENDPOINT: sns.url,
+      EMULATOR_ACCESS_KEY_ID: credentials.accessKeyId,
+      EMULATOR_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    });
     const dynamoClient = createDynamoDbClient(config);
     const snsClient = createSnsClient(config);
     await ensureResultsTable(dynamoClient, config.RESULTS_TABLE);

@@ -10,6 +10,7 @@ import { modelDir, startTestCloud, uploadPelican, type TestCloud } from './suppo
 const local = {
   dataDir: '/data',
   api: { port: 3000, url: 'http://127.0.0.1:3000' },
+  credentials: { accessKeyId: 'mc-vision-local', secretAccessKey: 'secret-of-this-run' },
   dynamodb: 'http://127.0.0.1:1001',
   s3: 'http://127.0.0.1:1002',
   sns: 'http://127.0.0.1:1003',
@@ -50,6 +51,8 @@ describe('which providers are emulated', () => {
       DYNAMODB_ENDPOINT: local.dynamodb,
       PORT: 3000,
       API_BASE_URL: 'http://127.0.0.1:3000',
+      EMULATOR_ACCESS_KEY_ID: 'mc-vision-local',
+      EMULATOR_SECRET_ACCESS_KEY: 'secret-of-this-run',
     });
   });
 

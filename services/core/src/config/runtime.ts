@@ -42,6 +42,12 @@ export const runtimeConfigShape = {
   SAGEMAKER_RUNTIME_ENDPOINT: z.url().optional(),
   BEDROCK_RUNTIME_ENDPOINT: z.url().optional(),
   SECRETS_MANAGER_ENDPOINT: z.url().optional(),
+  /**
+   * Local only: what the SDK clients sign with when an endpoint override points them at an emulator. The local
+   * cloud makes a new secret at every start, and its DynamoDB and S3 refuse requests not signed with it.
+   */
+  EMULATOR_ACCESS_KEY_ID: z.string().min(1).default('S3RVER'),
+  EMULATOR_SECRET_ACCESS_KEY: z.string().min(1).default('S3RVER'),
 
   // Providers.
   SAGEMAKER_ENDPOINT_NAME: z.string().min(1).default('mc-vision-classifier'),
