@@ -3,16 +3,35 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // The data folder holds the API key, this run's token and credentials, the results, the images and every
-// execution: only its owner may read it. It is made 0700 and everything in it 0600 (0700 for folders) at
-// every start, which also tightens a folder an older version left readable; what the parts write later is
-// kept private by the folder's own mode (and `pnpm start` runs with umask 077, so it is 0600 too).
+// execution: only its owner may read it. It is made 0700, and what the local cloud keeps in it 0600 (0700 for
+// its folders) at every start, which also tightens a folder an older version left readable; what the parts
+// write later is kept private by the folder's own mode (and `pnpm start` runs with umask 077, so it is 0600
+// too). Only the local cloud's own entries are touched: DATA_DIR may name a folder that holds other things.
 
-/** Creates `dataDir` (and its parents) if missing and makes it and everything in it owner-only. */
+/** What the local cloud keeps in its data folder (files, and folders that are its parts' alone). */
+export const dataEntries = {
+  files: ['api-key', 'admin-token', 'aws-credentials', 'azure-openai-key', 'outbox.jsonl', 'local-cloud.pid'],
+  folders: { dynamodb: 'dynamodb', s3: 's3', stepFunctions: 'stepfunctions' },
+} as const;
+
+/** Creates `dataDir` and its parts' folders if missing, and makes them and what they hold owner-only. */
 export async function prepareDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await ownerOnly(dataDir);
+  await chmod(dataDir, 0o700);
+  for (const name of dataEntries.files) {
+    await chmod(join(dataDir, name), 0o600).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  for (const name of Object.values(dataEntries.folders)) {
+    await mkdir(join(dataDir, name), { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    await ownerOnly(join(dataDir, name));
+  }
 }
 
+/** `dir` 0700, and everything under it 0600 (folders 0700). */
 async function ownerOnly(dir: string): Promise<void> {
   await chmod(dir, 0o700);
   for (const entry of await readdir(dir, { withFileTypes: true })) {

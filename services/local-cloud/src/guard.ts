@@ -18,6 +18,7 @@ export type Guard = (
 /** Runs `guard` before `server`'s own request handlers. Install it before the server listens. */
 export function guardServer(server: Server, guard: Guard): void {
   const handlers = server.listeners('request') as RequestListener[];
+  if (handlers.length === 0) throw new Error('guardServer: the server has no request handler to guard');
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const pass = (request: IncomingMessage) =>

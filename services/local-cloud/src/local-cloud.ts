@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { listenForApi, type ApiListener } from './api.ts';
 import { buildLocalConfig, planProviders, resolveUserPath, type Env, type ProviderPlan } from './config.ts';
-import { keptSecret, newRunSecrets, prepareDataDir } from './data-dir.ts';
+import { dataEntries, keptSecret, newRunSecrets, prepareDataDir } from './data-dir.ts';
 import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
@@ -110,7 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // Everything that runs, in the order it started: the banner's list, `components` and the shutdown order
   // (the reverse) all come from this one array. A new part is one `start(...)` line.
   const parts: Part[] = [];
-  const start = async <P extends Part>(part: P | Promise<P>): Promise<P> => {
+  const start: Start = async (part) => {
     const running = await part;
     parts.push(running);
     return running;
@@ -123,98 +123,29 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The API's port first: a taken port fails the start before anything else runs, and the worker's
     // notifications can link to the API.
     apiListener = await listenForApi(options.host ?? '127.0.0.1', options.port ?? userConfig.PORT);
-    const ingest = createIngestHandler({
-      logger: {
-        info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
-        warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
-      },
-    });
-    const onObjectCreated = (event: S3Event) => {
-      try {
-        ingest(event);
-      } catch (error) {
-        log({
-          component: 'ingest',
-          level: 'error',
-          message: 'the ingest handler failed',
-          error: String(error),
-        });
-      }
-    };
-
-    const dynamodb = await start(startDynamoDb({ dir: join(dataDir, 'dynamodb'), credentials }));
+    const dynamodb = await start(
+      startDynamoDb({ dir: join(dataDir, dataEntries.folders.dynamodb), credentials }),
+    );
     const s3 = await start(
       startS3({
-        dir: join(dataDir, 's3'),
+        dir: join(dataDir, dataEntries.folders.s3),
         bucket: userConfig.IMAGES_BUCKET,
         region: userConfig.AWS_REGION,
         credentials,
-        onObjectCreated,
+        onObjectCreated: ingestHandler(log),
       }),
     );
     const sns = await start(startSns());
 
-    // The classifier serves SageMaker's contract and is what the LLM emulators describe images from.
-    const needsModel = emulated.sagemaker || emulated.bedrock || emulated.azure;
-    const explicitModelDir = options.modelDir
-      ? resolve(options.modelDir)
-      : env.MODEL_DIR
-        ? resolveUserPath(env.MODEL_DIR, env)
-        : undefined;
-    const model = needsModel
-      ? await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log })
-      : undefined;
-    const classifier = model
-      ? await start(
-          startClassifier(
-            model,
-            {
-              maxImageBytes: userConfig.MAX_IMAGE_BYTES,
-              maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
-              defaultTopK: userConfig.CLASSIFIER_TOP_K,
-            },
-            log,
-            emulated.sagemaker ? 'sagemaker' : 'classifier',
-          ),
-        )
-      : undefined;
-    const classify = (bytes: Uint8Array) => classifier!.classify(bytes);
-    const transform = options.transformDescription
-      ? { transformDescription: options.transformDescription }
-      : {};
-
-    const bedrock = emulated.bedrock
-      ? await start(
-          emulator(
-            'bedrock',
-            'emulator: Converse and ApplyGuardrail',
-            startBedrockRuntimeServer({
-              adminToken,
-              classify,
-              guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
-              ...transform,
-            }),
-          ),
-        )
-      : undefined;
-    const azureKey = emulated.azure
-      ? (userConfig.AZURE_OPENAI_API_KEY ?? (await keptSecret(join(dataDir, 'azure-openai-key'))))
-      : undefined;
-    const azure = azureKey
-      ? await start(
-          emulator(
-            'azure',
-            'emulator: chat completions',
-            startAzureOpenAiServer({
-              adminToken,
-              apiKey: azureKey,
-              classify,
-              deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
-              ...transform,
-            }),
-          ),
-        )
-      : undefined;
+    const { model, classifier, bedrock, azure, azureKey, explicitModelDir } = await startProviders(start, {
+      options,
+      env,
+      userConfig,
+      emulated,
+      dataDir,
+      adminToken,
+      log,
+    });
 
     const base = buildLocalConfig(env, {
       dataDir,
@@ -264,7 +195,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         startLocalStepFunctions({
           config: withTopic,
           adminToken,
-          dataDir: join(dataDir, 'stepfunctions'),
+          dataDir: join(dataDir, dataEntries.folders.stepFunctions),
           tasks: {
             workerFunctionArn: workerFunctionArn(withTopic),
             worker,
@@ -320,6 +251,107 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await closeParts(parts.splice(0), log);
     throw error;
   }
+}
+
+type Start = <P extends Part>(part: P | Promise<P>) => Promise<P>;
+
+interface ProvidersContext {
+  options: LocalCloudOptions;
+  env: Env;
+  userConfig: Config;
+  emulated: ProviderPlan;
+  dataDir: string;
+  adminToken: string;
+  log: Log;
+}
+
+/** The classifier (when anything needs it) and the LLM emulators of the providers that are emulated. */
+async function startProviders(start: Start, context: ProvidersContext) {
+  const { options, env, userConfig, emulated, dataDir, adminToken, log } = context;
+  // The classifier serves SageMaker's contract and is what the LLM emulators describe images from.
+  const needsModel = emulated.sagemaker || emulated.bedrock || emulated.azure;
+  const explicitModelDir = options.modelDir
+    ? resolve(options.modelDir)
+    : env.MODEL_DIR
+      ? resolveUserPath(env.MODEL_DIR, env)
+      : undefined;
+  const model = needsModel
+    ? await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log })
+    : undefined;
+  const classifier = model
+    ? await start(
+        startClassifier(
+          model,
+          {
+            maxImageBytes: userConfig.MAX_IMAGE_BYTES,
+            maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
+            defaultTopK: userConfig.CLASSIFIER_TOP_K,
+          },
+          log,
+          emulated.sagemaker ? 'sagemaker' : 'classifier',
+        ),
+      )
+    : undefined;
+  const classify = (bytes: Uint8Array) => classifier!.classify(bytes);
+  const transform = options.transformDescription
+    ? { transformDescription: options.transformDescription }
+    : {};
+
+  const bedrock = emulated.bedrock
+    ? await start(
+        emulator(
+          'bedrock',
+          'emulator: Converse and ApplyGuardrail',
+          startBedrockRuntimeServer({
+            adminToken,
+            classify,
+            guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
+            ...transform,
+          }),
+        ),
+      )
+    : undefined;
+  const azureKey = emulated.azure
+    ? (userConfig.AZURE_OPENAI_API_KEY ?? (await keptSecret(join(dataDir, 'azure-openai-key'))))
+    : undefined;
+  const azure = azureKey
+    ? await start(
+        emulator(
+          'azure',
+          'emulator: chat completions',
+          startAzureOpenAiServer({
+            adminToken,
+            apiKey: azureKey,
+            classify,
+            deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
+            ...transform,
+          }),
+        ),
+      )
+    : undefined;
+  return { model, classifier, bedrock, azure, azureKey, explicitModelDir };
+}
+
+/** The worker's ingest handler as S3's notifications reach it: it only logs, and never fails the upload. */
+function ingestHandler(log: Log): (event: S3Event) => void {
+  const ingest = createIngestHandler({
+    logger: {
+      info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
+      warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
+    },
+  });
+  return (event: S3Event) => {
+    try {
+      ingest(event);
+    } catch (error) {
+      log({
+        component: 'ingest',
+        level: 'error',
+        message: 'the ingest handler failed',
+        error: String(error),
+      });
+    }
+  };
 }
 
 /** One of `@mc-vision/emulators`' servers as a part of the local cloud. */

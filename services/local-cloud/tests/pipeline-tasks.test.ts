@@ -73,7 +73,7 @@ describe('the pipeline tasks', () => {
       sns: snsClient,
       log: (entry) => logs.push(entry),
     });
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await Promise.all([dynamodb?.close(), sns?.close()]);
