@@ -10,6 +10,7 @@ import {
   type SummarizeBatchOutput,
   type SummarizeBatchTask,
 } from '@mc-vision/core';
+import { apiLink, errorCode } from './build-record.ts';
 
 // The batch's SummarizeBatch step: one notification for the whole batch, from its map run's counts (Step
 // Functions' DescribeMapRun) and its records (the results table's byBatch index). Like the pipeline's
@@ -21,11 +22,10 @@ export interface BatchSummaryDeps {
   records: BatchRecords;
   /** The bucket the ResultWriter writes to (the images bucket). */
   imagesBucket: string;
+  /** Where callers reach the API (`API_BASE_URL`): the summary links to the batch's items there. */
+  apiBaseUrl?: string;
 }
 
-/** Error codes are names (`ProviderUnavailable`, `States.ExceedToleratedFailureThreshold`); nothing else is repeated. */
-const errorCodePattern = /^[A-Za-z0-9._-]{1,100}$/;
-const code = (value: string) => (errorCodePattern.test(value) ? value : 'unrecognized');
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 export async function summarizeBatch(
@@ -48,7 +48,7 @@ export async function summarizeBatch(
     : failure.Error === 'States.ExceedToleratedFailureThreshold'
       ? `${counts.failed} of ${counts.total} items failed, more than the ` +
         `${mapRun?.toleratedFailurePercentage ?? 0}% the batch tolerates.`
-      : `The batch failed (${code(failure.Error)}): ${counts.failed} of ${counts.total} items failed.`;
+      : `The batch failed (${errorCode(failure.Error)}): ${counts.failed} of ${counts.total} items failed.`;
   const lines = [
     `MC Vision batch ${task.batchId}: ${outcome}.`,
     `${counts.total} images: ${counts.complete} complete, ${counts.partial} partial, ${counts.failed} failed` +
@@ -58,7 +58,7 @@ export async function summarizeBatch(
     ...failedItemLines(tally, counts.failed),
     '',
     ...(results ? [`Results: s3://${results.bucket}/${results.manifestKey}`] : []),
-    `Items: GET /v1/batches/${task.batchId}/items (send your API key in x-api-key).`,
+    `Items: ${apiLink(`/v1/batches/${task.batchId}/items`, deps.apiBaseUrl)} (send your API key in x-api-key).`,
   ];
   // SNS subjects: at most 100 printable ASCII characters (a batch id is at most 59, of [A-Za-z0-9_-]).
   const done = counts.complete + counts.partial;
@@ -76,7 +76,7 @@ function providerErrorLines(tally: BatchTally): string[] {
   const lines = providerNames.flatMap((provider) =>
     Object.entries(tally.providerErrors[provider] ?? {})
       .sort(([, a], [, b]) => b - a)
-      .map(([error, count]) => `  ${provider}: error ${code(error)} on ${plural(count, 'item')}`),
+      .map(([error, count]) => `  ${provider}: error ${errorCode(error)} on ${plural(count, 'item')}`),
   );
   return lines.length > 0 ? ['', 'Provider errors:', ...lines] : [];
 }
@@ -85,7 +85,7 @@ function providerErrorLines(tally: BatchTally): string[] {
 function failedItemLines(tally: BatchTally, failed: number): string[] {
   if (failed === 0) return [];
   const listed = tally.failedItems.map((item) => {
-    const errors = Object.entries(item.errors).map(([provider, error]) => `${provider} ${code(error)}`);
+    const errors = Object.entries(item.errors).map(([provider, error]) => `${provider} ${errorCode(error)}`);
     return `  ${item.requestId}: ${errors.join(', ')}`;
   });
   const withoutRecord = failed - tally.failed;

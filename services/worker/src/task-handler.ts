@@ -20,7 +20,7 @@ import { readImage, type ImageSource } from './image.ts';
 import { summarizeBatch, type BatchSummaryDeps } from './summarize-batch.ts';
 
 export interface TaskHandlerDeps {
-  config: Pick<Config, 'IMAGES_BUCKET' | 'MAX_IMAGE_BYTES' | 'RESULT_TTL_DAYS'>;
+  config: Pick<Config, 'IMAGES_BUCKET' | 'MAX_IMAGE_BYTES' | 'RESULT_TTL_DAYS' | 'API_BASE_URL'>;
   s3: S3Client;
   providers: Providers;
   /** What the batch's summary reads (its map run, its records); built on first use. */
@@ -58,10 +58,18 @@ export function createTaskHandler(deps: TaskHandlerDeps): TaskHandler {
       case 'describe-azure':
         return describe(providers.azure, task);
       case 'build-record':
-        return buildPipelineRecord(task, { ttlDays: config.RESULT_TTL_DAYS, now: deps.now?.() });
+        return buildPipelineRecord(task, {
+          ttlDays: config.RESULT_TTL_DAYS,
+          apiBaseUrl: config.API_BASE_URL,
+          now: deps.now?.(),
+        });
       case 'summarize-batch': {
         if (!deps.batches) throw new Error('this worker is not wired for batches');
-        return summarizeBatch(task, { ...deps.batches(), imagesBucket: config.IMAGES_BUCKET });
+        return summarizeBatch(task, {
+          ...deps.batches(),
+          imagesBucket: config.IMAGES_BUCKET,
+          apiBaseUrl: config.API_BASE_URL,
+        });
       }
     }
   };

@@ -148,9 +148,10 @@ describe("the pipeline's batch-item variant", () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('has the pipeline states but the notifications, and the batch-item states', () => {
+  it('has the pipeline states but its notifications and conflict path, and the batch-item states', () => {
     const pipelineOnly = [
       pipelineStates.notify,
+      pipelineStates.recordConflict,
       pipelineStates.notifyPipelineFailure,
       pipelineStates.pipelineFailed,
     ];
