@@ -10,6 +10,8 @@ import { PipelinePanel } from './components/PipelinePanel.tsx';
 import { PlatformStatus } from './components/PlatformStatus.tsx';
 import { RecordView } from './components/RecordView.tsx';
 import { UploadPanel, type UploadedImage } from './components/UploadPanel.tsx';
+import { BatchesView } from './components/batches/BatchesView.tsx';
+import { useView, ViewNav } from './components/ViewNav.tsx';
 
 interface Props {
   /** This session's key, if it has one. */
@@ -25,6 +27,7 @@ export function App({ initialKey, signingIn }: Props) {
   const [image, setImage] = useState<UploadedImage | null>(null);
   const [record, setRecord] = useState<ResultRecord | null>(null);
   const [historyVersion, setHistoryVersion] = useState(0);
+  const view = useView();
 
   const client = useMemo(() => createApiClient({ apiKey }), [apiKey]);
 
@@ -64,28 +67,40 @@ export function App({ initialKey, signingIn }: Props) {
         <PlatformStatus client={client} />
         <ApiKeyForm key={apiKey} apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
         <ErrorMessage error={signInFailure} action="Signing in with the link" />
+        <ViewNav view={view} />
       </header>
       <main>
-        <div className="workflow">
-          <UploadPanel
-            client={client}
-            disabled={!apiKey}
-            image={image}
-            onUploaded={setImage}
-            onError={noteError}
-          />
-          <AnalysePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
-        </div>
-        <PipelinePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
-        {record && <RecordView record={record} />}
-        <HistoryPanel
-          client={client}
-          enabled={apiKey !== ''}
-          version={historyVersion}
-          selected={record?.requestId ?? null}
-          onSelect={setRecord}
-          onError={noteError}
-        />
+        {view === 'batches' ? (
+          <BatchesView client={client} enabled={apiKey !== ''} onError={noteError} />
+        ) : (
+          <>
+            <div className="workflow">
+              <UploadPanel
+                client={client}
+                disabled={!apiKey}
+                image={image}
+                onUploaded={setImage}
+                onError={noteError}
+              />
+              <AnalysePanel
+                client={client}
+                imageKey={imageKey}
+                onRecord={showNewRecord}
+                onError={noteError}
+              />
+            </div>
+            <PipelinePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
+            {record && <RecordView record={record} />}
+            <HistoryPanel
+              client={client}
+              enabled={apiKey !== ''}
+              version={historyVersion}
+              selected={record?.requestId ?? null}
+              onSelect={setRecord}
+              onError={noteError}
+            />
+          </>
+        )}
       </main>
     </>
   );

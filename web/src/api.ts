@@ -17,6 +17,17 @@ import {
   type ResultsListResponse,
   type RouteResponse,
 } from '@mc-vision/core/schemas';
+import {
+  batchItemsResponseSchema,
+  batchListResponseSchema,
+  batchRedriveResponseSchema,
+  batchStartResponseSchema,
+  batchStatusResponseSchema,
+  type BatchItemsResponse,
+  type BatchListResponse,
+  type BatchStartResponse,
+  type BatchStatusResponse,
+} from '@mc-vision/core/batches';
 import type { z } from 'zod';
 
 /**
@@ -109,6 +120,19 @@ export function createApiClient({
     return parseResponse(response, schema);
   }
 
+  /** A binary answer (a thumbnail) as a Blob; an error answer explained as for JSON routes. */
+  async function blob(path: string): Promise<Blob> {
+    let response: Response;
+    try {
+      response = await fetchImpl(`${baseUrl}${path}`, { headers: { 'x-api-key': apiKey } });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new ApiError(0, 'network', `Could not reach the API (${detail}).`);
+    }
+    if (!response.ok) await parseResponse(response, errorResponseSchema);
+    return response.blob();
+  }
+
   const postJson = <S extends z.ZodType>(schema: S, path: string, body: unknown) =>
     call(schema, path, {
       method: 'POST',
@@ -147,6 +171,32 @@ export function createApiClient({
     /** Exchanges the one-time code of `pnpm start`'s sign-in link for the API key (no key needed). */
     signIn: async (code: string): Promise<string> =>
       (await postJson(signInResponseSchema, '/local/sign-in', { code })).apiKey,
+
+    /** A batch of every image under the prefix, or of the keys given. */
+    startBatch: (source: { prefix: string } | { keys: string[] }): Promise<BatchStartResponse> =>
+      postJson(batchStartResponseSchema, '/v1/batches', source),
+
+    listBatches: (limit = 10): Promise<BatchListResponse> =>
+      call(batchListResponseSchema, `/v1/batches?limit=${limit}`),
+
+    getBatch: (batchId: string, signal?: AbortSignal): Promise<BatchStatusResponse> =>
+      call(batchStatusResponseSchema, `/v1/batches/${encodeURIComponent(batchId)}`, signal ? { signal } : {}),
+
+    listBatchItems: (
+      batchId: string,
+      options: { status?: 'failed'; nextToken?: string; limit?: number } = {},
+    ): Promise<BatchItemsResponse> => {
+      const query = new URLSearchParams({ limit: String(options.limit ?? 12) });
+      if (options.status) query.set('status', options.status);
+      if (options.nextToken) query.set('nextToken', options.nextToken);
+      return call(batchItemsResponseSchema, `/v1/batches/${encodeURIComponent(batchId)}/items?${query}`);
+    },
+
+    redriveBatch: (batchId: string) =>
+      postJson(batchRedriveResponseSchema, `/v1/batches/${encodeURIComponent(batchId)}/redrive`, {}),
+
+    /** A stored image at most 160 px on its longest edge. */
+    thumbnail: (key: string): Promise<Blob> => blob(`/v1/thumbnails?key=${encodeURIComponent(key)}`),
 
     listResults: (nextToken?: string, limit = 10): Promise<ResultsListResponse> => {
       const query = new URLSearchParams({ limit: String(limit) });

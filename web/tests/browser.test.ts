@@ -4,6 +4,8 @@ import type { Locator, Page } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureImagePath } from '@mc-vision/assets';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { photoVariants } from '@mc-vision/assets/photo-variants';
 import { launchChromium, type Chromium } from './chromium.ts';
 import { startPlatform, type Platform } from './platform.ts';
 
@@ -56,7 +58,8 @@ describe('the UI in Chromium against the local platform', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    // One failed item of eight (12.5%) still lets a batch succeed, so which items ran is known.
+    platform = await startPlatform({ BATCH_TOLERATED_FAILURE_PERCENT: '20' });
     browser = await launchChromium();
     // The API's Content-Security-Policy must not block anything the UI does: every violation is collected.
     await browser.context.addInitScript(() => {
@@ -179,6 +182,148 @@ describe('the UI in Chromium against the local platform', () => {
     expect(await accessibilityViolations(other)).toEqual([]);
     await other.close();
   }, 60_000);
+
+  /** POST with the key, as a script would. */
+  const post = async (path: string, body: BodyInit, contentType: string) => {
+    const response = await fetch(`${platform.url}${path}`, {
+      method: 'POST',
+      headers: { 'x-api-key': platform.apiKey, 'content-type': contentType },
+      body,
+    });
+    return { status: response.status, body: await response.json() };
+  };
+
+  it('starts a batch over a folder, shows it move to its end, pages through its items and filters the failed', async () => {
+    // Six photos and one file that is no image (stored through a presigned upload, which does not decode it),
+    // beside the pelican the first test uploaded: eight objects under images/.
+    for (const photo of await photoVariants(6, 120))
+      expect((await post('/v1/images', new Uint8Array(photo), 'image/jpeg')).status).toBe(201);
+    const broken = new TextEncoder().encode('not a JPEG at all, though its name says so');
+    const upload = await post(
+      '/v1/uploads',
+      JSON.stringify({ contentType: 'image/jpeg', contentLength: broken.length }),
+      'application/json',
+    );
+    const put = await fetch(upload.body.url, { method: 'PUT', headers: upload.body.headers, body: broken });
+    expect(put.status).toBe(200);
+
+    await page.setViewportSize(widths.desktop);
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Batches' }).click();
+    expect(page.url()).toBe(`${platform.url}/#/batches`);
+    expect(await page.getByRole('link', { name: 'Batches' }).getAttribute('aria-current')).toBe('page');
+    await page.getByLabel('Folder').fill('images/');
+    await page.getByRole('button', { name: 'Start batch' }).click();
+
+    // The progress bar moves to the end: one image of eight fails (12.5%, within the 20% tolerated here).
+    const panel = page.getByRole('region', { name: /^Batch / });
+    await shown(panel);
+    const progress = panel.getByRole('progressbar');
+    const seen: number[] = [];
+    const deadline = Date.now() + 120_000;
+    while (!(await panel.getByText('SUCCEEDED', { exact: true }).isVisible())) {
+      seen.push(Number(await progress.getAttribute('value')));
+      if (Date.now() > deadline) throw new Error(`the batch did not end: ${seen.join(', ')}`);
+      await page.waitForTimeout(200);
+    }
+    expect(await progress.getAttribute('max')).toBe('8');
+    expect(await progress.getAttribute('value')).toBe('8');
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen[0]).toBeLessThan(8);
+    await shown(panel.getByText('8 of 8 done'));
+    const counts = panel.locator('.batch-counts');
+    expect(await counts.textContent()).toBe('Complete7Partial0Failed1Not finished0');
+    await shown(
+      panel.getByText(/^Results: s3:\/\/mc-vision-images\/batches\/results\/[0-9a-f-]{36}\/manifest\.json$/),
+    );
+
+    // Its items, twelve a page: all eight on one, each with its thumbnail and top labels.
+    const items = panel.getByRole('list', { name: 'Items' });
+    await shown(items.locator(':scope > li').nth(7));
+    expect(await items.locator(':scope > li').count()).toBe(8);
+    await shown(items.getByRole('img').nth(6));
+    expect(await items.getByRole('img').count()).toBe(7);
+    await shown(items.getByText('no preview'));
+    expect(await items.getByRole('list', { name: /^Top labels of images\// }).count()).toBe(7);
+    expect(await panel.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+
+    for (const [name, size] of Object.entries(widths)) {
+      await page.setViewportSize(size);
+      const path = join(tmpdir(), `mc-vision-batches-${size.width}.png`);
+      await page.screenshot({ path, fullPage: true });
+      console.log(`batches, ${name} (${size.width} px): ${path}`);
+      expect(await accessibilityViolations(page)).toEqual([]);
+      expect((await overflow(page)).page).toBe(0);
+    }
+    await page.setViewportSize(widths.desktop);
+
+    // The failed one alone, with its providers' errors.
+    await panel.getByRole('radio', { name: 'Failed' }).check();
+    const failed = panel.getByRole('list', { name: 'Failed items' });
+    await shown(failed.getByText('failed', { exact: true }));
+    expect(await failed.locator(':scope > li').count()).toBe(1);
+    const errors = failed.getByRole('list', { name: /^Errors of images\// });
+    expect(await errors.getByRole('listitem').allTextContents()).toEqual([
+      'SageMaker: InvalidImage',
+      'Bedrock: InvalidImage',
+      'Azure: InvalidImage',
+    ]);
+
+    await page.setViewportSize(widths.phone);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.setViewportSize(widths.desktop);
+
+    // Its failed image runs again as a batch of its own (and fails again: it is no image).
+    expect(await panel.getByRole('button', { name: 'Redrive the batch' }).count()).toBe(0);
+    await panel.getByRole('button', { name: 'Run the 1 failed image again' }).click();
+    await shown(panel.getByText('1 images by key'));
+    await shown(panel.getByText('FAILED', { exact: true }), 60_000);
+    await shown(
+      panel
+        .getByRole('alert')
+        .filter({ hasText: '1 of 1 items failed, more than the 20% the batch tolerates.' }),
+    );
+    expect(await panel.getByRole('button', { name: 'Redrive the batch' }).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+
+  it('offers a redrive for a stopped batch, and follows it to its end', async () => {
+    const keys: string[] = [];
+    for (const photo of await photoVariants(5, 100)) {
+      keys.push((await post('/v1/images', new Uint8Array(photo), 'image/jpeg')).body.key);
+    }
+    const started = await post(
+      '/v1/batches',
+      JSON.stringify({ keys, requestId: 'stopped-in-the-ui' }),
+      'application/json',
+    );
+    expect(started.status).toBe(202);
+    const sfn = new SFNClient({
+      endpoint: platform.config.SFN_ENDPOINT,
+      region: platform.config.AWS_REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const executionArn = `${platform.config.BATCH_KEYS_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:stopped-in-the-ui`;
+    await sfn.send(
+      new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped from the test' }),
+    );
+    sfn.destroy();
+
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page
+      .getByRole('list', { name: 'Recent batches' })
+      .getByRole('button', { name: /stopped-in-the-ui/ })
+      .click();
+    const panel = page.getByRole('region', { name: /^Batch stopped-in-the-ui/ });
+    await shown(panel.getByText('ABORTED', { exact: true }));
+    await panel.getByRole('button', { name: 'Redrive the batch' }).click();
+    await shown(panel.getByText('SUCCEEDED', { exact: true }), 120_000);
+    await shown(panel.getByText('5 of 5 done'));
+    await shown(panel.getByText('redriven 1×', { exact: false }));
+    expect(pageErrors).toEqual([]);
+    expect(
+      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+    ).toEqual([]);
+  }, 180_000);
 
   it('leaves no working key in the browser’s history', async () => {
     const visited = await browser.history();

@@ -1,5 +1,6 @@
 // Harness for the browser test: builds the UI into dist/ (the API serves it) and starts the whole local
 // platform on loopback, returning where it listens and its API key.
+import type { Config } from '@mc-vision/core/config/index';
 import { formatLogEntry, startLocalCloud } from '@mc-vision/local-cloud';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,10 +18,13 @@ export interface Platform {
   apiKey: string;
   /** The one-time sign-in link `pnpm start` prints. */
   signInUrl: string;
+  /** What the platform runs with (its Step Functions endpoint and state machines, for arranging a test). */
+  config: Config;
   close(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<Platform> {
+/** `env`: settings for this platform beyond the defaults (e.g. a batch's tolerated failures). */
+export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
   // A child process: Vite's bundler (rolldown) rejects plugin objects made inside jest's module sandbox.
   await promisify(execFile)(process.execPath, [join(webRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
     cwd: webRoot,
@@ -32,7 +36,7 @@ export async function startPlatform(): Promise<Platform> {
     modelDir: testModelDir,
     webRoot: join(webRoot, 'dist'),
     // Only what went wrong: request lines and the platform's info lines would bury jest's output.
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', ...env },
     log: (entry) => {
       if (entry.level !== 'info') console.warn(formatLogEntry(entry));
     },
@@ -41,6 +45,7 @@ export async function startPlatform(): Promise<Platform> {
     url: cloud.url.replace(/\/$/, ''),
     apiKey: cloud.apiKey,
     signInUrl: cloud.signInUrl,
+    config: cloud.config,
     async close() {
       await cloud.close();
       await rm(dataDir, { recursive: true, force: true });

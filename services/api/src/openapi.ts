@@ -22,6 +22,7 @@ import {
   resultsQuerySchema,
   routeRequestSchema,
   routeResponseSchema,
+  thumbnailQuerySchema,
   uploadRequestSchema,
   uploadResponseSchema,
 } from '@mc-vision/core';
@@ -129,6 +130,22 @@ export function createOpenApiDocument(version: string) {
             ),
           },
           responses: { '201': json('Stored', imageResponseSchema), ...errors(400, 413, 415, 422) },
+        }),
+      },
+      '/v1/thumbnails': {
+        get: secured({
+          operationId: 'getThumbnail',
+          summary: "A stored image at most 160 px on its longest edge, in the image's own format",
+          requestParams: { query: thumbnailQuerySchema },
+          responses: {
+            '200': {
+              description: 'The thumbnail',
+              content: Object.fromEntries(
+                imageContentTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+              ),
+            },
+            ...errors(400, 404, 413, 422),
+          },
         }),
       },
       '/v1/analyses': {

@@ -14,6 +14,7 @@ import {
 import type { EmulatorServer } from '@mc-vision/emulators';
 import { startStepFunctionsServer } from '@mc-vision/emulators/step-functions';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { startApiServer, type ApiServer } from '../src/index.ts';
 import { apiClient, expectError, type ApiClient } from './support/http.ts';
 import { pelican } from './support/images.ts';
@@ -259,5 +260,35 @@ describe('an unknown or malformed batch id', () => {
     expectError(await api.get('/v1/batches/same-batch/items?limit=1000'), 400, 'invalid_request');
     expectError(await api.get('/v1/batches/same-batch/items?nextToken=garbage'), 400, 'invalid_request');
     expectError(await api.get('/v1/batches?limit=0'), 400, 'invalid_request');
+  });
+});
+
+describe('GET /v1/thumbnails', () => {
+  it("answers a stored image at most 160 px on its longest edge, in the image's own format", async () => {
+    const response = await fetch(`${server.url}/v1/thumbnails?key=${encodeURIComponent(keys[0]!)}`, {
+      headers: { 'x-api-key': apiKey },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    const { width, height, format } = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    expect(format).toBe('jpeg');
+    expect(Math.max(width, height)).toBe(160);
+    const original = await sharp(pelican).metadata();
+    expect(width / height).toBeCloseTo(original.width / original.height, 1);
+  });
+
+  it('refuses a key outside images/, an image that is not there and one that cannot be decoded', async () => {
+    expectError(await api.get('/v1/thumbnails?key=batches/manifests/x.json'), 400, 'invalid_request');
+    expectError(await api.get('/v1/thumbnails'), 400, 'invalid_request');
+    expectError(await api.get('/v1/thumbnails?key=images/not-there.jpg'), 404, 'not_found');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: config.IMAGES_BUCKET,
+        Key: 'images/broken.jpg',
+        Body: pelican.subarray(0, 300),
+      }),
+    );
+    expectError(await api.get('/v1/thumbnails?key=images/broken.jpg'), 422, 'undecodable_image');
+    expectError(await api.get(`/v1/thumbnails?key=${keys[0]}`, { apiKey: null }), 401, 'unauthorized');
   });
 });

@@ -356,7 +356,7 @@ describe('GET /openapi.json', () => {
       )
       .sort();
     expect(routesOf(appFor())).toEqual(documented);
-    expect(documented).toHaveLength(15);
+    expect(documented).toHaveLength(16);
 
     expect(document.components.securitySchemes.apiKey).toEqual({
       type: 'apiKey',

@@ -10,7 +10,11 @@ export interface MapRunFacts {
   /** The ResultWriter's folder under its prefix: the last part of the map run's ARN. */
   id: string;
   total: number;
-  /** Children that failed, timed out or were aborted. */
+  /**
+   * Children that ended in failure (FAILED or TIMED_OUT). An ABORTED child (stopped with its batch, or because the
+   * batch had failed more items than it tolerates) did not fail its item: the item did not finish, unless its
+   * record was saved first.
+   */
   failedChildren: number;
   toleratedFailurePercentage: number;
   finished: boolean;
@@ -27,7 +31,7 @@ export async function latestMapRun(sfn: SFNClient, executionArn: string): Promis
     mapRunArn,
     id: mapRunArn.split(':').at(-1)!,
     total: items?.total ?? 0,
-    failedChildren: (items?.failed ?? 0) + (items?.timedOut ?? 0) + (items?.aborted ?? 0),
+    failedChildren: (items?.failed ?? 0) + (items?.timedOut ?? 0),
     toleratedFailurePercentage: run.toleratedFailurePercentage ?? 0,
     finished: run.status !== 'RUNNING',
   };
@@ -38,8 +42,8 @@ export const resultsManifestKey = (mapRunId: string) => `${batchPrefixes.results
 
 /**
  * Item counts of a batch: `total` and the failures of children that saved no record come from the map run
- * (`failedChildren`: failed, timed-out and aborted children), the others from the records. `running` is what is
- * left: items not yet started, running, or finished a moment ago and not counted by the map run yet.
+ * (`failedChildren`), the others from the records. `running` is what is left: items not yet started, running,
+ * stopped before they finished, or finished a moment ago and not counted by the map run yet.
  */
 export function batchCounts(
   mapRun: Pick<MapRunFacts, 'total' | 'failedChildren'> | undefined,

@@ -162,6 +162,9 @@ export const uploadResponseSchema = z.object({
 });
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;
 
+/** `GET /v1/thumbnails?key=images/…`: a small copy of a stored image. */
+export const thumbnailQuerySchema = z.object({ key: imageKeySchema });
+
 export const imageResponseSchema = z.object({
   key: imageKeySchema,
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

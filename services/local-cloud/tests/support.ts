@@ -141,29 +141,7 @@ export async function waitForPipeline(
   }
 }
 
-/**
- * `count` distinct JPEGs made from the repository's photos: each a crop, size and tint of its own, so every one
- * has its own bytes (and content-hash key) while staying a real photo the classifier and describers can read.
- */
-export async function photoVariants(count: number, edge = 96): Promise<Buffer[]> {
-  const { default: sharp } = await import('sharp');
-  const sources = [pelican, readFileSync(fixturePath('bald-eagle.jpeg'))];
-  const variants: Buffer[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const source = sharp(sources[index % sources.length]!);
-    const { width = 400, height = 300 } = await source.metadata();
-    const crop = 0.7 + ((index * 7) % 30) / 100;
-    variants.push(
-      await sharp(sources[index % sources.length]!)
-        .extract({ left: 0, top: 0, width: Math.round(width * crop), height: Math.round(height * crop) })
-        .resize(edge + (index % 17), edge + ((index * 3) % 13))
-        .modulate({ brightness: 0.85 + (index % 10) / 30, hue: (index * 11) % 360 })
-        .jpeg({ quality: 80 })
-        .toBuffer(),
-    );
-  }
-  return variants;
-}
+export { photoVariants } from '@mc-vision/assets/photo-variants';
 
 /**
  * Polls `GET /v1/batches/{id}` until the batch has ended (or `until` says so); every answer is handed to `seen`.

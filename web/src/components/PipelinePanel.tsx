@@ -2,7 +2,7 @@ import type { PipelineStatusResponse, ResultRecord } from '@mc-vision/core/schem
 import { useEffect, useState } from 'react';
 import type { ApiClient } from '../api.ts';
 import { formatLatency } from '../format.ts';
-import { maxConsecutivePollErrors, nextPollDelay, pollPipeline } from '../pipeline-poll.ts';
+import { maxConsecutivePollErrors, nextPollDelay, pollExecution } from '../execution-poll.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
 
@@ -37,7 +37,7 @@ export function PipelinePanel({ client, imageKey, onRecord, onError }: Props) {
     const controller = new AbortController();
     setPolling(true);
     setPollError(null);
-    pollPipeline({
+    pollExecution({
       get: (signal) => startedWith.getPipeline(executionId, signal),
       onUpdate: (status) => {
         setExecution(status);

@@ -3,6 +3,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   imageContentTypes,
   imageResponseSchema,
+  prepareImage,
+  thumbnailQuerySchema,
   uploadRequestSchema,
   uploadResponseSchema,
   type ImageContentType,
@@ -11,7 +13,7 @@ import express, { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { ApiDependencies } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { imageExtensions, inspectImage, storeImage } from '../images.ts';
+import { imageExtensions, inspectImage, loadImage, storeImage } from '../images.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
 
 /** Headers a presigned PUT must send as given: S3 refuses the upload if either differs from what was signed. */
@@ -76,5 +78,18 @@ export function imageRoutes({ config, s3 }: ApiDependencies): Router {
     });
   });
 
+  // A small copy of a stored image for lists (the UI's batch items): the longest edge at most `thumbnailEdge`,
+  // the image's own format. Fetched with the key like every /v1 route; the browser shows it as a blob: URL.
+  router.get('/v1/thumbnails', async (req, res) => {
+    const { key } = parseInput(thumbnailQuerySchema, req.query, 'query');
+    const image = await loadImage(s3, config.IMAGES_BUCKET, key, limits);
+    const small = await prepareImage(image, { maxEdge: thumbnailEdge, maxPixels: config.MAX_IMAGE_PIXELS });
+    res.status(200).set({ 'content-type': small.contentType, 'cache-control': 'private, max-age=300' });
+    res.send(Buffer.from(small.bytes));
+  });
+
   return router;
 }
+
+/** Pixels on a thumbnail's longest edge: twice what the UI shows, for high-density screens. */
+const thumbnailEdge = 160;

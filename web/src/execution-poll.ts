@@ -1,4 +1,6 @@
-import type { ExecutionStatus, PipelineStatusResponse } from '@mc-vision/core/schemas';
+import type { ExecutionStatus } from '@mc-vision/core/schemas';
+
+// Polling a Step Functions execution through the API (a pipeline's or a batch's status) until it ends.
 
 export const pollIntervalMs = 1000;
 const maxBackoffMs = 15_000;
@@ -14,9 +16,9 @@ export function nextPollDelay(consecutiveErrors: number): number {
   return Math.min(pollIntervalMs * 2 ** consecutiveErrors, maxBackoffMs);
 }
 
-export interface PollOptions {
-  get: (signal: AbortSignal) => Promise<PipelineStatusResponse>;
-  onUpdate: (status: PipelineStatusResponse) => void;
+export interface PollOptions<T extends { status: ExecutionStatus }> {
+  get: (signal: AbortSignal) => Promise<T>;
+  onUpdate: (status: T) => void;
   /** Each failed poll, with how many failed in a row; the loop keeps going until the limit. */
   onError: (error: unknown, consecutiveErrors: number) => void;
   signal: AbortSignal;
@@ -39,13 +41,13 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
  * Polls until the execution reaches a terminal status (returned), too many polls fail in a row (the last error
  * is thrown) or the signal aborts (returns undefined).
  */
-export async function pollPipeline({
+export async function pollExecution<T extends { status: ExecutionStatus }>({
   get,
   onUpdate,
   onError,
   signal,
   sleep = abortableSleep,
-}: PollOptions): Promise<PipelineStatusResponse | undefined> {
+}: PollOptions<T>): Promise<T | undefined> {
   let consecutiveErrors = 0;
   while (!signal.aborted) {
     try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PipelineStatusResponse } from '@mc-vision/core/schemas';
 import { ApiError } from '../src/api.ts';
-import { maxConsecutivePollErrors, nextPollDelay, pollPipeline } from '../src/pipeline-poll.ts';
+import { maxConsecutivePollErrors, nextPollDelay, pollExecution } from '../src/execution-poll.ts';
 import { pipelineStatus } from './fixtures.ts';
 
 /** Plays a script of answers (a status or an error) and records the delays the loop asked for. */
@@ -12,7 +12,7 @@ function script(steps: Array<PipelineStatusResponse | Error>) {
   let calls = 0;
   const controller = new AbortController();
   const run = () =>
-    pollPipeline({
+    pollExecution({
       get: async () => {
         const step = steps[Math.min(calls++, steps.length - 1)]!;
         if (step instanceof Error) throw step;
@@ -28,7 +28,7 @@ function script(steps: Array<PipelineStatusResponse | Error>) {
 
 const unavailable = () => new ApiError(503, 'not_ready', 'Step Functions is not ready');
 
-describe('pollPipeline', () => {
+describe('pollExecution', () => {
   it('polls every second until a terminal status and returns it', async () => {
     const poll = script([pipelineStatus('RUNNING'), pipelineStatus('RUNNING'), pipelineStatus('SUCCEEDED')]);
     const final = await poll.run();
