@@ -97,7 +97,7 @@ describe('mcv batch <folder>', () => {
 describe("the README's mcv lines", () => {
   it('run as written with pnpm from the repository root', async () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const section = readme.split(/^## Command line \(mcv\).*$/m)[1]!.split(/^## /m)[0]!;
+    const section = readme.split(/^### From the command line \(mcv\)$/m)[1]!.split(/^##+ /m)[0]!;
     const script = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
     expect(script).toContain('mcv batch');
     const results = join(repoRoot, 'mcv-results.jsonl');
