@@ -8,7 +8,9 @@ import { fixtureImagePath } from './index.ts';
 
 /** `count` distinct JPEGs about `edge` pixels on a side. */
 export async function photoVariants(count: number, edge = 96): Promise<Buffer[]> {
-  const sources = (['pelican.jpeg', 'bald-eagle.jpeg'] as const).map((name) => readFileSync(fixtureImagePath(name)));
+  const sources = (['pelican.jpeg', 'bald-eagle.jpeg'] as const).map((name) =>
+    readFileSync(fixtureImagePath(name)),
+  );
   const sizes = await Promise.all(sources.map((source) => sharp(source).metadata()));
   const variants: Buffer[] = [];
   for (let index = 0; index < count; index += 1) {

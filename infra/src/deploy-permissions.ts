@@ -594,7 +594,13 @@ export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
     // Guardrail ids are generated: the account's guardrails in the region.
     allow('bedrock:ApplyGuardrail', arn('bedrock', 'guardrail/*'), 'ApplyGuardrails'),
     allow(
-      ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DescribeTable',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ],
       [table, `${table}/index/*`],
       'ResultsTable',
     ),
@@ -619,7 +625,13 @@ export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
       'WriteLogs',
     ),
     allow(
-      ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:ListMultipartUploadParts', 's3:PutObject'],
+      [
+        's3:AbortMultipartUpload',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:ListMultipartUploadParts',
+        's3:PutObject',
+      ],
       buckets,
       'Buckets',
     ),

@@ -25,8 +25,8 @@ const cloud = await startLocalCloud({
   },
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's answers, read field by field below
 async function api(path: string, body?: unknown, contentType = 'application/json'): Promise<any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const response = await fetch(`${cloud.url.replace(/\/$/, '')}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'x-api-key': cloud.apiKey, ...(body === undefined ? {} : { 'content-type': contentType }) },

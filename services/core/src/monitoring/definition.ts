@@ -460,8 +460,8 @@ export function buildMonitoringDefinition(
       unit: 'count',
       metrics: sums(
         r.batchStateMachineArns.flatMap((arn) =>
-          ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'].map((metric) =>
-            batchStates(arn, metric),
+          ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'].map(
+            (metric) => batchStates(arn, metric),
           ),
         ),
       ),

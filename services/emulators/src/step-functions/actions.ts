@@ -65,7 +65,10 @@ const startExecution = action(
   async (context, request) => {
     const machine = machineByArn(context, request.stateMachineArn);
     if (machine.mapChild) {
-      throw sfnError('ValidationException', `${machine.arn} is a Distributed Map state: start its state machine`);
+      throw sfnError(
+        'ValidationException',
+        `${machine.arn} is a Distributed Map state: start its state machine`,
+      );
     }
     const input = request.input ?? '{}';
     if (Buffer.byteLength(input) > maxPayloadBytes) {
@@ -177,46 +180,43 @@ export const listExecutionsInput = z.looseObject({
   nextToken,
 });
 
-const listExecutions = action(
-  listExecutionsInput,
-  async (context, request) => {
-    if (request.mapRunArn && request.stateMachineArn) {
-      throw sfnError('ValidationException', 'Provide either a stateMachineArn or a mapRunArn, not both');
-    }
-    if (request.mapRunArn) return listMapRunExecutions(context, request);
-    if (!request.stateMachineArn) {
-      throw sfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
-    }
-    const machine = machineByArn(context, request.stateMachineArn);
-    if (request.statusFilter === 'PENDING_REDRIVE') {
-      throw sfnError('ValidationException', 'PENDING_REDRIVE status filter requires a mapRunArn');
-    }
-    const status = request.statusFilter;
-    const after = request.nextToken
-      ? pageToken(request.nextToken, { machine: machine.arn, status: status ?? null }, 'after')
-      : undefined;
-    const size = request.maxResults || defaultPageSize;
-    const matching = context.store
-      .all()
-      .filter((record) => record.stateMachineArn === machine.arn && (!status || record.status === status))
-      .filter((record) => matchesRedriveFilter(record, request.redriveFilter))
-      .filter((record) => after === undefined || record.startDate < after)
-      .sort((a, b) => b.startDate - a.startDate);
-    const page = matching.slice(0, size);
-    return {
-      executions: page.map(executionListItem),
-      ...(matching.length > size
-        ? {
-            nextToken: encodePageToken({
-              machine: machine.arn,
-              status: status ?? null,
-              after: page.at(-1)!.startDate,
-            }),
-          }
-        : {}),
-    };
-  },
-);
+const listExecutions = action(listExecutionsInput, async (context, request) => {
+  if (request.mapRunArn && request.stateMachineArn) {
+    throw sfnError('ValidationException', 'Provide either a stateMachineArn or a mapRunArn, not both');
+  }
+  if (request.mapRunArn) return listMapRunExecutions(context, request);
+  if (!request.stateMachineArn) {
+    throw sfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
+  }
+  const machine = machineByArn(context, request.stateMachineArn);
+  if (request.statusFilter === 'PENDING_REDRIVE') {
+    throw sfnError('ValidationException', 'PENDING_REDRIVE status filter requires a mapRunArn');
+  }
+  const status = request.statusFilter;
+  const after = request.nextToken
+    ? pageToken(request.nextToken, { machine: machine.arn, status: status ?? null }, 'after')
+    : undefined;
+  const size = request.maxResults || defaultPageSize;
+  const matching = context.store
+    .all()
+    .filter((record) => record.stateMachineArn === machine.arn && (!status || record.status === status))
+    .filter((record) => matchesRedriveFilter(record, request.redriveFilter))
+    .filter((record) => after === undefined || record.startDate < after)
+    .sort((a, b) => b.startDate - a.startDate);
+  const page = matching.slice(0, size);
+  return {
+    executions: page.map(executionListItem),
+    ...(matching.length > size
+      ? {
+          nextToken: encodePageToken({
+            machine: machine.arn,
+            status: status ?? null,
+            after: page.at(-1)!.startDate,
+          }),
+        }
+      : {}),
+  };
+});
 
 const stopExecution = action(
   z.looseObject({
@@ -275,7 +275,10 @@ export function executionListItem(record: ExecutionRecord): Record<string, unkno
   };
 }
 
-export function matchesRedriveFilter(record: ExecutionRecord, filter: 'REDRIVEN' | 'NOT_REDRIVEN' | undefined): boolean {
+export function matchesRedriveFilter(
+  record: ExecutionRecord,
+  filter: 'REDRIVEN' | 'NOT_REDRIVEN' | undefined,
+): boolean {
   if (!filter) return true;
   return (filter === 'REDRIVEN') === (record.redriveCount ?? 0) > 0;
 }
@@ -284,9 +287,15 @@ export function matchesRedriveFilter(record: ExecutionRecord, filter: 'REDRIVEN'
 export const redrivablePeriodMs = 14 * 86_400_000;
 
 /** Why an execution can or cannot be redriven, as DescribeExecution says it. */
-export function redriveStatus(record: ExecutionRecord): { redriveStatus: string; redriveStatusReason?: string } {
+export function redriveStatus(record: ExecutionRecord): {
+  redriveStatus: string;
+  redriveStatusReason?: string;
+} {
   if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
-    return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: `Execution is ${record.status} and cannot be redriven` };
+    return {
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: `Execution is ${record.status} and cannot be redriven`,
+    };
   }
   if (record.mapRunArn) return { redriveStatus: 'REDRIVABLE_BY_MAP_RUN' };
   if (Date.now() - (record.stopDate ?? 0) > redrivablePeriodMs) {

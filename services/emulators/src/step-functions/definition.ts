@@ -98,7 +98,8 @@ export function distributedMaps(definition: Definition): Map<string, Distributed
   const visit = (machine: Pick<Definition, 'States'>) => {
     for (const [name, state] of Object.entries(machine.States)) {
       if (isDistributedMap(state)) found.set(name, state as unknown as DistributedMapState);
-      if (state.Type === 'Parallel' && Array.isArray(state.Branches)) (state.Branches as Definition[]).forEach(visit);
+      if (state.Type === 'Parallel' && Array.isArray(state.Branches))
+        (state.Branches as Definition[]).forEach(visit);
     }
   };
   visit(definition);
@@ -106,7 +107,17 @@ export function distributedMaps(definition: Definition): Map<string, Distributed
 }
 
 /** The fields a Map state shares with a Task: where its input comes from and where its result goes. */
-const mapFieldsKeptOnTask = ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'];
+const mapFieldsKeptOnTask = [
+  'Comment',
+  'InputPath',
+  'ResultSelector',
+  'ResultPath',
+  'OutputPath',
+  'Retry',
+  'Catch',
+  'Next',
+  'End',
+];
 
 /**
  * The definition as aws-local-stepfunctions runs it: each Distributed Map becomes a Task of the same name (with
@@ -132,7 +143,10 @@ export function libraryDefinition(definition: Definition): Definition {
             name,
             {
               ...state,
-              Branches: (state.Branches as Definition[]).map((branch) => ({ ...branch, States: rewrite(branch) })),
+              Branches: (state.Branches as Definition[]).map((branch) => ({
+                ...branch,
+                States: rewrite(branch),
+              })),
             },
           ];
         }

@@ -100,7 +100,15 @@ export async function loadMachines(
     if (machines.has(arn)) throw new Error(`State machine ${spec.name} is defined twice`);
     dates[spec.name] ??= Date.now();
     const roleArn = spec.roleArn ?? `arn:aws:iam::${accountId}:role/${spec.name}-role`;
-    const entry = machineEntry(arn, spec.name, definition, definitionText, roleArn, region, dates[spec.name]!);
+    const entry = machineEntry(
+      arn,
+      spec.name,
+      definition,
+      definitionText,
+      roleArn,
+      region,
+      dates[spec.name]!,
+    );
     machines.set(arn, entry);
     // Each Distributed Map runs its items as executions of a state machine of its own: `<name>/<label>`.
     for (const [stateName, map] of entry.distributedMaps) {
@@ -108,7 +116,15 @@ export async function loadMachines(
       const { ProcessorConfig: _config, ...processor } = map.ItemProcessor;
       const childArn = `${arn}/${label}`;
       machines.set(childArn, {
-        ...machineEntry(childArn, `${spec.name}/${label}`, processor, JSON.stringify(processor), roleArn, region, entry.creationDate),
+        ...machineEntry(
+          childArn,
+          `${spec.name}/${label}`,
+          processor,
+          JSON.stringify(processor),
+          roleArn,
+          region,
+          entry.creationDate,
+        ),
         mapChild: { parentArn: arn, stateName, label },
       });
     }

@@ -53,27 +53,35 @@ function counts(context: StepFunctionsContext, run: MapRunRecord) {
     failuresNotRedrivable: 0,
     pendingRedrive: 0,
   };
-  return { itemCounts: { ...executions, pending: Math.max(0, total - children.length), total }, executionCounts: executions };
+  return {
+    itemCounts: { ...executions, pending: Math.max(0, total - children.length), total },
+    executionCounts: executions,
+  };
 }
 
-const listMapRuns = action(z.looseObject({ executionArn: arn, maxResults, nextToken }), async (context, request) => {
-  const execution = executionByArn(context, request.executionArn);
-  const offset = request.nextToken ? pageToken(request.nextToken, { execution: execution.executionArn }, 'offset') : 0;
-  const size = request.maxResults || defaultPageSize;
-  const runs = context.mapRuns.ofExecution(execution.executionArn);
-  return {
-    mapRuns: runs.slice(offset, offset + size).map((run) => ({
-      executionArn: run.executionArn,
-      mapRunArn: run.mapRunArn,
-      stateMachineArn: run.childMachineArn,
-      startDate: toEpochSeconds(run.startDate),
-      ...(run.stopDate === undefined ? {} : { stopDate: toEpochSeconds(run.stopDate) }),
-    })),
-    ...(offset + size < runs.length
-      ? { nextToken: encodePageToken({ execution: execution.executionArn, offset: offset + size }) }
-      : {}),
-  };
-});
+const listMapRuns = action(
+  z.looseObject({ executionArn: arn, maxResults, nextToken }),
+  async (context, request) => {
+    const execution = executionByArn(context, request.executionArn);
+    const offset = request.nextToken
+      ? pageToken(request.nextToken, { execution: execution.executionArn }, 'offset')
+      : 0;
+    const size = request.maxResults || defaultPageSize;
+    const runs = context.mapRuns.ofExecution(execution.executionArn);
+    return {
+      mapRuns: runs.slice(offset, offset + size).map((run) => ({
+        executionArn: run.executionArn,
+        mapRunArn: run.mapRunArn,
+        stateMachineArn: run.childMachineArn,
+        startDate: toEpochSeconds(run.startDate),
+        ...(run.stopDate === undefined ? {} : { stopDate: toEpochSeconds(run.stopDate) }),
+      })),
+      ...(offset + size < runs.length
+        ? { nextToken: encodePageToken({ execution: execution.executionArn, offset: offset + size }) }
+        : {}),
+    };
+  },
+);
 
 const describeMapRun = action(z.looseObject({ mapRunArn: arn }), async (context, request) => {
   const run = mapRunByArn(context, request.mapRunArn);
@@ -108,9 +116,17 @@ export function listMapRunExecutions(
     .filter((record) => matchesRedriveFilter(record, request.redriveFilter))
     .sort((a, b) => b.startDate - a.startDate);
   return {
-    executions: matching.slice(offset, offset + size).map((record) => ({ ...executionListItem(record), mapRunArn: run.mapRunArn })),
+    executions: matching
+      .slice(offset, offset + size)
+      .map((record) => ({ ...executionListItem(record), mapRunArn: run.mapRunArn })),
     ...(offset + size < matching.length
-      ? { nextToken: encodePageToken({ mapRun: run.mapRunArn, status: status ?? null, offset: offset + size }) }
+      ? {
+          nextToken: encodePageToken({
+            mapRun: run.mapRunArn,
+            status: status ?? null,
+            offset: offset + size,
+          }),
+        }
       : {}),
   };
 }
@@ -126,7 +142,8 @@ const redriveExecution = action(
         `Execution ${record.executionArn} was started by a Map Run: redrive its parent execution`,
       );
     }
-    if (state !== 'REDRIVABLE') throw sfnError('ExecutionNotRedrivable', redriveStatusReason ?? 'Execution cannot be redriven');
+    if (state !== 'REDRIVABLE')
+      throw sfnError('ExecutionNotRedrivable', redriveStatusReason ?? 'Execution cannot be redriven');
     const machine = machineByArn(context, record.stateMachineArn);
     redriveRecord(record);
     await context.store.save(record);
@@ -159,7 +176,8 @@ const describeStateMachineForExecution = action(
   async (context, request) => {
     const record = executionByArn(context, request.executionArn);
     const machine = context.machines.get(record.stateMachineArn);
-    if (!machine) throw sfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${record.executionArn}'`);
+    if (!machine)
+      throw sfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${record.executionArn}'`);
     return {
       stateMachineArn: machine.arn,
       name: machine.name,
@@ -168,7 +186,9 @@ const describeStateMachineForExecution = action(
       updateDate: toEpochSeconds(machine.creationDate),
       loggingConfiguration: { level: 'OFF', includeExecutionData: false },
       tracingConfiguration: { enabled: false },
-      ...(record.mapRunArn && machine.mapChild ? { mapRunArn: record.mapRunArn, label: machine.mapChild.label } : {}),
+      ...(record.mapRunArn && machine.mapChild
+        ? { mapRunArn: record.mapRunArn, label: machine.mapChild.label }
+        : {}),
     };
   },
 );

@@ -87,7 +87,9 @@ export class MapRunStore {
   async loadItems(record: MapRunRecord): Promise<unknown[]> {
     const cached = this.items.get(record.mapRunArn);
     if (cached) return cached;
-    const items = z.array(z.unknown()).parse(JSON.parse(await readFile(join(this.dir, `${record.id}.items.json`), 'utf8')));
+    const items = z
+      .array(z.unknown())
+      .parse(JSON.parse(await readFile(join(this.dir, `${record.id}.items.json`), 'utf8')));
     this.items.set(record.mapRunArn, items);
     return items;
   }

@@ -89,7 +89,11 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       return lastStartDate;
     },
   };
-  const { server, url } = await sfnProtocol.listen(options, { ...executionActions, ...mapRunActions }, context);
+  const { server, url } = await sfnProtocol.listen(
+    options,
+    { ...executionActions, ...mapRunActions },
+    context,
+  );
   resumeRunning(context);
 
   return {
