@@ -11,7 +11,7 @@ import {
 import { Construct } from 'constructs';
 import { allow, ServiceRole, type Statement } from '../iam';
 import { imagesPrefix, type ResourceNames } from '../names';
-import { workerTaskMarginSeconds } from './pipeline';
+import { pipelineRunStatements, workerTaskMarginSeconds } from './pipeline';
 
 export interface BatchesProps {
   names: ResourceNames;
@@ -85,11 +85,10 @@ export function batchStatements(
 ): Statement[] {
   const bucket = `arn:aws:s3:::${resources.imagesBucket}`;
   const machineArns = batchSources.map((source) => names.batchStateMachineArn(source));
-  const executionsOf = (suffix: string) =>
-    batchSources.map(
-      (source) =>
-        `arn:aws:states:${names.region}:${names.account}:execution:${names.batchStateMachine(source)}${suffix}`,
-    );
+  const childExecutions = batchSources.map(
+    (source) =>
+      `arn:aws:states:${names.region}:${names.account}:execution:${names.batchStateMachine(source)}/${batchMapLabel}:*`,
+  );
   return [
     // The Distributed Map starts its children as executions of its own state machine, describes and stops them
     // (they are `execution:<machine>/<map label>:<id>`), and a redriven map run redrives them (AWS: "IAM policies
@@ -97,7 +96,7 @@ export function batchStatements(
     allow('states:StartExecution', machineArns, 'StartChildExecutions'),
     allow(
       ['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'],
-      executionsOf(`/${batchMapLabel}:*`),
+      childExecutions,
       'ManageChildExecutions',
     ),
     // ItemReader: ListObjectsV2 under images/ only, and the key lists the API wrote.
@@ -119,42 +118,7 @@ export function batchStatements(
       `${bucket}/${batchPrefixes.results}/*`,
       'WriteResults',
     ),
-    // The children are the pipeline: the worker, the results table, the topic (the summary).
-    allow(
-      'lambda:InvokeFunction',
-      [resources.workerFunctionArn, `${resources.workerFunctionArn}:*`],
-      'InvokeWorker',
-    ),
-    allow(
-      'dynamodb:PutItem',
-      `arn:aws:dynamodb:${names.region}:${names.account}:table/${resources.resultsTableName}`,
-      'SaveResult',
-    ),
-    allow('sns:Publish', resources.notifyTopicArn, 'NotifySummary'),
-    allow(['kms:Decrypt', 'kms:GenerateDataKey'], topicKeyArn, 'EncryptNotifications'),
-    allow(
-      [
-        'logs:CreateLogDelivery',
-        'logs:DeleteLogDelivery',
-        'logs:DescribeLogGroups',
-        'logs:DescribeResourcePolicies',
-        'logs:GetLogDelivery',
-        'logs:ListLogDeliveries',
-        'logs:PutResourcePolicy',
-        'logs:UpdateLogDelivery',
-      ],
-      '*',
-      'DeliverLogs',
-    ),
-    allow(
-      [
-        'xray:GetSamplingRules',
-        'xray:GetSamplingTargets',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
-      ],
-      '*',
-      'SendTraces',
-    ),
+    // The children are the pipeline; the summary is published to the pipeline's topic.
+    ...pipelineRunStatements(names, resources, topicKeyArn),
   ];
 }

@@ -2,7 +2,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { buildPipelineDefinition, type PipelineResources } from '@mc-vision/core/pipeline/definition';
 import { Construct } from 'constructs';
-import { allow, ServiceRole, traceActions, vendedLogDeliveryActions } from '../iam';
+import { allow, ServiceRole, traceActions, vendedLogDeliveryActions, type Statement } from '../iam';
 import type { ResourceNames } from '../names';
 
 export interface PipelineProps {
@@ -40,23 +40,7 @@ export class Pipeline extends Construct {
       service: 'states.amazonaws.com',
       sourceAccount: names.account,
       permissionsBoundary: names.workloadBoundaryArn,
-      statements: [
-        allow(
-          'lambda:InvokeFunction',
-          [resources.workerFunctionArn, `${resources.workerFunctionArn}:*`],
-          'InvokeWorker',
-        ),
-        allow(
-          'dynamodb:PutItem',
-          `arn:aws:dynamodb:${names.region}:${names.account}:table/${resources.resultsTableName}`,
-          'SaveResult',
-        ),
-        allow('sns:Publish', resources.notifyTopicArn, 'Notify'),
-        allow(['kms:Decrypt', 'kms:GenerateDataKey'], props.topicKeyArn, 'EncryptNotifications'),
-        // Log delivery and X-Ray have no resource-level permissions (AWS documents `*` for both).
-        allow([...vendedLogDeliveryActions], '*', 'DeliverLogs'),
-        allow([...traceActions], '*', 'SendTraces'),
-      ],
+      statements: pipelineRunStatements(names, resources, props.topicKeyArn),
     });
     const definition = buildPipelineDefinition(resources, {
       workerTaskTimeoutSeconds: props.workerTimeoutSeconds + workerTaskMarginSeconds,
@@ -75,4 +59,32 @@ export class Pipeline extends Construct {
       dependsOn: [role.policy],
     });
   }
+}
+
+/**
+ * What running the pipeline needs: invoke the worker, put into the results table, publish to the topic (with
+ * its key), deliver logs and traces. The pipeline's role has these; a batch's role too, for its children.
+ */
+export function pipelineRunStatements(
+  names: ResourceNames,
+  resources: PipelineResources,
+  topicKeyArn: string,
+): Statement[] {
+  return [
+    allow(
+      'lambda:InvokeFunction',
+      [resources.workerFunctionArn, `${resources.workerFunctionArn}:*`],
+      'InvokeWorker',
+    ),
+    allow(
+      'dynamodb:PutItem',
+      `arn:aws:dynamodb:${names.region}:${names.account}:table/${resources.resultsTableName}`,
+      'SaveResult',
+    ),
+    allow('sns:Publish', resources.notifyTopicArn, 'Notify'),
+    allow(['kms:Decrypt', 'kms:GenerateDataKey'], topicKeyArn, 'EncryptNotifications'),
+    // Log delivery and X-Ray have no resource-level permissions (AWS documents `*` for both).
+    allow([...vendedLogDeliveryActions], '*', 'DeliverLogs'),
+    allow([...traceActions], '*', 'SendTraces'),
+  ];
 }

@@ -67,6 +67,9 @@ export const batchRequestSchema = z
   });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
+/** The providers a batch's items run: a batch names them once, each item gets them. */
+const itemProvidersSchema = z.array(z.enum(providerNames)).min(1);
+
 /** The execution input of a batch state machine (and each child's providers). */
 export const batchInputSchema = z.object({
   batchId: batchIdSchema,
@@ -78,7 +81,7 @@ export const batchInputSchema = z.object({
       count: z.number().int().positive(),
     }),
   ]),
-  providers: z.array(z.enum(providerNames)).min(1),
+  providers: itemProvidersSchema,
 });
 export type BatchInput = z.infer<typeof batchInputSchema>;
 
@@ -87,7 +90,7 @@ export const batchItemInputSchema = z.object({
   requestId: requestIdSchema,
   imageKey: imageKeySchema,
   batchId: batchIdSchema,
-  providers: z.array(z.enum(providerNames)).min(1),
+  providers: itemProvidersSchema,
 });
 export type BatchItemInput = z.infer<typeof batchItemInputSchema>;
 

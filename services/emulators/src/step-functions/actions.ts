@@ -7,7 +7,13 @@ import type { MapRunHost } from './map-run.ts';
 import { isValidExecutionName, maxPayloadBytes, sfnError } from './protocol.ts';
 import { arn, defaultPageSize, maxResults, nextToken } from './action-inputs.ts';
 import { listMapRunExecutions } from './map-run-actions.ts';
-import { executionStatuses, type ExecutionRecord, type ExecutionStore, type StoredEvent } from './store.ts';
+import {
+  executionStatuses,
+  startedExecution,
+  type ExecutionRecord,
+  type ExecutionStore,
+  type StoredEvent,
+} from './store.ts';
 
 // The Step Functions actions, each a function over the server's shared state. A new action is one more entry
 // in `executionActions` (or, for map runs and redrives, in map-run-actions.ts).
@@ -100,28 +106,7 @@ const startExecution = action(
     }
 
     const startDate = context.nextStartDate();
-    const record: ExecutionRecord = {
-      executionArn,
-      stateMachineArn: machine.arn,
-      stateMachineName: machine.name,
-      name,
-      status: 'RUNNING',
-      input,
-      startDate,
-      events: [
-        {
-          id: 1,
-          previousEventId: 0,
-          timestamp: startDate,
-          type: 'ExecutionStarted',
-          executionStartedEventDetails: {
-            input,
-            inputDetails: { truncated: false },
-            roleArn: machine.roleArn,
-          },
-        },
-      ],
-    };
+    const record = startedExecution(machine, { executionArn, name, input, startDate });
     await context.store.add(record);
     context.launch(machine, record);
     return { executionArn, startDate: toEpochSeconds(startDate) };

@@ -7,7 +7,12 @@ import { mapLabel, type MachineEntry, type MachineRuntime } from './machines.ts'
 import type { MapRunRecord, MapRunStore } from './map-run-store.ts';
 import { evaluatePayload } from './payload.ts';
 import { writeMapRunResults, type ItemOutcome } from './result-writer.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from './store.ts';
+import {
+  startedExecution,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionStore,
+} from './store.ts';
 
 // A Distributed Map state, run the way Step Functions runs one: a map run (its own ARN, record and counts) reads
 // the items through the ItemReader (S3 ListObjectsV2, or GetObject of a JSON array, through the SDK), starts one
@@ -305,31 +310,13 @@ class MapChildren {
     const arn = this.arnOf(index);
     const existing = this.host.store.get(arn);
     if (!existing) {
-      const input = JSON.stringify(await this.selected(index));
-      const startDate = this.host.nextStartDate();
-      const record: ExecutionRecord = {
+      const record = startedExecution(this.machine, {
         executionArn: arn,
-        stateMachineArn: this.machine.arn,
-        stateMachineName: this.machine.name,
         name: childName(this.run.id, index),
-        status: 'RUNNING',
-        input,
-        startDate,
+        input: JSON.stringify(await this.selected(index)),
+        startDate: this.host.nextStartDate(),
         mapRunArn: this.run.mapRunArn,
-        events: [
-          {
-            id: 1,
-            previousEventId: 0,
-            timestamp: startDate,
-            type: 'ExecutionStarted',
-            executionStartedEventDetails: {
-              input,
-              inputDetails: { truncated: false },
-              roleArn: this.machine.roleArn,
-            },
-          },
-        ],
-      };
+      });
       await this.host.store.add(record);
       this.host.launch(this.machine, record, 'run');
     } else if (existing.status === 'RUNNING') {

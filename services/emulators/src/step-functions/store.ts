@@ -148,3 +148,33 @@ export class ExecutionStore {
     await writeFileAtomic(join(dir, `${record.name}.json`), JSON.stringify(record));
   }
 }
+
+/** A new execution, RUNNING, its history its ExecutionStarted event (StartExecution, and a map run's child). */
+export function startedExecution(
+  machine: { arn: string; name: string; roleArn: string },
+  start: { executionArn: string; name: string; input: string; startDate: number; mapRunArn?: string },
+): ExecutionRecord {
+  return {
+    executionArn: start.executionArn,
+    stateMachineArn: machine.arn,
+    stateMachineName: machine.name,
+    name: start.name,
+    status: 'RUNNING',
+    input: start.input,
+    startDate: start.startDate,
+    ...(start.mapRunArn ? { mapRunArn: start.mapRunArn } : {}),
+    events: [
+      {
+        id: 1,
+        previousEventId: 0,
+        timestamp: start.startDate,
+        type: 'ExecutionStarted',
+        executionStartedEventDetails: {
+          input: start.input,
+          inputDetails: { truncated: false },
+          roleArn: machine.roleArn,
+        },
+      },
+    ],
+  };
+}
