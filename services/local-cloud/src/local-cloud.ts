@@ -192,6 +192,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ? await startBedrockRuntimeServer({
           classify,
           guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
+          guardrailVersion: userConfig.BEDROCK_GUARDRAIL_VERSION,
           ...transform,
         })
       : undefined;
