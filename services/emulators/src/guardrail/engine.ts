@@ -6,6 +6,7 @@ import {
   type GuardrailPolicy,
 } from '@mc-vision/core';
 import { detectPii } from './pii.ts';
+import { promptAttackPatterns } from './prompt-attack.ts';
 import { contentWordLists, findPhrase, profanityList, type Confidence } from './word-lists.ts';
 
 // The guardrail policy applied locally, answering in Bedrock's ApplyGuardrail shapes (GuardrailAssessment,
@@ -105,15 +106,21 @@ export function applyGuardrailPolicy(
 
   const filters: GuardrailContentFilterFinding[] = [];
   for (const filter of policy.contentFilters) {
-    if (filter.type === 'PROMPT_ATTACK') continue; // judged by Bedrock's classifier only
     const strength = source === 'INPUT' ? filter.inputStrength : filter.outputStrength;
     const blocking = blockingConfidences[strength];
-    const hits = contentWordLists[filter.type].filter(
-      (entry) => blocking.includes(entry.confidence) && findPhrase(text, entry.phrase).length > 0,
-    );
+    // Prompt attacks are judged on input only (Bedrock requires output strength NONE for them).
+    const found: Confidence[] =
+      filter.type === 'PROMPT_ATTACK'
+        ? source === 'INPUT'
+          ? promptAttackPatterns.filter((entry) => entry.pattern.test(text)).map((entry) => entry.confidence)
+          : []
+        : contentWordLists[filter.type]
+            .filter((entry) => findPhrase(text, entry.phrase).length > 0)
+            .map((entry) => entry.confidence);
+    const hits = found.filter((confidence) => blocking.includes(confidence));
     if (hits.length === 0) continue;
     const confidence = hits.reduce<Confidence>(
-      (top, entry) => (confidenceRank[entry.confidence] > confidenceRank[top] ? entry.confidence : top),
+      (top, next) => (confidenceRank[next] > confidenceRank[top] ? next : top),
       'LOW',
     );
     filters.push({
