@@ -86,6 +86,23 @@ describe('the guardrail on emulated descriptions', () => {
     expect(JSON.stringify(body)).not.toContain(email);
   }, 30_000);
 
+  it("ends a description that trips the content policy as Azure's content filter in the pipeline's record", async () => {
+    extra = ' A gory massacre.';
+    const started = await local.api.post('/v1/pipelines', { key, requestId: 'content-filter-1' });
+    expect(started.status).toBe(202);
+    const finished = await waitForPipeline(local.api, 'content-filter-1');
+    expect(finished.status).toBe('SUCCEEDED');
+    const record = (await local.api.get('/v1/results/content-filter-1')).body;
+    expect(record.status).toBe('partial');
+    expect(record.errors.azure).toEqual({
+      code: 'GuardrailIntervened',
+      message: "azure: Azure OpenAI's content filter stopped the answer: violence high",
+    });
+    // Bedrock's guardrail blocks the same description under the same policy (VIOLENCE).
+    expect(record.errors.bedrock.code).toBe('GuardrailIntervened');
+    expect(record.errors.bedrock.message).toMatch(/content:VIOLENCE:BLOCKED/);
+  }, 60_000);
+
   it('blocks it in the pipeline too: the Describe steps are caught, the record is saved and notified', async () => {
     extra = ` Card ${card}.`;
     const started = await local.api.post('/v1/pipelines', { key, requestId: 'guardrail-card' });

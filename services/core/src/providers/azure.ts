@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import { GuardrailIntervenedError, InvalidModelResponseError } from '../errors.ts';
 import type { Description, GuardrailResult } from '../schemas.ts';
 import type { GuardrailRef } from './bedrock.ts';
-import { mapProviderErrors, retryAfterSeconds } from './errors.ts';
+import { filteredCategories, mapProviderErrors, retryAfterSeconds } from './errors.ts';
 import { describeFindings, readGuardrailAssessments } from './guardrail.ts';
 import { prepareImage } from './image.ts';
 import { estimateCostUsd } from './pricing.ts';
@@ -139,9 +139,12 @@ export function createAzureDescriber(options: AzureDescriberOptions): Describer 
         }
         // Azure's own content filter cut the answer short.
         if (choice.finish_reason === 'content_filter') {
+          const flagged = filteredCategories(
+            (choice as { content_filter_results?: unknown }).content_filter_results,
+          );
           throw new GuardrailIntervenedError(
             'azure',
-            "azure: Azure OpenAI's content filter stopped the answer",
+            `azure: Azure OpenAI's content filter stopped the answer${flagged.length > 0 ? `: ${flagged.join(', ')}` : ''}`,
           );
         }
         const checked = await applyGuardrail(

@@ -6,8 +6,13 @@ import {
   type GuardrailPolicy,
 } from '@mc-vision/core';
 import { detectPii } from './pii.ts';
-import { promptAttackPatterns } from './prompt-attack.ts';
-import { contentWordLists, findPhrase, profanityList, type Confidence } from './word-lists.ts';
+import {
+  contentFindings,
+  findPhrase,
+  highestConfidence,
+  profanityList,
+  type Confidence,
+} from './word-lists.ts';
 
 // The guardrail policy applied locally, answering in Bedrock's ApplyGuardrail shapes (GuardrailAssessment,
 // GuardrailUsage), so the same client code reads the emulator's verdict and the real guardrail's.
@@ -86,7 +91,6 @@ const blockingConfidences: Record<FilterStrength, readonly Confidence[]> = {
   MEDIUM: ['MEDIUM', 'HIGH'],
   HIGH: ['LOW', 'MEDIUM', 'HIGH'],
 };
-const confidenceRank: Record<Confidence, number> = { LOW: 1, MEDIUM: 2, HIGH: 3 };
 
 export function applyGuardrailPolicy(
   text: string,
@@ -109,20 +113,10 @@ export function applyGuardrailPolicy(
     const strength = source === 'INPUT' ? filter.inputStrength : filter.outputStrength;
     const blocking = blockingConfidences[strength];
     // Prompt attacks are judged on input only (Bedrock requires output strength NONE for them).
-    const found: Confidence[] =
-      filter.type === 'PROMPT_ATTACK'
-        ? source === 'INPUT'
-          ? promptAttackPatterns.filter((entry) => entry.pattern.test(text)).map((entry) => entry.confidence)
-          : []
-        : contentWordLists[filter.type]
-            .filter((entry) => findPhrase(text, entry.phrase).length > 0)
-            .map((entry) => entry.confidence);
-    const hits = found.filter((confidence) => blocking.includes(confidence));
-    if (hits.length === 0) continue;
-    const confidence = hits.reduce<Confidence>(
-      (top, next) => (confidenceRank[next] > confidenceRank[top] ? next : top),
-      'LOW',
-    );
+    const found =
+      filter.type === 'PROMPT_ATTACK' && source === 'OUTPUT' ? [] : contentFindings(filter.type, text);
+    const confidence = highestConfidence(found.filter((level) => blocking.includes(level)));
+    if (!confidence) continue;
     filters.push({
       type: filter.type,
       confidence,

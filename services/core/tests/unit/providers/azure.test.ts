@@ -215,16 +215,50 @@ describe('Azure OpenAI describer', () => {
     answer(() =>
       completion('', {
         choices: [
-          { index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' },
+          {
+            index: 0,
+            message: { role: 'assistant', content: null },
+            finish_reason: 'content_filter',
+            content_filter_results: {
+              hate: { filtered: false, severity: 'safe' },
+              sexual: { filtered: false, severity: 'low' },
+              violence: { filtered: true, severity: 'high' },
+            },
+          },
         ],
       }),
     );
-    expect((await rejectionOf(describerWith().describe(pelican))).name).toBe('GuardrailIntervened');
+    expect(await rejectionOf(describerWith().describe(pelican))).toMatchObject({
+      name: 'GuardrailIntervened',
+      message: "azure: Azure OpenAI's content filter stopped the answer: violence high",
+    });
 
-    answer(() =>
-      azureError(400, 'content_filter', "The response was filtered due to Azure OpenAI's content policy."),
-    );
-    expect((await rejectionOf(describerWith().describe(pelican))).name).toBe('GuardrailIntervened');
+    answer(() => ({
+      status: 400,
+      headers: {},
+      body: {
+        error: {
+          message:
+            "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+          type: null,
+          param: 'prompt',
+          code: 'content_filter',
+          status: 400,
+          innererror: {
+            code: 'ResponsibleAIPolicyViolation',
+            content_filter_result: {
+              hate: { filtered: true, severity: 'medium' },
+              jailbreak: { filtered: true, detected: true },
+              violence: { filtered: false, severity: 'safe' },
+            },
+          },
+        },
+      },
+    }));
+    expect(await rejectionOf(describerWith().describe(pelican))).toMatchObject({
+      name: 'GuardrailIntervened',
+      message: 'azure: the content filter blocked the request: hate medium, jailbreak (400 content_filter)',
+    });
   });
 
   it.each([
