@@ -178,6 +178,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             maxImageBytes: userConfig.MAX_IMAGE_BYTES,
             maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
             defaultTopK: userConfig.CLASSIFIER_TOP_K,
+            endpointName: userConfig.SAGEMAKER_ENDPOINT_NAME,
           },
           log,
         )

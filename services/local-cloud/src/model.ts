@@ -110,6 +110,8 @@ export interface ClassifierLimits {
   maxImageBytes: number;
   maxImagePixels: number;
   defaultTopK: number;
+  /** The SageMaker endpoint name the runtime path answers for (`SAGEMAKER_ENDPOINT_NAME`). */
+  endpointName: string;
 }
 
 /** The model server (SageMaker's container and runtime contract) for `choice`, on loopback. */
@@ -135,7 +137,11 @@ export async function startClassifier(
   log({ component: 'model', level: 'warn', message: `the classifier is unavailable: ${reason}` });
   // The same server with a model that never loads: it tells every caller why, in SageMaker's own terms.
   const failed = Promise.reject(new Error(reason));
-  const server = createModelServer({ classifier: failed, maxImageBytes: limits.maxImageBytes });
+  const server = createModelServer({
+    classifier: failed,
+    maxImageBytes: limits.maxImageBytes,
+    endpointName: limits.endpointName,
+  });
   await listen(server, 0, '127.0.0.1');
   const { port } = server.address() as { port: number };
   return {
