@@ -67,6 +67,8 @@ export interface AzureDescriberOptions {
   maxOutputTokens: number;
   /** Images with more pixels are rejected before decoding (config `MAX_IMAGE_PIXELS`). */
   maxImagePixels?: number;
+  /** Milliseconds, for `latencyMs` (default `performance.now`). */
+  clock?: () => number;
 }
 
 /**
@@ -75,6 +77,7 @@ export interface AzureDescriberOptions {
  */
 export function createAzureDescriber(options: AzureDescriberOptions): Describer {
   const { client, deployment, guardrail, maxImageEdge, maxOutputTokens, maxImagePixels } = options;
+  const clock = options.clock ?? (() => performance.now());
 
   async function applyGuardrail(
     described: DescribedImage,
@@ -114,7 +117,7 @@ export function createAzureDescriber(options: AzureDescriberOptions): Describer 
       return mapProviderErrors('azure', async () => {
         const prepared = await prepareImage(image, { maxEdge: maxImageEdge, maxPixels: maxImagePixels });
         const dataUri = `data:${prepared.contentType};base64,${Buffer.from(prepared.bytes).toString('base64')}`;
-        const started = performance.now();
+        const started = clock();
         const completion = await client.chat.completions.create(
           {
             model: deployment,
@@ -151,7 +154,7 @@ export function createAzureDescriber(options: AzureDescriberOptions): Describer 
           parseDescription('azure', choice.message.content ?? ''),
           callOptions.signal,
         );
-        const latencyMs = Math.round(performance.now() - started);
+        const latencyMs = Math.round(clock() - started);
 
         const model = completion.model || deployment;
         const usage = {

@@ -30,6 +30,8 @@ export interface CreateProvidersOptions {
   azureApiKey?: () => Promise<string>;
   /** Wraps each AWS SDK client once it is built (the Lambdas pass Powertools Tracer's `captureAWSv3Client`). */
   instrumentAwsClient?: <Client extends object>(client: Client) => Client;
+  /** Milliseconds, for each result's `latencyMs` (default `performance.now`; a test hook). */
+  clock?: () => number;
 }
 
 /** The three provider clients, wired from configuration with core's SDK client factories. */
@@ -41,6 +43,7 @@ export function createProviders(config: Config, options: CreateProvidersOptions 
     maxImageEdge: config.LLM_IMAGE_MAX_EDGE,
     maxOutputTokens: config.LLM_MAX_OUTPUT_TOKENS,
     maxImagePixels: config.MAX_IMAGE_PIXELS,
+    ...(options.clock ? { clock: options.clock } : {}),
   };
   const readAzureKey =
     options.azureApiKey ?? (async (): Promise<string | undefined> => config.AZURE_OPENAI_API_KEY);
@@ -78,6 +81,7 @@ export function createProviders(config: Config, options: CreateProvidersOptions 
       client: instrument(createSageMakerRuntimeClient(config)),
       endpointName: config.SAGEMAKER_ENDPOINT_NAME,
       topK: config.CLASSIFIER_TOP_K,
+      ...(options.clock ? { clock: options.clock } : {}),
     }),
     bedrock: createBedrockDescriber({
       client: bedrockClient,

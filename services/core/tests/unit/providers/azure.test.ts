@@ -97,8 +97,11 @@ describe('Azure OpenAI describer', () => {
     overrides: Partial<ConfigInput> = {},
     azureApiKey?: () => Promise<string>,
   ): Describer {
+    let now = 0;
     return createProviders(loadConfig({ ...baseConfig, ...overrides } as Record<string, string>), {
       azureApiKey,
+      // Each reading of the clock is 30 ms after the previous one: a call reads it twice.
+      clock: () => (now += 30),
     }).azure;
   }
 
@@ -131,7 +134,7 @@ describe('Azure OpenAI describer', () => {
       guardrail: { action: 'NONE', findings: [] },
       usage: { inputTokens: 900, outputTokens: 60 },
       costUsd: (900 * 0.15 + 60 * 0.6) / 1_000_000,
-      latencyMs: expect.any(Number),
+      latencyMs: 30,
       emulated: false,
     });
 
