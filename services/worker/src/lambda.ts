@@ -12,7 +12,7 @@ import {
   createS3Client,
   loadConfig,
   taskNames,
-  workerMetrics,
+  customMetrics,
   type Config,
   type TaskName,
 } from '@mc-vision/core';
@@ -26,7 +26,7 @@ import { createTaskHandler, type TaskHandler, type TaskOutput } from './task-han
 // missing variable at once.
 const config: Config = loadConfig(process.env, { requiredInCloud: cloudRequirements.ingest });
 const logger = new Logger({ serviceName: config.SERVICE_NAME });
-const metrics = new Metrics({ namespace: workerMetrics.namespace, serviceName: config.SERVICE_NAME });
+const metrics = new Metrics({ namespace: customMetrics.namespace, serviceName: config.SERVICE_NAME });
 const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
 
 /** Seconds a read Azure OpenAI key is cached; a rotated key is picked up within this time. */
@@ -123,20 +123,20 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
   // The pipeline's requestId correlates every line of one image's run across tasks.
   logger.appendKeys({ task, requestId: requestIdOf(event) });
   metrics.captureColdStartMetric();
-  metrics.addDimension(workerMetrics.taskDimension, task);
+  metrics.addDimension(customMetrics.taskDimension, task);
   tracer.putAnnotation('task', task);
   const started = performance.now();
   try {
     const output = await traced(task, () => taskHandlerInstance()(event));
-    metrics.addMetric(workerMetrics.taskSucceeded, MetricUnit.Count, 1);
+    metrics.addMetric(customMetrics.taskSucceeded, MetricUnit.Count, 1);
     logger.info('task succeeded');
     return output;
   } catch (error) {
-    metrics.addMetric(workerMetrics.taskFailed, MetricUnit.Count, 1);
+    metrics.addMetric(customMetrics.taskFailed, MetricUnit.Count, 1);
     logger.error('task failed', { error: errorSummary(error) });
     throw error;
   } finally {
-    metrics.addMetric(workerMetrics.taskLatency, MetricUnit.Milliseconds, performance.now() - started);
+    metrics.addMetric(customMetrics.taskLatency, MetricUnit.Milliseconds, performance.now() - started);
     metrics.publishStoredMetrics();
     logger.resetKeys();
   }
@@ -145,8 +145,8 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
 export async function ingestHandler(event: unknown, context: Context): Promise<IngestSummary> {
   logger.addContext(context);
   const summary = await traced('ingest', async () => handleIngest(event));
-  metrics.addMetric(workerMetrics.imagesIngested, MetricUnit.Count, summary.logged);
-  metrics.addMetric(workerMetrics.ingestRecordsSkipped, MetricUnit.Count, summary.skipped);
+  metrics.addMetric(customMetrics.imagesIngested, MetricUnit.Count, summary.logged);
+  metrics.addMetric(customMetrics.ingestRecordsSkipped, MetricUnit.Count, summary.skipped);
   metrics.publishStoredMetrics();
   return summary;
 }
