@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -21,6 +21,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '../src/index.ts';
 import { eventually, tempDir } from './support.ts';
+
+// Starting a server validates every definition (aws-local-stepfunctions' ASL checks), and executions run on
+// real timers: seconds each on a busy machine.
+jest.setTimeout(30_000);
 
 const account = '000000000000';
 const machineArn = (name: string) => `arn:aws:states:us-east-1:${account}:stateMachine:${name}`;
@@ -275,7 +279,7 @@ describe('Step Functions emulator', () => {
   });
   afterAll(async () => {
     releaseSlow();
-    await server.close();
+    await server?.close();
   });
 
   it('runs Parallel, Retry and Catch, handing each Task its effective input', async () => {
