@@ -158,6 +158,8 @@ export interface ModelServerOptions extends ClassifierOptions {
   /** The endpoint name the runtime path serves, see `ModelServerHandlerOptions`. */
   endpointName?: string;
   log?: (event: LogEvent) => void;
+  /** Called with the HTTP server before it listens (the local cloud puts its request checks in front). */
+  beforeListen?: (server: Server) => void;
 }
 
 export interface RunningModelServer {
@@ -184,6 +186,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     log: options.log,
   });
   const host = options.host ?? modelServerDefaults.HOST;
+  options.beforeListen?.(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? modelServerDefaults.PORT, host, () => {
