@@ -1,4 +1,4 @@
-import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import {
   buildPipelineDefinition,
   createProviders,
@@ -75,8 +75,14 @@ export async function startLocalPipeline(config: Config, dynamodb: DynamoDBClien
     if (error) throw error;
     if (call.resource === workerFunctionArn) return asJson(await worker(asJson(call.input)));
     if (call.resource === serviceIntegrations.dynamoDbPutItem) {
-      const { TableName, Item } = call.input as { TableName: string; Item: never };
-      await dynamodb.send(new PutItemCommand({ TableName, Item }));
+      // The definition's parameters as they are (the conditional put included); errors named as Step Functions
+      // names them.
+      try {
+        await dynamodb.send(new PutItemCommand(call.input as PutItemCommandInput));
+      } catch (error) {
+        const { name, message } = error as Error;
+        throw namedError(`DynamoDB.${name}`, message);
+      }
       return {};
     }
     if (call.resource === serviceIntegrations.snsPublish) return { MessageId: `message-${requestId}` };
