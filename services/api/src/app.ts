@@ -6,7 +6,7 @@ import { extname, join, resolve } from 'node:path';
 import { requireApiKey } from './auth.ts';
 import type { ApiDependencies } from './deps.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { runHealthChecks } from './health.ts';
+import { cachedHealthChecks } from './health.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { requestContextMiddleware } from './request-context.ts';
 import { analysisRoutes } from './routes/analyses.ts';
@@ -44,8 +44,9 @@ const securityHeaders = helmet({
   referrerPolicy: { policy: 'no-referrer' },
 });
 
-/** Each dependency gets this long to answer `/health`. */
+/** Each dependency gets this long to answer `/health`, whose report is then served for `healthMaxAgeMs`. */
 const healthTimeoutMs = 2_000;
+export const healthMaxAgeMs = 3_000;
 
 /** The whole HTTP API as one Express app; the Lambda entry and the laptop server both serve exactly this. */
 export function createApp(deps: ApiDependencies): Express {
@@ -65,8 +66,12 @@ export function createApp(deps: ApiDependencies): Express {
     }),
   );
 
+  const health = cachedHealthChecks(deps.healthChecks, {
+    timeoutMs: healthTimeoutMs,
+    maxAgeMs: healthMaxAgeMs,
+  });
   app.get('/health', async (_req, res) => {
-    const { ready, components } = await runHealthChecks(deps.healthChecks, healthTimeoutMs);
+    const { ready, components } = await health();
     const allUp = Object.values(components).every((c) => c.status === 'up');
     sendValidated(res, ready ? 200 : 503, healthResponseSchema, {
       status: allUp ? 'ok' : 'degraded',

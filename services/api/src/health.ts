@@ -1,9 +1,8 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Config, HealthResponse } from '@mc-vision/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { networkErrorCode } from './errors.ts';
 
 /** A check's own verdict (`table is CREATING`), safe to show on an unauthenticated route. */
@@ -92,15 +91,16 @@ function classifierCheck(config: Config): HealthCheck {
       },
     };
   }
-  const sagemaker = new SageMakerClient({ region: config.AWS_REGION });
+  // DescribeEndpoint is the one call that tells whether the endpoint is InService without invoking the model
+  // (which would wake a serverless endpoint and bill an inference). Its SDK is loaded on the first check: no
+  // route needs the control plane.
+  let readStatus: Promise<(name: string, signal: AbortSignal) => Promise<string | undefined>> | undefined;
   return {
     name: 'classifier',
     required: false,
     check: async (abortSignal) => {
-      const { EndpointStatus } = await sagemaker.send(
-        new DescribeEndpointCommand({ EndpointName: config.SAGEMAKER_ENDPOINT_NAME }),
-        { abortSignal },
-      );
+      readStatus ??= import('./sagemaker-endpoint.ts').then((m) => m.endpointStatusReader(config.AWS_REGION));
+      const EndpointStatus = await (await readStatus)(config.SAGEMAKER_ENDPOINT_NAME, abortSignal);
       if (EndpointStatus !== 'InService') throw new Unhealthy(`endpoint is ${EndpointStatus}`);
     },
   };
@@ -115,11 +115,17 @@ function describeFailure(error: unknown): string {
   return typeof name === 'string' ? name : 'unknown error';
 }
 
+export interface HealthReport {
+  /** Every required component is up. */
+  ready: boolean;
+  components: HealthResponse['components'];
+}
+
 /** Runs every check in parallel, each cut off after `timeoutMs`. */
 export async function runHealthChecks(
   checks: readonly HealthCheck[],
   timeoutMs: number,
-): Promise<{ ready: boolean; components: HealthResponse['components'] }> {
+): Promise<HealthReport> {
   const outcomes = await Promise.all(
     checks.map(async (check) => {
       const signal = AbortSignal.timeout(timeoutMs);
@@ -137,5 +143,34 @@ export async function runHealthChecks(
     components: Object.fromEntries(
       outcomes.map(({ check, status, ...rest }) => [check.name, { status, ...rest }]),
     ),
+  };
+}
+
+export interface HealthCacheOptions {
+  timeoutMs: number;
+  /** How long a report is served after its checks started. */
+  maxAgeMs: number;
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
+}
+
+/**
+ * `/health` needs no key, so any caller could otherwise multiply calls to every dependency at will. The
+ * checks run at most once per `maxAgeMs` per process: callers meanwhile get the last report, and callers
+ * arriving while the checks run wait for those same checks. A component that goes down shows in the first
+ * report started after it did, so at most `maxAgeMs` (plus the checks' own time) later.
+ */
+export function cachedHealthChecks(
+  checks: readonly HealthCheck[],
+  options: HealthCacheOptions,
+): () => Promise<HealthReport> {
+  const { timeoutMs, maxAgeMs, now = Date.now } = options;
+  let latest: { startedAt: number; report: Promise<HealthReport> } | undefined;
+  return () => {
+    const time = now();
+    if (!latest || time - latest.startedAt >= maxAgeMs) {
+      latest = { startedAt: time, report: runHealthChecks(checks, timeoutMs) };
+    }
+    return latest.report;
   };
 }

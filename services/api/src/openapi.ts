@@ -17,7 +17,7 @@ import {
   uploadResponseSchema,
 } from '@mc-vision/core';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The OpenAPI 3.1 document, generated from the same core schemas the routes validate with.
 

@@ -3,10 +3,10 @@ import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { AzureOpenAI } from 'openai';
 import {
   classifierResponseSchema,
-  createBedrockRuntimeClient,
   guardrailPolicy,
   loadConfig,
 } from '@mc-vision/core';
+import { createBedrockRuntimeClient } from '@mc-vision/core/providers/clients';
 import { startModelServer, type RunningModelServer } from '@mc-vision/model-server';
 import {
   startAzureOpenAiServer,

@@ -20,7 +20,7 @@ import {
   type PipelineStatusResponse,
 } from '@mc-vision/core';
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { randomUUID } from 'node:crypto';
 import type { ApiDependencies } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';

@@ -5,7 +5,7 @@ import {
   resultsQuerySchema,
 } from '@mc-vision/core';
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiDependencies } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { parseInput, sendValidated } from '../validation.ts';

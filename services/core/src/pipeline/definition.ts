@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { retryableErrors } from '../errors.ts';
 import type { TaskName } from './tasks.ts';
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
+import { createAzureDescriber, createAzureOpenAIClient } from '../../../src/providers/azure.ts';
+import { createBedrockRuntimeClient } from '../../../src/providers/clients.ts';
 import {
-  createAzureDescriber,
-  createAzureOpenAIClient,
-  createBedrockRuntimeClient,
   createProviders,
   loadConfig,
   type ConfigInput,
