@@ -1,4 +1,3 @@
-import { classifierResponseSchema } from '@mc-vision/core/schemas';
 import type { ClassifierResponse } from '@mc-vision/core/schemas';
 import { ImageRejectedError, ModelPackageError, tooLarge } from './errors.ts';
 import { startInferenceSession } from './inference.ts';
@@ -69,10 +68,12 @@ export async function createClassifier(
       if (output.length !== labels.length) {
         throw new Error(`the model returned ${output.length} scores for ${labels.length} labels`);
       }
-      return classifierResponseSchema.parse({
+      // Built here from the model's scores, so its type is the check: a schema parse per request would only
+      // repeat it (the scores are in 0..1 by construction, see `activate`).
+      return {
         model: manifest.name,
         labels: topLabels(activate(output, manifest.output.activation), labels, topK),
-      });
+      } satisfies ClassifierResponse;
     },
     close: () => session.close(),
   };
@@ -97,11 +98,18 @@ export function activate(
   return scores;
 }
 
+/** The `k` best labels, best first (equal scores in label order), without sorting every score. */
 export function topLabels(scores: Float64Array, labels: readonly string[], k: number) {
-  return [...scores.keys()]
-    .sort((a, b) => scores[b]! - scores[a]!)
-    .slice(0, k)
-    .map((i) => ({ label: labels[i]!, score: scores[i]! }));
+  const best: number[] = [];
+  for (let i = 0; i < scores.length && k > 0; i++) {
+    const score = scores[i]!;
+    if (best.length === k && score <= scores[best[k - 1]!]!) continue;
+    let at = best.length;
+    while (at > 0 && scores[best[at - 1]!]! < score) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best.map((i) => ({ label: labels[i]!, score: scores[i]! }));
 }
 
 /** A manifest that does not describe its model fails here, at load, not on the first request. */
