@@ -186,4 +186,3 @@ export function loadWithoutPackages(taskRoot: string, handler: string): string {
     rmSync(bare, { recursive: true, force: true });
   }
 }
-

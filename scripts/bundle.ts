@@ -89,7 +89,12 @@ export async function bundle(packageDir: string, entry: string, outdir: string):
   return {
     outfile,
     dependencies,
-    ...bundleSizes(result.metafile, packageDir, outfile, [...dataFiles.values()].map((f) => join(out, f))),
+    ...bundleSizes(
+      result.metafile,
+      packageDir,
+      outfile,
+      [...dataFiles.values()].map((f) => join(out, f)),
+    ),
   };
 }
 
@@ -106,7 +111,8 @@ function bundleSizes(
   const visit = (path: string) => {
     if (initial.has(path) || !outputs[path]) return;
     initial.add(path);
-    for (const imported of outputs[path].imports) if (imported.kind === 'import-statement') visit(imported.path);
+    for (const imported of outputs[path].imports)
+      if (imported.kind === 'import-statement') visit(imported.path);
   };
   visit(key(outfile));
   const code = Object.keys(outputs).filter((path) => !path.endsWith('.map'));
@@ -115,7 +121,8 @@ function bundleSizes(
   const byPackage = new Map<string, number>();
   for (const path of initial) {
     for (const [input, { bytesInOutput }] of Object.entries(outputs[path]!.inputs)) {
-      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)?.[1] ?? dirname(input);
+      const name =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)?.[1] ?? dirname(input);
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
     }
   }

@@ -40,7 +40,10 @@ export function renderBenchmarks(run: RunInfo, results: BenchResult[]): string {
   if (missed.length > 0) {
     parts.push(
       `### What bounds the targets not met\n\n${missed
-        .map(({ target }) => `- **${target.what}** (${target.measured}, target ${target.target}): ${target.evidence ?? 'no profile recorded.'}`)
+        .map(
+          ({ target }) =>
+            `- **${target.what}** (${target.measured}, target ${target.target}): ${target.evidence ?? 'no profile recorded.'}`,
+        )
         .join('\n')}`,
     );
   }

@@ -59,7 +59,12 @@ export class Report {
     options: { atLeast?: boolean; evidence?: string } = {},
   ): boolean {
     const met = options.atLeast ? measured >= limit : measured <= limit;
-    const target = { what, target: `${options.atLeast ? '≥' : '≤'} ${format(limit)}`, measured: format(measured), met };
+    const target = {
+      what,
+      target: `${options.atLeast ? '≥' : '≤'} ${format(limit)}`,
+      measured: format(measured),
+      met,
+    };
     this.result.targets.push(!met && options.evidence ? { ...target, evidence: options.evidence } : target);
     console.log(`${met ? 'met    ' : 'NOT MET'}  ${what}: ${target.measured} (target ${target.target})`);
     return met;

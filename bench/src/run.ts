@@ -76,7 +76,9 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name));
   if (unknown.length > 0) {
-    throw new Error(`no benchmark ${unknown.join(', ')}; there are: ${benchmarks.map((b) => b.name).join(', ')}`);
+    throw new Error(
+      `no benchmark ${unknown.join(', ')}; there are: ${benchmarks.map((b) => b.name).join(', ')}`,
+    );
   }
   const selected = wanted.length > 0 ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
   mkdirSync(resultsDir, { recursive: true });

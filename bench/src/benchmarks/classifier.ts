@@ -53,7 +53,8 @@ const loadedMemory = readMemory(child.pid!);
 
 const invoke = async (bytes: Uint8Array) => {
   const response = await fetch(`${url}/invocations`, { method: 'POST', body: bytes });
-  if (response.status !== 200) throw new Error(`server answered ${response.status}: ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`server answered ${response.status}: ${await response.text()}`);
   await response.arrayBuffer();
 };
 
@@ -101,16 +102,30 @@ report.table(
   ['', 'p50', 'p95', 'max'],
   [
     ['idle', ms(median(idlePings)), ms(percentile(idlePings, 95)), ms(Math.max(...idlePings))],
-    ['4 clients invoking back to back', ms(median(busyPings)), ms(percentile(busyPings, 95)), ms(Math.max(...busyPings))],
+    [
+      '4 clients invoking back to back',
+      ms(median(busyPings)),
+      ms(percentile(busyPings, 95)),
+      ms(Math.max(...busyPings)),
+    ],
   ],
 );
 report.table(
   'Server process',
   ['', 'figure'],
   [
-    ['cold start: spawn node src/main.ts → /ping 200 (median)', `${ms(median(starts), 0)} (${starts.map((s) => s.toFixed(0)).join(', ')})`],
-    ['RSS with the model loaded, before any request', loadedMemory ? `${(loadedMemory.now / 1e6).toFixed(0)} MB` : 'n/a (needs /proc)'],
-    ['peak RSS after all the requests above', memory ? `${(memory.peak / 1e6).toFixed(0)} MB` : 'n/a (needs /proc)'],
+    [
+      'cold start: spawn node src/main.ts → /ping 200 (median)',
+      `${ms(median(starts), 0)} (${starts.map((s) => s.toFixed(0)).join(', ')})`,
+    ],
+    [
+      'RSS with the model loaded, before any request',
+      loadedMemory ? `${(loadedMemory.now / 1e6).toFixed(0)} MB` : 'n/a (needs /proc)',
+    ],
+    [
+      'peak RSS after all the requests above',
+      memory ? `${(memory.peak / 1e6).toFixed(0)} MB` : 'n/a (needs /proc)',
+    ],
     ...images.map((image, i) => {
       const json = Buffer.byteLength(JSON.stringify(Array.from(prepared[i]!.tensor)));
       return [
@@ -120,16 +135,28 @@ report.table(
     }),
   ],
 );
-report.target('HTTP /invocations p50 ÷ in-process classify() p50', p50('http') / p50('classify'), 1.15, ratio, {
-  evidence:
-    'What HTTP adds per request: the request and response on loopback and the server reading the body; ' +
-    'the client (fetch) and the server share the two cores with the inference worker.',
-});
-report.target('classify() p50 ÷ (decode + bare session.run) p50', p50('classify') / p50('decodeAndRun'), 1.25, ratio, {
-  evidence:
-    'classify() adds the tensor’s hand-over to the inference worker thread and back (transferred, not ' +
-    'copied), the softmax and top-k over the labels and the answer’s schema check.',
-});
+report.target(
+  'HTTP /invocations p50 ÷ in-process classify() p50',
+  p50('http') / p50('classify'),
+  1.15,
+  ratio,
+  {
+    evidence:
+      'What HTTP adds per request: the request and response on loopback and the server reading the body; ' +
+      'the client (fetch) and the server share the two cores with the inference worker.',
+  },
+);
+report.target(
+  'classify() p50 ÷ (decode + bare session.run) p50',
+  p50('classify') / p50('decodeAndRun'),
+  1.25,
+  ratio,
+  {
+    evidence:
+      'classify() adds the tensor’s hand-over to the inference worker thread and back (transferred, not ' +
+      'copied), the softmax and top-k over the labels and the answer’s schema check.',
+  },
+);
 report.note(
   'A PyTorch-container endpoint takes the preprocessed floats as JSON; this server takes the encoded image and ' +
     'preprocesses it itself. SageMaker Serverless accepts at most 4 MB per request.',
@@ -143,7 +170,8 @@ async function timeTogether(
   runs: Record<string, (image: number) => Promise<unknown>>,
 ): Promise<Record<string, number[]>> {
   const names = Object.keys(runs);
-  for (let i = 0; i < 3; i++) for (const name of names) for (let image = 0; image < images.length; image++) await runs[name]!(image);
+  for (let i = 0; i < 3; i++)
+    for (const name of names) for (let image = 0; image < images.length; image++) await runs[name]!(image);
   const times: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   for (let n = 0; n < iterations; n++) {
     const order = n % 2 ? [...names].reverse() : names;

@@ -114,7 +114,8 @@ function coldStart(driverFile: string, built: BundleResult, contender: Contender
       { cwd: join(contender.packageDir, contender.outdir), env: environment },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`${contender.name}: ${stderr || error.message}`));
-        else resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as { loadMs: number; firstAnswerMs: number });
+        else
+          resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as { loadMs: number; firstAnswerMs: number });
       },
     );
   });
@@ -189,15 +190,27 @@ for (const contender of contenders.slice(1)) {
     b.initialByPackage.slice(0, 12).map(([name, bytes]) => [name, (bytes / 1000).toFixed(0)]),
   );
   const short = contender.name.split(' ')[0]!;
-  report.target(`${short} bundle: module load ÷ bare bundle`, median(times.get(contender)!.loadMs) / bareLoad, 2, ratio, {
-    evidence:
-      `V8 compiles everything that loads at start before the first line runs (compileSourceTextModule is the ` +
-      `largest item of a --cpu-prof of the load), so module load follows those bytes: ` +
-      `${megabytes(b.initialBytes)} against the bare bundle's ${megabytes(built.get(bare)!.initialBytes)}. Largest: ${top}.`,
-  });
-  report.target(`${short} bundle: what loads before the first request`, b.initialBytes, 1_000_000, megabytes, {
-    evidence: `Largest parts: ${top}.`,
-  });
+  report.target(
+    `${short} bundle: module load ÷ bare bundle`,
+    median(times.get(contender)!.loadMs) / bareLoad,
+    2,
+    ratio,
+    {
+      evidence:
+        `V8 compiles everything that loads at start before the first line runs (compileSourceTextModule is the ` +
+        `largest item of a --cpu-prof of the load), so module load follows those bytes: ` +
+        `${megabytes(b.initialBytes)} against the bare bundle's ${megabytes(built.get(bare)!.initialBytes)}. Largest: ${top}.`,
+    },
+  );
+  report.target(
+    `${short} bundle: what loads before the first request`,
+    b.initialBytes,
+    1_000_000,
+    megabytes,
+    {
+      evidence: `Largest parts: ${top}.`,
+    },
+  );
   report.target(`${short} bundle: all its files`, b.totalBytes, contender.maxTotalBytes!, megabytes);
 }
 report.note(

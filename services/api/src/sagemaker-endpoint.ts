@@ -8,9 +8,12 @@ import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagema
 export function endpointStatusReader(region: string) {
   const client = new SageMakerClient({ region });
   return async (endpointName: string, abortSignal: AbortSignal): Promise<string | undefined> => {
-    const { EndpointStatus } = await client.send(new DescribeEndpointCommand({ EndpointName: endpointName }), {
-      abortSignal,
-    });
+    const { EndpointStatus } = await client.send(
+      new DescribeEndpointCommand({ EndpointName: endpointName }),
+      {
+        abortSignal,
+      },
+    );
     return EndpointStatus;
   };
 }

@@ -83,7 +83,8 @@ describe('GET /health', () => {
       Array.from({ length: 20 }, () => fetch(`${server.url}/health`).then((r) => r.json())),
     );
     expect(answers).toHaveLength(20);
-    for (const answer of answers) expect(answer).toMatchObject({ status: 'ok', components: { store: { status: 'up' } } });
+    for (const answer of answers)
+      expect(answer).toMatchObject({ status: 'ok', components: { store: { status: 'up' } } });
     expect(store.state.runs).toBe(1);
   });
 });

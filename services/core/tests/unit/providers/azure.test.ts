@@ -2,12 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { createAzureDescriber, createAzureOpenAIClient } from '../../../src/providers/azure.ts';
 import { createBedrockRuntimeClient } from '../../../src/providers/clients.ts';
-import {
-  createProviders,
-  loadConfig,
-  type ConfigInput,
-  type Describer,
-} from '../../../src/index.ts';
+import { createProviders, loadConfig, type ConfigInput, type Describer } from '../../../src/index.ts';
 import { pelican } from './fixtures.ts';
 import {
   awsError,
