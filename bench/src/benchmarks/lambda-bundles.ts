@@ -190,15 +190,6 @@ for (const contender of contenders.slice(1)) {
     b.initialByPackage.slice(0, 12).map(([name, bytes]) => [name, (bytes / 1000).toFixed(0)]),
   );
   const short = contender.name.split(' ')[0]!;
-  const sdkBytes = b.initialByPackage
-    .filter(([name]) => /^@(aws-sdk|smithy|aws-crypto|aws)\//.test(name))
-    .reduce((sum, [, bytes]) => sum + bytes, 0);
-  const sdkShare =
-    `The AWS SDK (S3, DynamoDB, Step Functions, Secrets Manager clients and their shared core) is ` +
-    `${megabytes(sdkBytes)} of it: every route module imports its commands and core's index reaches every client ` +
-    `factory, and esbuild puts whatever an entry reaches into the chunks it loads at start (it splits by import ` +
-    `graph, not by what tree-shaking keeps). Loading those on first use means route modules behind dynamic ` +
-    `imports and client factories out of core's index.`;
   report.target(
     `${short} bundle: module load ÷ bare bundle`,
     median(times.get(contender)!.loadMs) / bareLoad,

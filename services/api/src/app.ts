@@ -1,4 +1,4 @@
-import { healthResponseSchema } from '@mc-vision/core';
+import { healthResponseSchema } from '@mc-vision/core/schemas';
 import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -6,13 +6,8 @@ import { extname, join, resolve } from 'node:path';
 import { requireApiKey } from './auth.ts';
 import type { ApiDependencies } from './deps.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { cachedHealthChecks } from './health.ts';
-import { createOpenApiDocument } from './openapi.ts';
+import { cachedHealthChecks, type HealthReport } from './health.ts';
 import { requestContextMiddleware } from './request-context.ts';
-import { analysisRoutes } from './routes/analyses.ts';
-import { imageRoutes } from './routes/images.ts';
-import { pipelineRoutes } from './routes/pipelines.ts';
-import { resultRoutes } from './routes/results.ts';
 import { sendValidated } from './validation.ts';
 
 /**
@@ -66,11 +61,12 @@ export function createApp(deps: ApiDependencies): Express {
     }),
   );
 
-  const health = cachedHealthChecks(deps.healthChecks, {
-    timeoutMs: healthTimeoutMs,
-    maxAgeMs: healthMaxAgeMs,
-  });
+  let health: (() => Promise<HealthReport>) | undefined;
   app.get('/health', async (_req, res) => {
+    health ??= cachedHealthChecks((await deps.services()).healthChecks, {
+      timeoutMs: healthTimeoutMs,
+      maxAgeMs: healthMaxAgeMs,
+    });
     const { ready, components } = await health();
     const allUp = Object.values(components).every((c) => c.status === 'up');
     sendValidated(res, ready ? 200 : 503, healthResponseSchema, {
@@ -81,21 +77,38 @@ export function createApp(deps: ApiDependencies): Express {
     });
   });
 
-  const openApiDocument = createOpenApiDocument(deps.version);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+  // Built (zod-openapi and every schema's JSON Schema) on its first request, not at start.
+  let openApiDocument: Promise<unknown> | undefined;
+  app.get('/openapi.json', async (_req, res) => {
+    openApiDocument ??= import('./openapi.ts').then((m) => m.createOpenApiDocument(deps.version));
+    res.json(await openApiDocument);
   });
 
   app.use('/v1', requireApiKey(deps.apiKeys), (_req, res, next) => {
     res.set('cache-control', 'no-store');
     next();
   });
-  app.use(imageRoutes(deps), analysisRoutes(deps), pipelineRoutes(deps), resultRoutes(deps));
+  app.use(lazyV1Routes(deps));
 
   if (deps.webRoot) app.use(webApp(deps.webRoot));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * The `/v1` routes (routes/index.ts), loaded with the services they use on the first `/v1` request: a Lambda's
+ * start, and a request for the UI or `/health`, loads neither the route modules nor the SDK commands they use.
+ */
+function lazyV1Routes(deps: ApiDependencies): RequestHandler {
+  let routes: Promise<RequestHandler> | undefined;
+  return (req, res, next) => {
+    if (!req.path.startsWith('/v1/')) return next();
+    routes ??= Promise.all([import('./routes/index.ts'), deps.services()]).then(([{ v1Routes }, services]) =>
+      v1Routes({ ...deps, ...services }),
+    );
+    routes.then((router) => router(req, res, next), next);
+  };
 }
 
 /**

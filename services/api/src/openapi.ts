@@ -15,7 +15,7 @@ import {
   routeResponseSchema,
   uploadRequestSchema,
   uploadResponseSchema,
-} from '@mc-vision/core';
+} from '@mc-vision/core/schemas';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import * as z from 'zod';
 

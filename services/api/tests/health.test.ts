@@ -76,7 +76,8 @@ describe('GET /health', () => {
       apiKeys: async () => [],
       logger: new Logger({ logLevel: 'SILENT' }),
     });
-    const server = await serve(createApp({ ...deps, healthChecks: [store.check] }));
+    const services = async () => ({ ...(await deps.services()), healthChecks: [store.check] });
+    const server = await serve(createApp({ ...deps, services }));
     servers.push(server);
 
     const answers = await Promise.all(

@@ -8,6 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { InvalidPageTokenError, RecordExistsError } from './errors.ts';
 import { resultRecordSchema, type ResultRecord } from './schemas.ts';
 
 /**
@@ -58,14 +59,6 @@ export function toResultItem(record: ResultRecord): Record<string, AttributeValu
 export function fromResultItem(item: Record<string, AttributeValue>): ResultRecord {
   const { [resultsTable.listIndex.partitionKey]: _listKey, ...record } = unmarshall(item);
   return resultRecordSchema.parse(record);
-}
-
-export class RecordExistsError extends Error {
-  override readonly name = 'RecordExists';
-}
-
-export class InvalidPageTokenError extends Error {
-  override readonly name = 'InvalidPageToken';
 }
 
 export interface ResultPage {

@@ -57,12 +57,17 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     logger: options.logger,
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
-  const healthChecks = [
-    ...deps.healthChecks,
+  const extraChecks = [
     topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
     ...Object.entries(options.emulators).map(([name, url]) => emulatorCheck(name, url)),
   ];
-  const server = createServer(createApp({ ...deps, healthChecks }));
+  let services: ReturnType<typeof deps.services> | undefined;
+  const withLocalChecks = () =>
+    (services ??= deps.services().then((built) => ({
+      ...built,
+      healthChecks: [...built.healthChecks, ...extraChecks],
+    })));
+  const server = createServer(createApp({ ...deps, services: withLocalChecks }));
   await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
@@ -71,8 +76,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     apiKey,
     async close() {
       await stopServer(server);
-      deps.s3.destroy();
-      deps.sfn.destroy();
+      const { s3, sfn } = await withLocalChecks();
+      s3.destroy();
+      sfn.destroy();
     },
   };
 }

@@ -22,7 +22,7 @@ import {
 import { Router } from 'express';
 import * as z from 'zod';
 import { randomUUID } from 'node:crypto';
-import type { ApiDependencies } from '../deps.ts';
+import type { RouteDependencies } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { assertImageExists } from '../images.ts';
 import { causeMessage, pipelineShape, summarizeSteps } from '../pipeline-progress.ts';
@@ -44,7 +44,7 @@ function statusOf(execution: DescribeExecutionCommandOutput): ExecutionStatus {
 
 const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
 
-export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): Router {
+export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies): Router {
   const router = Router();
   const prefix = executionArnPrefix(config.STATE_MACHINE_ARN);
 
