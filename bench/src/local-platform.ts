@@ -79,17 +79,15 @@ export interface ProfileSummary {
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
-/** Where a sampled function lives: a workspace package's folder, a dependency, or Node itself. */
-function areaOf(url: string, functionName: string): string {
-  if (!url) return `(${functionName || 'native'})`;
+/** Where a function lives: a workspace package's folder or a dependency; undefined for Node's own code. */
+function packageOf(url: string): string | undefined {
   const dependency = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dependency) return dependency[1]!;
-  const workspace = /\/(services\/[^/]+\/src(?:\/[^/]+(?=\/))?)/.exec(url);
-  if (workspace) return workspace[1]!;
-  if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
-  return url.split('/').slice(-2).join('/');
+  const workspace = /\/((?:services\/[^/]+|bench)\/src(?:\/[^/]+(?=\/))?)/.exec(url);
+  return workspace?.[1];
 }
 
 /** CPU-profiles this process (the main thread) while `work` runs. */
@@ -110,6 +108,17 @@ export async function profiled<T>(work: () => Promise<T>): Promise<{ value: T; p
   const nodes = new Map<number, ProfileNode>(
     (profile!.nodes as ProfileNode[]).map((node) => [node.id, node]),
   );
+  const parents = new Map<number, number>();
+  for (const node of nodes.values()) for (const child of node.children ?? []) parents.set(child, node.id);
+  // Node's own code and native calls (streams, sockets, file handles) count for the package that called them.
+  const areaOf = (id: number): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      const found = packageOf(nodes.get(at)!.callFrame.url);
+      if (found) return found;
+    }
+    const { functionName, url } = nodes.get(id)!.callFrame;
+    return url ? url.split('/').slice(0, 2).join('/') : `(${functionName || 'native'})`;
+  };
   const self = new Map<number, number>();
   const deltas = profile!.timeDeltas ?? [];
   (profile!.samples ?? []).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (deltas[i] ?? 0) / 1000));
@@ -117,7 +126,7 @@ export async function profiled<T>(work: () => Promise<T>): Promise<{ value: T; p
   const functions = new Map<string, number>();
   for (const [id, ms] of self) {
     const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
-    const area = areaOf(url, functionName);
+    const area = areaOf(id);
     byArea.set(area, (byArea.get(area) ?? 0) + ms);
     const name =
       `${functionName || '(anonymous)'} ${url ? `${url.split('/').slice(-2).join('/')}:${lineNumber + 1}` : ''}`.trim();
@@ -125,5 +134,5 @@ export async function profiled<T>(work: () => Promise<T>): Promise<{ value: T; p
   }
   const top = (map: Map<string, number>, n: number) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
   const totalMs = [...self.values()].reduce((sum, ms) => sum + ms, 0);
-  return { value: value!, profile: { byArea: top(byArea, 14), functions: top(functions, 12), totalMs } };
+  return { value: value!, profile: { byArea: top(byArea, 16), functions: top(functions, 12), totalMs } };
 }
