@@ -5,7 +5,7 @@ import type { InferenceSession, TensorInfo } from './inference.ts';
 import type { ModelManifest } from './manifest.ts';
 import type { ModelPackage } from './model-package.ts';
 import { modelServerDefaults } from './config.ts';
-import { preprocessImage, tensorDims } from './preprocess.ts';
+import { tensorDims } from './preprocess.ts';
 
 export interface ClassifierOptions {
   maxImageBytes?: number;
@@ -41,7 +41,12 @@ export async function createClassifier(
   const defaultTopK = options.defaultTopK ?? modelServerDefaults.CLASSIFIER_TOP_K;
   const { manifest, labels } = pkg;
 
-  const session = await startInferenceSession(pkg.modelPath);
+  const session = await startInferenceSession({
+    modelPath: pkg.modelPath,
+    input: manifest.input,
+    outputName: manifest.output.name,
+    maxImagePixels,
+  });
   try {
     checkModelAgainstManifest(session, manifest, labels.length);
   } catch (error) {
@@ -63,8 +68,8 @@ export async function createClassifier(
           `the image is ${bytes.byteLength} bytes; the limit is ${maxImageBytes}`,
         );
       }
-      const { tensor, dims } = await preprocessImage(bytes, manifest.input, { maxImagePixels });
-      const output = await session.run(manifest.input.name, manifest.output.name, tensor, dims);
+      // Decoded, preprocessed and run on the inference worker's thread.
+      const output = await session.infer(bytes);
       if (output.length !== labels.length) {
         throw new Error(`the model returned ${output.length} scores for ${labels.length} labels`);
       }

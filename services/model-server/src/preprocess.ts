@@ -5,7 +5,8 @@ import { ImageRejectedError, tooLarge, undecodable, unsupported } from './errors
 import type { ModelInput } from './manifest.ts';
 
 // Image bytes → the model's input tensor, exactly as the manifest says. sharp (libvips) does the decoding and
-// resampling off the main thread; only the final byte → float conversion runs here. Only JPEG, PNG and WebP
+// resampling on its own threads; the final byte → float conversion runs here, which the classifier calls on
+// its inference worker's thread. Only JPEG, PNG and WebP
 // (by their magic bytes, `sniffImageFormat`) ever reach the decoder: libvips also parses SVG, TIFF, ….
 
 /** torchvision's Resize(int): the shorter side becomes `target`, the longer one is scaled and truncated. */
