@@ -93,7 +93,7 @@ report.table(
     row('sharp decode, resize, tensor (preprocessImage)', 'decode'),
     row('bare onnxruntime session.run (tensor ready, main thread)', 'run'),
     row('decode + bare session.run, back to back', 'decodeAndRun'),
-    row('classify() in process (inference worker thread, top-k)', 'classify'),
+    row('classify() in process (decode and run on its worker thread, top-k)', 'classify'),
     row('server process: HTTP POST /invocations', 'http'),
   ],
 );
