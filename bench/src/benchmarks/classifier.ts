@@ -153,8 +153,8 @@ report.target(
   ratio,
   {
     evidence:
-      'classify() adds the tensor’s hand-over to the inference worker thread and back (transferred, not ' +
-      'copied), the softmax and top-k over the labels and the answer’s schema check.',
+      'classify() adds the image’s hand-over to the inference worker thread and the scores’ way back ' +
+      '(transferred, not copied), the softmax and the top-k over the labels.',
   },
 );
 report.note(
