@@ -8,8 +8,8 @@ import {
   type Config,
   type Description,
 } from '@mc-vision/core';
-import type { EmulatorServer } from '@mc-vision/emulators/http';
-import { startStepFunctionsServer, type TaskCall } from '@mc-vision/emulators/step-functions/index';
+import type { EmulatorServer } from '@mc-vision/emulators';
+import { startStepFunctionsServer, type TaskCall } from '@mc-vision/emulators/step-functions';
 import { join } from 'node:path';
 
 // The project's Step Functions endpoint (the real JSON protocol) running the real pipeline definition. The

@@ -1,7 +1,7 @@
 import { classifierResponseSchema } from '@mc-vision/core';
-import { startAzureOpenAiServer } from '@mc-vision/emulators/azure-openai/server';
-import { startBedrockRuntimeServer } from '@mc-vision/emulators/bedrock/server';
-import type { FaultInput } from '@mc-vision/emulators/faults';
+import type { FaultInput } from '@mc-vision/emulators';
+import { startAzureOpenAiServer } from '@mc-vision/emulators/azure-openai';
+import { startBedrockRuntimeServer } from '@mc-vision/emulators/bedrock';
 import { startModelServer } from '@mc-vision/model-server';
 import { testModelDir } from '@mc-vision/assets';
 

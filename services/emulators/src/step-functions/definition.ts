@@ -1,6 +1,7 @@
 // What the emulator needs to know about a definition beyond what aws-local-stepfunctions runs: every state's type
 // and "lane" (the root, a Parallel branch, or a Map iterator: used for history's previousEventId), and each Task's
-// resource, so history events can be typed (Lambda vs. service integration) and Tasks overridden by name.
+// resource, so history events can be typed (Lambda vs. service integration, see task-events.ts) and Tasks
+// overridden by name.
 
 export type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
 
@@ -62,24 +63,4 @@ export function analyzeDefinition(definition: Definition): Map<string, StateInfo
   };
   visit(definition, '', []);
   return states;
-}
-
-export type TaskKind =
-  { kind: 'lambda'; resource: string } | { kind: 'service'; resourceType: string; resource: string };
-
-/**
- * How AWS records a Task's resource in history: a Lambda function ARN gives `LambdaFunction*` events; a service
- * integration (`arn:aws:states:::dynamodb:putItem`, `...:::lambda:invoke`) gives `Task*` events with the service
- * as `resourceType` and the action (with any `.sync`/`.waitForTaskToken` suffix) as `resource`.
- */
-export function taskKind(resource: string): TaskKind {
-  if (/^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:/.test(resource)) return { kind: 'lambda', resource };
-  const integration = resource.match(/^arn:aws[\w-]*:states:[\w-]*:\d*:([\w-]+):(.+)$/);
-  if (integration) return { kind: 'service', resourceType: integration[1]!, resource: integration[2]! };
-  return { kind: 'service', resourceType: 'unknown', resource };
-}
-
-/** Lambda failures reach Step Functions as the runtime's error payload, JSON in `cause`; others as text. */
-export function reportsLambdaErrors(kind: TaskKind): boolean {
-  return kind.kind === 'lambda' || (kind.resourceType === 'lambda' && kind.resource.startsWith('invoke'));
 }

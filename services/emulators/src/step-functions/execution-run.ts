@@ -1,14 +1,15 @@
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
-import {
-  reportsLambdaErrors,
-  taskKind,
-  type Definition,
-  type StateInfo,
-  type TaskKind,
-} from './definition.ts';
+import { Branches } from './branches.ts';
+import type { StateInfo } from './definition.ts';
+import { Gate } from './gate.ts';
+import { eventData, History } from './history.ts';
+import type { MachineRuntime } from './machines.ts';
 import type { ExecutionRecord, ExecutionStore } from './store.ts';
+import { scheduledEvent, taskEvent, taskFailureCause, taskKind, type TaskKind } from './task-events.ts';
 
-// One run of an execution on aws-local-stepfunctions, recording Step Functions' own history events.
+// One run of an execution on aws-local-stepfunctions, recording Step Functions' own history events: the library's
+// event log and the Task overrides drive it; `History` links the events, `task-events` names a Task's events,
+// `Branches` orders Parallel and Map events.
 //
 // Facts about aws-local-stepfunctions 3 this relies on (read from its source, build/main.node.esm.js):
 // - A Task override (`taskResourceLocalHandlers[stateName]`) is called with the state's EFFECTIVE input: after
@@ -44,15 +45,6 @@ export interface TaskCall {
  */
 export type TaskHandler = (call: TaskCall) => Promise<unknown>;
 
-export interface MachineRuntime {
-  arn: string;
-  name: string;
-  roleArn: string;
-  region: string;
-  definition: Definition;
-  states: Map<string, StateInfo>;
-}
-
 interface LibraryEvent {
   type: string;
   state?: { name: string; input: unknown; output?: unknown };
@@ -76,40 +68,6 @@ type Outcome =
   | { status: 'TIMED_OUT' }
   | { status: 'ABORTED'; error?: string; cause?: string };
 
-/** Task overrides wait here until the event consumer has recorded their state's entry (or retry). */
-class Gate {
-  private consumed = 0;
-  private calls = 0;
-  private waiters: { turn: number; resolve: () => void }[] = [];
-
-  release(): void {
-    this.consumed += 1;
-    this.wake();
-  }
-
-  /** Resolves when the consumer has seen as many entries/retries as there have been calls. */
-  next(): Promise<void> {
-    const turn = ++this.calls;
-    if (turn <= this.consumed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ turn, resolve }));
-  }
-
-  openAll(): void {
-    this.consumed = Number.POSITIVE_INFINITY;
-    this.wake();
-  }
-
-  private wake(): void {
-    const ready = this.waiters.filter((waiter) => waiter.turn <= this.consumed);
-    this.waiters = this.waiters.filter((waiter) => waiter.turn > this.consumed);
-    for (const waiter of ready) waiter.resolve();
-  }
-}
-
-function data(key: 'input' | 'output', value: unknown): Record<string, unknown> {
-  return { [key]: JSON.stringify(value ?? null), [`${key}Details`]: { truncated: false } };
-}
-
 function causeText(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return typeof cause === 'string' ? cause : JSON.stringify(cause ?? '');
@@ -121,16 +79,10 @@ export class ExecutionRun {
   private readonly store: ExecutionStore;
   private readonly taskHandler: TaskHandler;
   private readonly retryIntervalOverrides: Record<string, number | number[]> | undefined;
-  private readonly lastIdByLane = new Map<string, number>();
+  private readonly history: History;
+  private readonly branches: Branches<LibraryEvent>;
   private readonly gates = new Map<string, Gate>();
   private readonly attempts = new Map<string, Attempt[]>();
-  /** Parallel branches / Map iterations started and ended in the current attempt, by state name. */
-  private readonly branches = new Map<string, { started: number; ended: number }>();
-  /**
-   * Branch and iteration events reach the log through extra hops, so a Parallel's or Map's exit (and what follows)
-   * can overtake their last events. Until those arrive, the exit is held, with every later event from outside.
-   */
-  private holding: { state: string; output: unknown; events: LibraryEvent[] } | undefined;
   /** States whose error a Catch just handled: their coming exit is not a success. */
   private readonly caught = new Set<string>();
   private abortLibraryRun: (() => void) | undefined;
@@ -155,11 +107,10 @@ export class ExecutionRun {
     this.store = options.store;
     this.taskHandler = options.taskHandler;
     this.retryIntervalOverrides = options.retryIntervalOverrides;
+    this.history = new History(this.record.events, () => void this.store.save(this.record));
+    this.branches = new Branches(this.machine.states);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.ended = new Promise((resolve) => (this.endRun = () => resolve(runEnded)));
-    // Events recorded so far (ExecutionStarted) seed the lanes.
-    const last = this.record.events.at(-1);
-    if (last) this.lastIdByLane.set('', last.id);
   }
 
   /** Starts (or, after a restart, re-runs from the start) the execution. */
@@ -254,7 +205,9 @@ export class ExecutionRun {
     switch (outcome.status) {
       case 'SUCCEEDED':
         record.output = JSON.stringify(outcome.output ?? null);
-        this.append('ExecutionSucceeded', { executionSucceededEventDetails: data('output', outcome.output) });
+        this.append('ExecutionSucceeded', {
+          executionSucceededEventDetails: eventData('output', outcome.output),
+        });
         break;
       case 'FAILED':
         record.error = outcome.error;
@@ -284,18 +237,9 @@ export class ExecutionRun {
     void this.store.save(record).then(() => this.resolveDone());
   }
 
-  /** Appends a history event; its previousEventId is the last event of the same lane (branch), as AWS links them. */
+  /** Appends a history event, unless the run has finished. */
   private append(type: string, details: Record<string, unknown> = {}, lane = '', previous?: number): number {
-    if (this.finished) return 0;
-    const events = this.record.events;
-    const id = events.length + 1;
-    const isTerminal = type.startsWith('Execution');
-    const previousEventId =
-      previous ?? (isTerminal ? events.length : (this.lastIdByLane.get(lane) ?? events.length));
-    events.push({ id, previousEventId, timestamp: Date.now(), type, ...details });
-    this.lastIdByLane.set(lane, id);
-    void this.store.save(this.record);
-    return id;
+    return this.finished ? 0 : this.history.append(type, details, lane, previous);
   }
 
   private gate(stateName: string): Gate {
@@ -308,11 +252,6 @@ export class ExecutionRun {
     return gate;
   }
 
-  private lastOfLanes(lanes: string[]): number | undefined {
-    const ids = lanes.map((lane) => this.lastIdByLane.get(lane) ?? 0);
-    return ids.length > 0 ? Math.max(...ids) : undefined;
-  }
-
   private async runTask(state: StateInfo, input: unknown): Promise<unknown> {
     await this.gate(state.name).next();
     if (this.finished) return null; // stopped while waiting: start nothing new (the library discards this)
@@ -321,36 +260,11 @@ export class ExecutionRun {
     const open = this.attempts.get(state.name) ?? [];
     open.push(attempt);
     this.attempts.set(state.name, open);
-    const timeout = state.timeoutSeconds === undefined ? {} : { timeoutInSeconds: state.timeoutSeconds };
-    if (kind.kind === 'lambda') {
-      this.append(
-        'LambdaFunctionScheduled',
-        {
-          lambdaFunctionScheduledEventDetails: {
-            resource: kind.resource,
-            ...data('input', input),
-            ...timeout,
-          },
-        },
-        state.lane,
-      );
-      this.append('LambdaFunctionStarted', {}, state.lane);
-    } else {
-      const service = { resourceType: kind.resourceType, resource: kind.resource };
-      this.append(
-        'TaskScheduled',
-        {
-          taskScheduledEventDetails: {
-            ...service,
-            region: this.machine.region,
-            parameters: JSON.stringify(input ?? null),
-            ...timeout,
-          },
-        },
-        state.lane,
-      );
-      this.append('TaskStarted', { taskStartedEventDetails: service }, state.lane);
-    }
+    const record = (event: { type: string; details: Record<string, unknown> }) => {
+      if (!attempt.closed) this.append(event.type, event.details, state.lane);
+    };
+    record(scheduledEvent(kind, input, this.machine.region, state.timeoutSeconds));
+    record(taskEvent(kind, 'Started'));
 
     try {
       const result = await Promise.race([
@@ -365,56 +279,13 @@ export class ExecutionRun {
       ]);
       if (result === runEnded) return null; // the library has moved on; it discards this
       const output: unknown = JSON.parse(JSON.stringify(result ?? null));
-      if (!attempt.closed) {
-        if (kind.kind === 'lambda') {
-          this.append(
-            'LambdaFunctionSucceeded',
-            { lambdaFunctionSucceededEventDetails: data('output', output) },
-            state.lane,
-          );
-        } else {
-          this.append(
-            'TaskSucceeded',
-            {
-              taskSucceededEventDetails: {
-                resourceType: kind.resourceType,
-                resource: kind.resource,
-                ...data('output', output),
-              },
-            },
-            state.lane,
-          );
-        }
-      }
+      record(taskEvent(kind, 'Succeeded', eventData('output', output)));
       return output;
     } catch (error) {
       const name = error instanceof Error && error.name ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
-      const cause = reportsLambdaErrors(kind)
-        ? JSON.stringify({ errorType: name, errorMessage: message, trace: [] })
-        : message;
-      if (!attempt.closed) {
-        if (kind.kind === 'lambda') {
-          this.append(
-            'LambdaFunctionFailed',
-            { lambdaFunctionFailedEventDetails: { error: name, cause } },
-            state.lane,
-          );
-        } else {
-          this.append(
-            'TaskFailed',
-            {
-              taskFailedEventDetails: {
-                resourceType: kind.resourceType,
-                resource: kind.resource,
-                error: name,
-                cause,
-              },
-            },
-            state.lane,
-          );
-        }
-      }
+      const cause = taskFailureCause(kind, name, message);
+      record(taskEvent(kind, 'Failed', { error: name, cause }));
       const failure = new Error(cause);
       failure.name = name;
       throw failure;
@@ -436,58 +307,46 @@ export class ExecutionRun {
 
   private exitState(info: StateInfo, output: unknown, caught = false): void {
     if (!caught && (info.type === 'Parallel' || info.type === 'Map')) {
-      this.append(`${info.type}StateSucceeded`, {}, info.lane, this.lastOfLanes(info.childLanes));
+      this.append(`${info.type}StateSucceeded`, {}, info.lane, this.history.lastOfLanes(info.childLanes));
     }
     if (info.type === 'Fail') return;
     this.append(
       `${info.type}StateExited`,
-      { stateExitedEventDetails: { name: info.name, ...data('output', output) } },
+      { stateExitedEventDetails: { name: info.name, ...eventData('output', output) } },
       info.lane,
     );
   }
 
   private onLibraryEvent(event: LibraryEvent): void {
-    if (this.finished) return;
-    if (this.holding && !this.isWithin(event, this.holding.state)) {
-      this.holding.events.push(event);
-      return;
-    }
+    if (this.finished || this.branches.defer(event)) return;
     this.recordEvent(event);
-  }
-
-  /** Whether the event comes from inside the Parallel/Map state `name` (its branches or iterations). */
-  private isWithin(event: LibraryEvent, name: string): boolean {
-    const state = event.state ?? event.parentState;
-    if (!state) return false;
-    if (event.parentState?.name === name) return true;
-    return this.machine.states.get(state.name)?.ancestors.includes(name) ?? false;
   }
 
   private recordEvent(event: LibraryEvent): void {
     const info = event.state ? this.machine.states.get(event.state.name) : undefined;
     const parent = event.parentState ? this.machine.states.get(event.parentState.name) : undefined;
+    const branching = info?.type === 'Parallel' || info?.type === 'Map';
     switch (event.type) {
       case 'StateEntered': {
         if (!info) return;
         this.append(
           `${info.type}StateEntered`,
-          { stateEnteredEventDetails: { name: info.name, ...data('input', event.state!.input) } },
+          { stateEnteredEventDetails: { name: info.name, ...eventData('input', event.state!.input) } },
           info.lane,
         );
-        if (info.type === 'Parallel' || info.type === 'Map') {
-          const started = this.append(`${info.type}StateStarted`, {}, info.lane);
-          for (const lane of info.childLanes) this.lastIdByLane.set(lane, started);
-          this.branches.set(info.name, { started: 0, ended: 0 });
+        if (branching) {
+          this.history.branchFrom(info.childLanes, this.append(`${info.type}StateStarted`, {}, info.lane));
+          this.branches.reset(info.name);
         }
         if (info.type === 'Task') this.gate(info.name).release();
         return;
       }
       case 'StateRetried': {
         if (info?.type === 'Task') this.gate(info.name).release();
-        if (info && (info.type === 'Parallel' || info.type === 'Map')) {
-          const last = this.lastIdByLane.get(info.lane);
-          for (const lane of info.childLanes) if (last) this.lastIdByLane.set(lane, last);
-          this.branches.set(info.name, { started: 0, ended: 0 });
+        if (info && branching) {
+          const last = this.history.lastOf(info.lane);
+          if (last) this.history.branchFrom(info.childLanes, last);
+          this.branches.reset(info.name);
         }
         return;
       }
@@ -497,10 +356,7 @@ export class ExecutionRun {
           this.exitState(info, event.state!.output, true);
           return;
         }
-        if (!this.holding && this.branchesPending(info) > 0) {
-          this.holding = { state: info.name, output: event.state!.output, events: [] };
-          return;
-        }
+        if (this.branches.holdExit(info, event.state!.output)) return;
         this.exitState(info, event.state!.output);
         return;
       }
@@ -510,39 +366,21 @@ export class ExecutionRun {
           const attempt = (this.attempts.get(info.name) ?? []).find((open) => !open.closed);
           if (attempt) {
             attempt.closed = true;
-            const details = {
+            const timedOut = taskEvent(attempt.kind, 'TimedOut', {
               error: 'States.Timeout',
               cause: 'The task did not finish within its TimeoutSeconds.',
-            };
-            if (attempt.kind.kind === 'lambda') {
-              this.append(
-                'LambdaFunctionTimedOut',
-                { lambdaFunctionTimedOutEventDetails: details },
-                info.lane,
-              );
-            } else {
-              this.append(
-                'TaskTimedOut',
-                {
-                  taskTimedOutEventDetails: {
-                    resourceType: attempt.kind.resourceType,
-                    resource: attempt.kind.resource,
-                    ...details,
-                  },
-                },
-                info.lane,
-              );
-            }
+            });
+            this.append(timedOut.type, timedOut.details, info.lane);
           }
         }
-        if (info.type === 'Parallel' || info.type === 'Map') {
+        if (branching) {
           // Sibling branches are abandoned: their running tasks are aborted, as in AWS.
           for (const attempt of [...this.attempts.values()].flat()) {
             if (this.machine.states.get(attempt.stateName)?.ancestors.includes(info.name))
               this.abortAttempt(attempt);
           }
-          this.branches.set(info.name, { started: 0, ended: 0 });
-          this.append(`${info.type}StateFailed`, {}, info.lane, this.lastOfLanes(info.childLanes));
+          this.branches.reset(info.name);
+          this.append(`${info.type}StateFailed`, {}, info.lane, this.history.lastOfLanes(info.childLanes));
         }
         return;
       }
@@ -554,7 +392,7 @@ export class ExecutionRun {
       case 'ParallelBranchStarted':
       case 'MapIterationStarted':
         if (!parent) return;
-        this.branchCount(parent.name).started += 1;
+        this.branches.started(parent);
         if (event.type === 'MapIterationStarted') this.recordMapIteration(event, parent);
         return;
       case 'ParallelBranchSucceeded':
@@ -563,35 +401,16 @@ export class ExecutionRun {
       case 'MapIterationFailed': {
         if (!parent) return;
         if (event.type.startsWith('MapIteration')) this.recordMapIteration(event, parent);
-        this.branchCount(parent.name).ended += 1;
-        if (this.holding?.state === parent.name && this.branchesPending(parent) === 0) {
-          const { output, events } = this.holding;
-          this.holding = undefined;
-          this.exitState(parent, output);
-          for (const held of events) this.onLibraryEvent(held);
+        const released = this.branches.ended(parent);
+        if (released) {
+          this.exitState(parent, released.output);
+          for (const held of released.events) this.onLibraryEvent(held);
         }
         return;
       }
       default:
         return; // Execution* events: the run's result decides the terminal event.
     }
-  }
-
-  private branchCount(stateName: string): { started: number; ended: number } {
-    let count = this.branches.get(stateName);
-    if (!count) {
-      count = { started: 0, ended: 0 };
-      this.branches.set(stateName, count);
-    }
-    return count;
-  }
-
-  /** Branches (all of a Parallel's; the Map iterations seen to start) whose end has not been recorded yet. */
-  private branchesPending(info: StateInfo): number {
-    const count = this.branchCount(info.name);
-    if (info.type === 'Parallel') return info.childLanes.length - count.ended;
-    if (info.type === 'Map') return count.started - count.ended;
-    return 0;
   }
 
   private recordMapIteration(event: LibraryEvent, parent: StateInfo): void {

@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../aws-json/index.ts';
 
 // Durable execution state: one JSON file per execution under `<dataDir>/executions/<machine>/<name>.json`,
-// written atomically (temporary file + rename) so a crash leaves either the old or the new version. Writes of one
+// written atomically (`writeFileAtomic`) so a crash leaves either the old or the new version. Writes of one
 // execution are coalesced: while one is in flight, further changes mark it dirty and are written once after it.
 // Execution names cannot contain `/` or `\` (Step Functions forbids them), so a name is a safe file name.
 
@@ -43,7 +44,6 @@ export type ExecutionRecord = Omit<z.infer<typeof executionRecordSchema>, 'event
 export class ExecutionStore {
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly writes = new Map<string, { dirty: boolean; done: Promise<void> }>();
-  private temporaryFiles = 0;
   private readonly dir: string;
 
   private constructor(dir: string) {
@@ -129,9 +129,6 @@ export class ExecutionStore {
   private async write(record: ExecutionRecord): Promise<void> {
     const dir = join(this.dir, record.stateMachineName);
     await mkdir(dir, { recursive: true });
-    const file = join(dir, `${record.name}.json`);
-    const temporary = `${file}.${process.pid}.${++this.temporaryFiles}.tmp`;
-    await writeFile(temporary, JSON.stringify(record));
-    await rename(temporary, file);
+    await writeFileAtomic(join(dir, `${record.name}.json`), JSON.stringify(record));
   }
 }

@@ -1,0 +1,13 @@
+import { rename, writeFile } from 'node:fs/promises';
+
+// Durable files for the emulators' state: written to a temporary file beside the target, then renamed over it,
+// so a crash leaves either the old or the new version, never half of one.
+
+let temporaryFiles = 0;
+
+/** Writes `data` to `file` atomically. The folder must exist. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.${++temporaryFiles}.tmp`;
+  await writeFile(temporary, data);
+  await rename(temporary, file);
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { awsJsonActionFor, decodePageToken, encodePageToken, toEpochSeconds } from '../aws-json/index.ts';
+import type { ExecutionRun } from './execution-run.ts';
+import type { MachineEntry } from './machines.ts';
+import { isValidExecutionName, maxPayloadBytes, sfnError } from './protocol.ts';
+import { executionStatuses, type ExecutionRecord, type ExecutionStore, type StoredEvent } from './store.ts';
+
+// The Step Functions actions, each a function over the server's shared state. A new action is one more entry
+// in `stepFunctionsActions`.
+
+export interface StepFunctionsContext {
+  region: string;
+  accountId: string;
+  /** By ARN. */
+  machines: Map<string, MachineEntry>;
+  store: ExecutionStore;
+  /** Executions running in this process, by ARN. */
+  runs: Map<string, ExecutionRun>;
+  /** Runs a RUNNING execution (just started, or left running by the previous process). */
+  launch(machine: MachineEntry, record: ExecutionRecord): void;
+  /** A start date (epoch ms) later than every execution's, so newest-first lists are exact. */
+  nextStartDate(): number;
+}
+
+const defaultPageSize = 100;
+const arn = z.string().min(1).max(2048);
+const maxResults = z.number().int().min(0).max(1000).optional();
+const nextToken = z.string().min(1).max(3096).optional();
+const action = awsJsonActionFor<StepFunctionsContext>();
+
+export function machineByArn(context: StepFunctionsContext, machineArn: string): MachineEntry {
+  if (!/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[^:]+$/.test(machineArn)) {
+    throw sfnError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${machineArn}'`);
+  }
+  const machine = context.machines.get(machineArn);
+  if (!machine) throw sfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
+  return machine;
+}
+
+export function executionByArn(context: StepFunctionsContext, executionArn: string): ExecutionRecord {
+  if (!/^arn:aws[\w-]*:states:[\w-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
+    throw sfnError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${executionArn}'`);
+  }
+  const record = context.store.get(executionArn);
+  if (!record) throw sfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+  return record;
+}
+
+/** The page token's fields, checked against the request it must have been issued for. */
+function pageToken(token: string, expected: Record<string, unknown>, offsetKey: string): number {
+  const value = decodePageToken(token);
+  const matches =
+    value !== undefined &&
+    Object.entries(expected).every(([key, wanted]) => value[key] === wanted) &&
+    typeof value[offsetKey] === 'number';
+  if (!matches) throw sfnError('InvalidToken', `Invalid Token: '${token}'`);
+  return value[offsetKey] as number;
+}
+
+const startExecution = action(
+  z.looseObject({
+    stateMachineArn: arn,
+    name: z.string().optional(),
+    input: z.string().optional(),
+    traceHeader: z.string().max(256).optional(),
+  }),
+  async (context, request) => {
+    const machine = machineByArn(context, request.stateMachineArn);
+    const input = request.input ?? '{}';
+    if (Buffer.byteLength(input) > maxPayloadBytes) {
+      throw sfnError(
+        'InvalidExecutionInput',
+        'Invalid State Machine Execution Input: input is larger than 256 KB',
+      );
+    }
+    try {
+      JSON.parse(input);
+    } catch (error) {
+      throw sfnError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${(error as Error).message}'`,
+      );
+    }
+    const name = request.name ?? randomUUID();
+    if (!isValidExecutionName(name)) throw sfnError('InvalidName', `Invalid Name: '${name}'`);
+    const executionArn = `arn:aws:states:${context.region}:${context.accountId}:execution:${machine.name}:${name}`;
+
+    // Like AWS: the same name and input as a RUNNING execution returns that execution; a closed execution or a
+    // different input is a conflict.
+    const existing = context.store.get(executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) {
+        return { executionArn, startDate: toEpochSeconds(existing.startDate) };
+      }
+      throw sfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+
+    const startDate = context.nextStartDate();
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn: machine.arn,
+      stateMachineName: machine.name,
+      name,
+      status: 'RUNNING',
+      input,
+      startDate,
+      events: [
+        {
+          id: 1,
+          previousEventId: 0,
+          timestamp: startDate,
+          type: 'ExecutionStarted',
+          executionStartedEventDetails: {
+            input,
+            inputDetails: { truncated: false },
+            roleArn: machine.roleArn,
+          },
+        },
+      ],
+    };
+    await context.store.add(record);
+    context.launch(machine, record);
+    return { executionArn, startDate: toEpochSeconds(startDate) };
+  },
+);
+
+const describeExecution = action(z.looseObject({ executionArn: arn }), async (context, request) => {
+  const record = executionByArn(context, request.executionArn);
+  return {
+    ...executionListItem(record),
+    input: record.input,
+    inputDetails: { included: true },
+    ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
+    ...(record.error === undefined ? {} : { error: record.error }),
+    ...(record.cause === undefined ? {} : { cause: record.cause }),
+    redriveCount: 0,
+    redriveStatus: 'NOT_REDRIVABLE',
+  };
+});
+
+const getExecutionHistory = action(
+  z.looseObject({
+    executionArn: arn,
+    maxResults,
+    nextToken,
+    reverseOrder: z.boolean().optional(),
+    includeExecutionData: z.boolean().optional(),
+  }),
+  async (context, request) => {
+    const record = executionByArn(context, request.executionArn);
+    const reverse = request.reverseOrder ?? false;
+    const offset = request.nextToken
+      ? pageToken(request.nextToken, { arn: record.executionArn, reverse }, 'offset')
+      : 0;
+    const size = request.maxResults || defaultPageSize;
+    const events = reverse ? [...record.events].reverse() : record.events;
+    const page = events.slice(offset, offset + size);
+    const includeData = request.includeExecutionData ?? true;
+    return {
+      events: page.map((event) => wireEvent(event, includeData)),
+      ...(offset + size < events.length
+        ? { nextToken: encodePageToken({ arn: record.executionArn, reverse, offset: offset + size }) }
+        : {}),
+    };
+  },
+);
+
+const listExecutions = action(
+  z.looseObject({
+    stateMachineArn: arn.optional(),
+    mapRunArn: arn.optional(),
+    statusFilter: z.enum([...executionStatuses, 'PENDING_REDRIVE']).optional(),
+    maxResults,
+    nextToken,
+  }),
+  async (context, request) => {
+    if (request.mapRunArn) {
+      throw sfnError('ValidationException', 'Map runs are not emulated: pass a stateMachineArn');
+    }
+    if (!request.stateMachineArn) {
+      throw sfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
+    }
+    const machine = machineByArn(context, request.stateMachineArn);
+    if (request.statusFilter === 'PENDING_REDRIVE') {
+      throw sfnError('ValidationException', 'PENDING_REDRIVE status filter requires a mapRunArn');
+    }
+    const status = request.statusFilter;
+    const after = request.nextToken
+      ? pageToken(request.nextToken, { machine: machine.arn, status: status ?? null }, 'after')
+      : undefined;
+    const size = request.maxResults || defaultPageSize;
+    const matching = context.store
+      .all()
+      .filter((record) => record.stateMachineArn === machine.arn && (!status || record.status === status))
+      .filter((record) => after === undefined || record.startDate < after)
+      .sort((a, b) => b.startDate - a.startDate);
+    const page = matching.slice(0, size);
+    return {
+      executions: page.map(executionListItem),
+      ...(matching.length > size
+        ? {
+            nextToken: encodePageToken({
+              machine: machine.arn,
+              status: status ?? null,
+              after: page.at(-1)!.startDate,
+            }),
+          }
+        : {}),
+    };
+  },
+);
+
+const stopExecution = action(
+  z.looseObject({
+    executionArn: arn,
+    error: z.string().max(256).optional(),
+    cause: z.string().max(32768).optional(),
+  }),
+  async (context, request) => {
+    const record = executionByArn(context, request.executionArn);
+    if (record.status === 'RUNNING') {
+      const run = context.runs.get(record.executionArn);
+      if (run) {
+        run.stop(request.error, request.cause);
+        await run.done;
+      }
+    }
+    return { stopDate: toEpochSeconds(record.stopDate ?? Date.now()) };
+  },
+);
+
+const describeStateMachine = action(z.looseObject({ stateMachineArn: arn }), async (context, request) => {
+  const machine = machineByArn(context, request.stateMachineArn);
+  return {
+    stateMachineArn: machine.arn,
+    name: machine.name,
+    status: 'ACTIVE',
+    definition: machine.definitionText,
+    roleArn: machine.roleArn,
+    type: 'STANDARD',
+    creationDate: toEpochSeconds(machine.creationDate),
+    loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    tracingConfiguration: { enabled: false },
+  };
+});
+
+export const stepFunctionsActions = {
+  StartExecution: startExecution,
+  DescribeExecution: describeExecution,
+  GetExecutionHistory: getExecutionHistory,
+  ListExecutions: listExecutions,
+  StopExecution: stopExecution,
+  DescribeStateMachine: describeStateMachine,
+};
+
+/** What ListExecutions says of an execution (DescribeExecution says more). */
+function executionListItem(record: ExecutionRecord): Record<string, unknown> {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: toEpochSeconds(record.startDate),
+    ...(record.stopDate === undefined ? {} : { stopDate: toEpochSeconds(record.stopDate) }),
+  };
+}
+
+/** A stored event as the protocol sends it: epoch seconds; without input/output when data is not included. */
+function wireEvent(event: StoredEvent, includeData: boolean): Record<string, unknown> {
+  const wire: Record<string, unknown> = { ...event, timestamp: toEpochSeconds(event.timestamp) };
+  if (!includeData) {
+    for (const [key, value] of Object.entries(wire)) {
+      if (!key.endsWith('EventDetails') || typeof value !== 'object' || value === null) continue;
+      const details = { ...(value as Record<string, unknown>) };
+      for (const field of ['input', 'inputDetails', 'output', 'outputDetails', 'parameters'])
+        delete details[field];
+      wire[key] = details;
+    }
+  }
+  return wire;
+}
