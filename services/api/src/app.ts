@@ -97,8 +97,9 @@ export function createApp(deps: ApiDependencies): Express {
 }
 
 /**
- * The `/v1` routes (routes/index.ts), loaded with the services they use on the first `/v1` request: a Lambda's
- * start, and a request for the UI or `/health`, loads neither the route modules nor the SDK commands they use.
+ * The `/v1` routes (routes/index.ts), loaded with the services they use on the first `/v1` request: neither a
+ * Lambda's start nor a request for the UI loads the route modules or the SDK (`/health` loads the services
+ * for its checks, not the routes).
  */
 function lazyV1Routes(deps: ApiDependencies): RequestHandler {
   let routes: Promise<RequestHandler> | undefined;
