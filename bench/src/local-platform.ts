@@ -86,7 +86,8 @@ interface ProfileNode {
 function packageOf(url: string): string | undefined {
   const dependency = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dependency) return dependency[1]!;
-  const workspace = /\/((?:services\/[^/]+|bench)\/src(?:\/[^/]+(?=\/))?)/.exec(url);
+  if (url.includes('/bench/src/')) return 'the benchmark’s own clients (fetch, polling)';
+  const workspace = /\/(services\/[^/]+\/src(?:\/[^/]+(?=\/))?)/.exec(url);
   return workspace?.[1];
 }
 
@@ -117,7 +118,8 @@ export async function profiled<T>(work: () => Promise<T>): Promise<{ value: T; p
       if (found) return found;
     }
     const { functionName, url } = nodes.get(id)!.callFrame;
-    return url ? url.split('/').slice(0, 2).join('/') : `(${functionName || 'native'})`;
+    if (url) return url.split('/').slice(0, 2).join('/');
+    return functionName.startsWith('(') ? functionName : `(${functionName || 'native'})`;
   };
   const self = new Map<number, number>();
   const deltas = profile!.timeDeltas ?? [];

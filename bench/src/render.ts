@@ -38,12 +38,18 @@ export function renderBenchmarks(run: RunInfo, results: BenchResult[]): string {
       ),
   ];
   if (missed.length > 0) {
+    // Targets bounded by the same thing share one explanation.
+    const byEvidence = new Map<string, string[]>();
+    for (const { target } of missed) {
+      const evidence = target.evidence ?? 'no profile recorded.';
+      byEvidence.set(evidence, [
+        ...(byEvidence.get(evidence) ?? []),
+        `**${target.what}** (${target.measured}, target ${target.target})`,
+      ]);
+    }
     parts.push(
-      `### What bounds the targets not met\n\n${missed
-        .map(
-          ({ target }) =>
-            `- **${target.what}** (${target.measured}, target ${target.target}): ${target.evidence ?? 'no profile recorded.'}`,
-        )
+      `### What bounds the targets not met\n\n${[...byEvidence]
+        .map(([evidence, what]) => `- ${what.join('; ')}: ${evidence}`)
         .join('\n')}`,
     );
   }
