@@ -48,7 +48,9 @@ export function lambdaEnvironment(
 ): Record<string, string> {
   const base: Partial<Config> = {
     MODE: 'aws',
-    SERVICE_NAME: `${config.SERVICE_NAME}-${role}`,
+    // One service name for the platform: the function is a dimension and a log group of its own, and the
+    // monitoring definition names the platform's metrics by it (`service`).
+    SERVICE_NAME: config.SERVICE_NAME,
     IMAGES_BUCKET: known.imagesBucket,
   };
   const providers: Partial<Config> = {

@@ -19,6 +19,7 @@ import { CognitiveDeployment } from '@cdktf/provider-azurerm/lib/cognitive-deplo
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { describe, expect, it } from '@jest/globals';
 import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
+import { buildMonitoringDefinition } from '@mc-vision/core/monitoring/index';
 import { resultsTable } from '@mc-vision/core/results-store';
 import { Testing } from 'cdktf';
 import { platformPermissions } from '../src/deploy-permissions';
@@ -53,20 +54,34 @@ describe('dev and prod', () => {
 
   it('are the same stacks with other values', () => {
     const prodPlatform = synth(new AwsPlatformStack(Testing.app(), 'prod-aws-platform', prod)).json;
-    // prod alone keeps API instances warm (API_PROVISIONED_CONCURRENCY > 0 there).
-    expect(addresses(prodPlatform).filter((a) => !a.includes('provisioned_concurrency'))).toEqual(
-      addresses(json),
-    );
+    expect(addresses(prodPlatform)).toEqual(addresses(json));
     expect(only(prodPlatform, 'aws_lambda_function', 'api-function')[1].memory_size).toBe(prod.API_MEMORY_MB);
     expect(only(json, 'aws_lambda_function', 'api-function')[1].memory_size).toBe(dev.API_MEMORY_MB);
-    expectSynth(JSON.stringify(prodPlatform)).toHaveResourceWithProperties(
-      LambdaProvisionedConcurrencyConfig,
-      {
-        qualifier: ref('aws_lambda_alias', 'api-live', 'name'),
-        provisioned_concurrent_executions: prod.API_PROVISIONED_CONCURRENCY,
-      },
-    );
     expectSynth(platform.text).not.toHaveResource(LambdaProvisionedConcurrencyConfig);
+  });
+
+  it('reserve and keep warm what the configuration asks for, once the account has the quota', () => {
+    // Both environments start without (a new account's quota cannot meet it); the values prod.env suggests.
+    const raised = {
+      ...prod,
+      API_RESERVED_CONCURRENCY: 50,
+      WORKER_RESERVED_CONCURRENCY: 40,
+      API_PROVISIONED_CONCURRENCY: 2,
+    };
+    const stack = synth(new AwsPlatformStack(Testing.app(), 'prod-aws-platform', raised));
+    expectSynth(stack.text).toHaveResourceWithProperties(LambdaProvisionedConcurrencyConfig, {
+      qualifier: ref('aws_lambda_alias', 'api-live', 'name'),
+      provisioned_concurrent_executions: 2,
+    });
+    expect(only(stack.json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions).toBe(
+      50,
+    );
+    expect(only(stack.json, 'aws_lambda_function', 'worker-function')[1].reserved_concurrent_executions).toBe(
+      40,
+    );
+    expect(
+      only(json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions,
+    ).toBeUndefined();
   });
 });
 
@@ -296,117 +311,146 @@ describe('AWS platform', () => {
 });
 
 describe('monitoring', () => {
-  const [topicAddress] = only(json, 'aws_sns_topic');
+  const [topicAddress] = only(json, 'aws_sns_topic', 'notifications_alarms-topic_');
   const topicArn = ref('aws_sns_topic', topicAddress, 'arn');
+
+  it('sends alarms to their own topic, never to the pipeline results topic', () => {
+    const [resultsAddress, results] = only(json, 'aws_sns_topic', 'notifications_topic_');
+    const [, alarmsTopic] = only(json, 'aws_sns_topic', 'notifications_alarms-topic_');
+    expect(results.name).toBe(names.topic);
+    expect(alarmsTopic.name).toBe(names.alarmsTopic);
+    expect(names.alarmsTopic).not.toBe(names.topic);
+    // The pipeline publishes its results to the results topic (its definition names the topic by reference).
+    const [, machine] = only(json, 'aws_sfn_state_machine');
+    const resultsArn = ref('aws_sns_topic', resultsAddress, 'arn');
+    expect(String(machine.definition)).toContain(resultsArn);
+    expect(String(machine.definition)).not.toContain(topicArn);
+    // Every alarm notifies the alarms topic only, and the e-mail subscription listens there.
+    for (const [, alarm] of resources(json, 'aws_cloudwatch_metric_alarm')) {
+      expect([...(alarm.alarm_actions as string[]), ...(alarm.ok_actions as string[])]).not.toContain(
+        resultsArn,
+      );
+    }
+    const [, subscription] = only(json, 'aws_sns_topic_subscription');
+    expect(subscription.topic_arn).toBe(topicArn);
+  });
   const alarms = resources(json, 'aws_cloudwatch_metric_alarm').map(([, alarm]) => alarm);
   const alarm = (id: string) => alarms.find((a) => a.alarm_name === names.alarm(id));
 
-  it('raises at least 11 alarms, each to the topic, with thresholds from the configuration', () => {
-    expect(alarms.length).toBeGreaterThanOrEqual(11);
-    for (const a of alarms) {
-      expect(a).toMatchObject({
-        alarm_actions: [topicArn],
-        ok_actions: [topicArn],
-        period: dev.ALARM_PERIOD_SECONDS,
-        evaluation_periods: dev.ALARM_EVALUATION_PERIODS,
-      });
-    }
-    const expected: [string, string, string, number, Record<string, string>][] = [
-      [
-        'api-errors',
-        'AWS/Lambda',
-        'Errors',
-        dev.ALARM_API_ERRORS,
-        { FunctionName: names.functionName('api') },
-      ],
-      [
-        'api-throttles',
-        'AWS/Lambda',
-        'Throttles',
-        dev.ALARM_API_THROTTLES,
-        { FunctionName: names.functionName('api') },
-      ],
-      [
-        'api-p95-duration',
-        'AWS/Lambda',
-        'Duration',
-        dev.ALARM_API_P95_MS,
-        { FunctionName: names.functionName('api') },
-      ],
-      [
-        'worker-errors',
-        'AWS/Lambda',
-        'Errors',
-        dev.ALARM_WORKER_ERRORS,
-        { FunctionName: names.functionName('worker') },
-      ],
-      [
-        'worker-p95-duration',
-        'AWS/Lambda',
-        'Duration',
-        dev.ALARM_WORKER_P95_MS,
-        { FunctionName: names.functionName('worker') },
-      ],
-      [
-        'ingest-errors',
-        'AWS/Lambda',
-        'Errors',
-        dev.ALARM_INGEST_ERRORS,
-        { FunctionName: names.functionName('ingest') },
-      ],
-      [
-        'ingest-p95-duration',
-        'AWS/Lambda',
-        'Duration',
-        dev.ALARM_INGEST_P95_MS,
-        { FunctionName: names.functionName('ingest') },
-      ],
+  it("renders every alarm of core's monitoring definition as it is, each notifying the topic", () => {
+    const [apiAddress] = only(json, 'aws_apigatewayv2_api');
+    const definition = buildMonitoringDefinition(
+      {
+        functionNames: {
+          api: names.functionName('api'),
+          worker: names.functionName('worker'),
+          ingest: names.functionName('ingest'),
+        },
+        serviceName: dev.SERVICE_NAME,
+        stateMachineArn: names.stateMachineArn,
+        classifierEndpoint: names.sagemakerEndpoint,
+        httpApiId: ref('aws_apigatewayv2_api', apiAddress, 'id'),
+        resultsTable: names.resultsTable,
+        alarmNamePrefix: names.alarmPrefix,
+        dashboardName: names.dashboard,
+      },
+      dev,
+    );
+    const expected = definition.alarms.map((a) => ({
+      alarm_name: a.name,
+      alarm_description: a.description,
+      namespace: a.metric.namespace,
+      metric_name: a.metric.name,
+      dimensions: a.metric.dimensions,
+      ...(a.statistic.startsWith('p') ? { extended_statistic: a.statistic } : { statistic: a.statistic }),
+      period: a.period,
+      evaluation_periods: a.evaluationPeriods,
+      datapoints_to_alarm: a.datapointsToAlarm,
+      threshold: a.threshold,
+      comparison_operator: a.comparison,
+      treat_missing_data: a.treatMissingData,
+      alarm_actions: [topicArn],
+      ok_actions: [topicArn],
+    }));
+    const byName = (a: { alarm_name?: unknown }, b: { alarm_name?: unknown }) =>
+      String(a.alarm_name).localeCompare(String(b.alarm_name));
+    expect([...alarms].sort(byName)).toEqual(expected.sort(byName));
+    expect(alarms).toHaveLength(25);
+  });
+
+  it('watches the metrics each part publishes, with thresholds from the configuration', () => {
+    const fn = (role: 'api' | 'worker' | 'ingest') => ({ FunctionName: names.functionName(role) });
+    const service = { service: dev.SERVICE_NAME };
+    const expected: [string, string, string, string, number, Record<string, string>][] = [
+      ['api-errors', 'AWS/Lambda', 'Errors', 'Sum', dev.ALARM_API_ERRORS, fn('api')],
+      ['api-p95-duration', 'AWS/Lambda', 'Duration', 'p95', dev.ALARM_API_P95_MS, fn('api')],
+      ['worker-errors', 'AWS/Lambda', 'Errors', 'Sum', dev.ALARM_WORKER_ERRORS, fn('worker')],
+      ['ingest-p95-duration', 'AWS/Lambda', 'Duration', 'p95', dev.ALARM_INGEST_P95_MS, fn('ingest')],
       [
         'pipeline-failed',
         'AWS/States',
         'ExecutionsFailed',
+        'Sum',
         dev.ALARM_PIPELINE_FAILED,
-        { StateMachineArn: names.stateMachineArn },
-      ],
-      [
-        'pipeline-timed-out',
-        'AWS/States',
-        'ExecutionsTimedOut',
-        dev.ALARM_PIPELINE_TIMED_OUT,
-        { StateMachineArn: names.stateMachineArn },
-      ],
-      [
-        'pipeline-throttled',
-        'AWS/States',
-        'ExecutionThrottled',
-        dev.ALARM_PIPELINE_THROTTLED,
         { StateMachineArn: names.stateMachineArn },
       ],
       [
         'classifier-5xx',
         'AWS/SageMaker',
         'Invocation5XXErrors',
+        'Sum',
         dev.ALARM_SAGEMAKER_5XX,
         { EndpointName: names.sagemakerEndpoint, VariantName: 'AllTraffic' },
       ],
+      ['api-p95-latency', 'MCVision', 'Latency', 'p95', dev.ALARM_API_LATENCY_P95_MS, service],
       [
-        'classifier-4xx',
-        'AWS/SageMaker',
-        'Invocation4XXErrors',
-        dev.ALARM_SAGEMAKER_4XX,
-        { EndpointName: names.sagemakerEndpoint, VariantName: 'AllTraffic' },
+        'bedrock-unavailable',
+        'MCVision',
+        'ProviderUnavailable',
+        'Average',
+        dev.ALARM_PROVIDER_UNAVAILABLE_PERCENT / 100,
+        { ...service, provider: 'bedrock' },
+      ],
+      [
+        'azure-throttled',
+        'MCVision',
+        'ProviderThrottled',
+        'Average',
+        dev.ALARM_PROVIDER_THROTTLED_PERCENT / 100,
+        { ...service, provider: 'azure' },
+      ],
+      [
+        'bedrock-guardrail-interventions',
+        'MCVision',
+        'GuardrailInterventions',
+        'Sum',
+        dev.ALARM_GUARDRAIL_INTERVENTIONS,
+        { ...service, provider: 'bedrock' },
+      ],
+      ['partial-records', 'MCVision', 'PartialRecords', 'Sum', dev.ALARM_PARTIAL_RECORDS, service],
+      ['failed-records', 'MCVision', 'FailedRecords', 'Sum', dev.ALARM_FAILED_RECORDS, service],
+      [
+        'ingest-skipped-records',
+        'MCVision',
+        'IngestRecordsSkipped',
+        'Sum',
+        dev.ALARM_INGEST_SKIPPED_RECORDS,
+        service,
       ],
     ];
-    for (const [id, namespace, metric, threshold, dimensions] of expected) {
-      expect({ id, ...alarm(id) }).toMatchObject({
+    for (const [id, namespace, metric, statistic, threshold, dimensions] of expected) {
+      const a = alarm(id);
+      expect({ id, ...a, statistic: a?.statistic ?? a?.extended_statistic }).toMatchObject({
         id,
         namespace,
         metric_name: metric,
+        statistic,
         threshold,
         dimensions,
+        comparison_operator: 'GreaterThanThreshold',
+        treat_missing_data: 'notBreaching',
       });
     }
-    expect(alarm('api-p95-duration')?.extended_statistic).toBe('p95');
   });
 
   it('follows the configuration when the thresholds change', () => {
@@ -419,12 +463,12 @@ describe('monitoring', () => {
     expect(thresholds[names.alarm('api-p95-duration')]).toBe(1234);
   });
 
-  it('draws a dashboard of at least 9 widgets over every part of the platform', () => {
+  it('draws a dashboard of at least 19 widgets over every part of the platform', () => {
     const [, dashboard] = only(json, 'aws_cloudwatch_dashboard');
     const body = JSON.parse(String(dashboard.dashboard_body)) as {
       widgets: { type: string; properties: { metrics?: unknown[][]; alarms?: string[] } }[];
     };
-    expect(body.widgets.length).toBeGreaterThanOrEqual(9);
+    expect(body.widgets.length).toBeGreaterThanOrEqual(19);
     const lines = body.widgets.flatMap((w) => w.properties.metrics ?? []).map((l) => JSON.stringify(l));
     const covers = (...parts: string[]) => lines.some((l) => parts.every((p) => l.includes(p)));
     for (const role of ['api', 'worker', 'ingest'] as const) {
@@ -486,12 +530,8 @@ describe('Azure OpenAI', () => {
   });
 
   it('outputs the endpoint and deployment, and the key only as sensitive', () => {
-    expect(Object.keys(azure.json.output ?? {}).sort()).toEqual([
-      'deployment_name',
-      'endpoint',
-      'primary_access_key',
-    ]);
-    expect(azure.json.output?.primary_access_key?.sensitive).toBe(true);
+    // No key among them: the workflows read it live from the account.
+    expect(Object.keys(azure.json.output ?? {}).sort()).toEqual(['deployment_name', 'endpoint']);
     expect(azure.json.output?.endpoint?.sensitive).toBeUndefined();
   });
 
@@ -521,15 +561,16 @@ describe('state backend', () => {
         .Statement;
     };
     const repo = dev.DEPLOY_REPOSITORY;
+    // The subjects carry the ref (the repository's OIDC subject template: repo, context, ref).
     expect(trust('plan')).toEqual([
       expect.objectContaining({
         Action: 'sts:AssumeRoleWithWebIdentity',
         Condition: {
-          StringEquals: {
-            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+          StringLike: {
             'token.actions.githubusercontent.com:sub': [
-              `repo:${repo}:pull_request`,
-              `repo:${repo}:ref:refs/heads/main`,
+              `repo:${repo}:pull_request:ref:refs/pull/*/merge`,
+              `repo:${repo}:ref:refs/heads/main:ref:refs/heads/main`,
             ],
           },
         },
@@ -540,7 +581,7 @@ describe('state backend', () => {
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-            'token.actions.githubusercontent.com:sub': [`repo:${repo}:environment:dev`],
+            'token.actions.githubusercontent.com:sub': [`repo:${repo}:environment:dev:ref:refs/heads/main`],
           },
         },
       }),

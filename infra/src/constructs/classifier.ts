@@ -4,6 +4,7 @@ import { SagemakerEndpoint } from '@cdktf/provider-aws/lib/sagemaker-endpoint';
 import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemaker-endpoint-configuration';
 import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
 import { createHash } from 'node:crypto';
+import { classifierVariant } from '@mc-vision/core/names';
 import { Construct } from 'constructs';
 import { allow, ServiceRole } from '../iam';
 import type { ResourceNames } from '../names';
@@ -21,7 +22,8 @@ export interface ClassifierProps {
   logRetentionDays: number;
 }
 
-export const variantName = 'AllTraffic';
+/** The endpoint's one variant, named in core: its CloudWatch metrics carry it as `VariantName`. */
+export const variantName = classifierVariant;
 
 /**
  * The image classifier on SageMaker Serverless: the model server image (it speaks the SageMaker container
@@ -39,7 +41,7 @@ export class Classifier extends Construct {
     const artifactArn = `${props.modelsBucket.arn}/${props.modelArtifactKey}`;
     // SageMaker writes here; creating it ourselves sets the retention.
     const logGroup = new CloudwatchLogGroup(this, 'logs', {
-      name: `/aws/sagemaker/Endpoints/${endpointName}`,
+      name: names.classifierLogGroup,
       retentionInDays: props.logRetentionDays,
     });
     const role = new ServiceRole(this, 'role', {

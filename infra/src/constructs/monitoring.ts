@@ -1,250 +1,135 @@
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import type { Config } from '@mc-vision/core/config/index';
+import {
+  buildMonitoringDefinition,
+  type AlarmDefinition,
+  type MonitoringDefinition,
+  type Statistic,
+  type WidgetMetric,
+} from '@mc-vision/core/monitoring/index';
 import { Construct } from 'constructs';
-import type { FunctionRole, ResourceNames } from '../names';
-import { variantName } from './classifier';
+import type { ResourceNames } from '../names';
 
 export interface MonitoringProps {
   config: Config;
   names: ResourceNames;
+  /** The alarms topic: never the pipeline's results topic. */
   topicArn: string;
   httpApiId: string;
 }
 
-interface AlarmSpec {
-  id: string;
-  description: string;
-  namespace: string;
-  metric: string;
-  dimensions: Record<string, string>;
-  /** `Sum` for counts; a percentile such as `p95` for durations. */
-  statistic: 'Sum' | 'p95';
-  threshold: number;
+/** `p95`, `p99.9`: CloudWatch's extended statistics; the basic five are `statistic`. */
+export function isPercentile(statistic: Statistic): statistic is `p${number}` {
+  return statistic.startsWith('p');
 }
 
-type MetricLine = (string | { stat?: string; label?: string })[];
+/** One alarm as Terraform's `aws_cloudwatch_metric_alarm` takes it, notifying `topicArn` on ALARM and on OK. */
+export function alarmResource(alarm: AlarmDefinition, topicArn: string) {
+  return {
+    alarmName: alarm.name,
+    alarmDescription: alarm.description,
+    namespace: alarm.metric.namespace,
+    metricName: alarm.metric.name,
+    dimensions: alarm.metric.dimensions,
+    ...(isPercentile(alarm.statistic)
+      ? { extendedStatistic: alarm.statistic }
+      : { statistic: alarm.statistic }),
+    period: alarm.period,
+    evaluationPeriods: alarm.evaluationPeriods,
+    datapointsToAlarm: alarm.datapointsToAlarm,
+    threshold: alarm.threshold,
+    comparisonOperator: alarm.comparison,
+    treatMissingData: alarm.treatMissingData,
+    alarmActions: [topicArn],
+    okActions: [topicArn],
+  };
+}
 
-/** The results table operations the API and the pipeline make. */
-const tableOperations = ['GetItem', 'PutItem', 'Query'];
+/** A widget line in the dashboard body's array form: namespace, name, dimension pairs, then options. */
+function metricLine(metric: WidgetMetric): (string | { stat: string; label: string })[] {
+  return [
+    metric.namespace,
+    metric.name,
+    ...Object.entries(metric.dimensions).flat(),
+    { stat: metric.statistic, label: metric.label },
+  ];
+}
+
+/** The dashboard body CloudWatch takes: the definition's widgets two to a row, then the alarms. */
+export function dashboardBody(
+  definition: MonitoringDefinition,
+  region: string,
+  alarmArns: readonly string[],
+): string {
+  const width = 12;
+  const height = 6;
+  const { widgets, period } = definition.dashboard;
+  const metricWidgets = widgets.map((widget, index) => ({
+    type: 'metric',
+    x: (index % 2) * width,
+    y: Math.floor(index / 2) * height,
+    width,
+    height,
+    properties: {
+      title: widget.title,
+      region,
+      view: 'timeSeries',
+      stacked: false,
+      period,
+      metrics: widget.metrics.map(metricLine),
+    },
+  }));
+  const alarmWidget = {
+    type: 'alarm',
+    x: 0,
+    y: Math.ceil(widgets.length / 2) * height,
+    width: 24,
+    height: 4,
+    properties: { title: 'Alarms', alarms: alarmArns },
+  };
+  return JSON.stringify({ widgets: [...metricWidgets, alarmWidget] });
+}
 
 /**
- * CloudWatch alarms for every part that can fail on its own, each notifying the topic (on alarm and when it
- * clears), and one dashboard over the API, worker, ingest, Step Functions, SageMaker and DynamoDB. Every
- * threshold, the period and the evaluation periods come from the configuration.
+ * core's monitoring definition rendered into CloudWatch: every alarm, notifying the alarms topic when it goes
+ * to ALARM and when it clears, and the dashboard with the same widgets the API draws.
  */
 export class Monitoring extends Construct {
+  readonly definition: MonitoringDefinition;
   readonly alarms: CloudwatchMetricAlarm[];
   readonly dashboard: CloudwatchDashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const { config, names } = props;
-    const fn = (role: FunctionRole) => ({ FunctionName: names.functionName(role) });
-    const stateMachine = { StateMachineArn: names.stateMachineArn };
-    const endpoint = { EndpointName: names.sagemakerEndpoint, VariantName: variantName };
-    const httpApi = { ApiId: props.httpApiId, Stage: '$default' };
-
-    const lambda = (role: FunctionRole, metric: string) => ['AWS/Lambda', metric, fn(role)] as const;
-    const states = (metric: string) => ['AWS/States', metric, stateMachine] as const;
-    const sagemaker = (metric: string) => ['AWS/SageMaker', metric, endpoint] as const;
-    const specs: AlarmSpec[] = [
-      alarm('api-errors', 'API function errors', lambda('api', 'Errors'), config.ALARM_API_ERRORS),
-      alarm(
-        'api-throttles',
-        'API function throttled',
-        lambda('api', 'Throttles'),
-        config.ALARM_API_THROTTLES,
-      ),
-      alarm('api-p95-duration', 'API p95 duration (ms)', lambda('api', 'Duration'), config.ALARM_API_P95_MS),
-      alarm('api-5xx', 'HTTP API 5xx responses', ['AWS/ApiGateway', '5xx', httpApi], config.ALARM_API_5XX),
-      alarm(
-        'worker-errors',
-        'Worker function errors',
-        lambda('worker', 'Errors'),
-        config.ALARM_WORKER_ERRORS,
-      ),
-      alarm(
-        'worker-p95-duration',
-        'Worker p95 duration (ms)',
-        lambda('worker', 'Duration'),
-        config.ALARM_WORKER_P95_MS,
-      ),
-      alarm(
-        'ingest-errors',
-        'Ingest function errors',
-        lambda('ingest', 'Errors'),
-        config.ALARM_INGEST_ERRORS,
-      ),
-      alarm(
-        'ingest-p95-duration',
-        'Ingest p95 duration (ms)',
-        lambda('ingest', 'Duration'),
-        config.ALARM_INGEST_P95_MS,
-      ),
-      alarm(
-        'pipeline-failed',
-        'Pipeline executions failed',
-        states('ExecutionsFailed'),
-        config.ALARM_PIPELINE_FAILED,
-      ),
-      alarm(
-        'pipeline-timed-out',
-        'Pipeline executions timed out',
-        states('ExecutionsTimedOut'),
-        config.ALARM_PIPELINE_TIMED_OUT,
-      ),
-      alarm(
-        'pipeline-throttled',
-        'Pipeline executions throttled',
-        states('ExecutionThrottled'),
-        config.ALARM_PIPELINE_THROTTLED,
-      ),
-      alarm(
-        'classifier-5xx',
-        'Classifier endpoint 5xx errors',
-        sagemaker('Invocation5XXErrors'),
-        config.ALARM_SAGEMAKER_5XX,
-      ),
-      // A model error (the model server rejecting an image) is a 4xx too.
-      alarm(
-        'classifier-4xx',
-        'Classifier endpoint 4xx errors',
-        sagemaker('Invocation4XXErrors'),
-        config.ALARM_SAGEMAKER_4XX,
-      ),
-    ];
-
-    this.alarms = specs.map(
-      (spec) =>
-        new CloudwatchMetricAlarm(this, spec.id, {
-          alarmName: names.alarm(spec.id),
-          alarmDescription: spec.description,
-          namespace: spec.namespace,
-          metricName: spec.metric,
-          dimensions: spec.dimensions,
-          ...(spec.statistic === 'Sum' ? { statistic: 'Sum' } : { extendedStatistic: spec.statistic }),
-          period: config.ALARM_PERIOD_SECONDS,
-          evaluationPeriods: config.ALARM_EVALUATION_PERIODS,
-          threshold: spec.threshold,
-          comparisonOperator: 'GreaterThanThreshold',
-          // No traffic is not an outage.
-          treatMissingData: 'notBreaching',
-          alarmActions: [props.topicArn],
-          okActions: [props.topicArn],
-        }),
+    this.definition = buildMonitoringDefinition(
+      {
+        functionNames: {
+          api: names.functionName('api'),
+          worker: names.functionName('worker'),
+          ingest: names.functionName('ingest'),
+        },
+        serviceName: config.SERVICE_NAME,
+        stateMachineArn: names.stateMachineArn,
+        classifierEndpoint: names.sagemakerEndpoint,
+        httpApiId: props.httpApiId,
+        resultsTable: names.resultsTable,
+        alarmNamePrefix: names.alarmPrefix,
+        dashboardName: names.dashboard,
+      },
+      config,
     );
-
-    const period = config.ALARM_PERIOD_SECONDS;
-    const line = (namespace: string, metric: string, dimensions: Record<string, string>, stat: string) =>
-      [
-        namespace,
-        metric,
-        ...Object.entries(dimensions).flat(),
-        { stat, label: [metric, dimensions.Operation, stat].filter(Boolean).join(' ') },
-      ] as MetricLine;
-    const fnLines = (role: FunctionRole) => [
-      line('AWS/Lambda', 'Invocations', fn(role), 'Sum'),
-      line('AWS/Lambda', 'Errors', fn(role), 'Sum'),
-      line('AWS/Lambda', 'Throttles', fn(role), 'Sum'),
-    ];
-    const durationLines = (role: FunctionRole) =>
-      ['p50', 'p95', 'p99'].map((stat) => line('AWS/Lambda', 'Duration', fn(role), stat));
-    const table = { TableName: names.resultsTable };
-
-    const widgets: [string, MetricLine[]][] = [
-      ['API function: invocations, errors, throttles', fnLines('api')],
-      ['API function: duration (ms)', durationLines('api')],
-      [
-        'HTTP API: requests and errors',
-        ['Count', '4xx', '5xx'].map((metric) => line('AWS/ApiGateway', metric, httpApi, 'Sum')),
-      ],
-      [
-        'HTTP API: latency p95 (ms)',
-        ['Latency', 'IntegrationLatency'].map((metric) => line('AWS/ApiGateway', metric, httpApi, 'p95')),
-      ],
-      ['Worker function: invocations, errors, throttles', fnLines('worker')],
-      ['Worker function: duration (ms)', durationLines('worker')],
-      ['Ingest function: invocations, errors, throttles', fnLines('ingest')],
-      ['Ingest function: duration (ms)', durationLines('ingest')],
-      [
-        'Pipeline: executions',
-        [
-          'ExecutionsStarted',
-          'ExecutionsSucceeded',
-          'ExecutionsFailed',
-          'ExecutionsTimedOut',
-          'ExecutionThrottled',
-        ].map((metric) => line('AWS/States', metric, stateMachine, 'Sum')),
-      ],
-      [
-        'Pipeline: execution time (ms)',
-        ['p50', 'p95'].map((stat) => line('AWS/States', 'ExecutionTime', stateMachine, stat)),
-      ],
-      [
-        'Classifier: invocations and errors',
-        ['Invocations', 'Invocation4XXErrors', 'Invocation5XXErrors'].map((metric) =>
-          line('AWS/SageMaker', metric, endpoint, 'Sum'),
-        ),
-      ],
-      [
-        'Classifier: latency p95 (µs)',
-        ['ModelLatency', 'OverheadLatency', 'ModelSetupTime'].map((metric) =>
-          line('AWS/SageMaker', metric, endpoint, 'p95'),
-        ),
-      ],
-      [
-        'Results table: capacity consumed',
-        ['ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits'].map((metric) =>
-          line('AWS/DynamoDB', metric, table, 'Sum'),
-        ),
-      ],
-      [
-        'Results table: throttles and errors',
-        [
-          ...['ReadThrottleEvents', 'WriteThrottleEvents'].map((metric) =>
-            line('AWS/DynamoDB', metric, table, 'Sum'),
-          ),
-          // DynamoDB publishes SystemErrors per operation only: the ones the API and the pipeline make.
-          ...tableOperations.map((Operation) =>
-            line('AWS/DynamoDB', 'SystemErrors', { ...table, Operation }, 'Sum'),
-          ),
-        ],
-      ],
-    ];
-
-    const width = 12;
-    const height = 6;
-    const metricWidgets = widgets.map(([title, metrics], index) => ({
-      type: 'metric',
-      x: (index % 2) * width,
-      y: Math.floor(index / 2) * height,
-      width,
-      height,
-      properties: { title, region: names.region, view: 'timeSeries', stacked: false, period, metrics },
-    }));
-    const alarmWidget = {
-      type: 'alarm',
-      x: 0,
-      y: Math.ceil(widgets.length / 2) * height,
-      width: 24,
-      height: 4,
-      properties: { title: 'Alarms', alarms: this.alarms.map((alarm) => alarm.arn) },
-    };
+    this.alarms = this.definition.alarms.map(
+      (alarm) => new CloudwatchMetricAlarm(this, alarm.id, alarmResource(alarm, props.topicArn)),
+    );
     this.dashboard = new CloudwatchDashboard(this, 'dashboard', {
-      dashboardName: names.dashboard,
-      dashboardBody: JSON.stringify({ widgets: [...metricWidgets, alarmWidget] }),
+      dashboardName: this.definition.dashboard.name,
+      dashboardBody: dashboardBody(
+        this.definition,
+        names.region,
+        this.alarms.map((alarm) => alarm.arn),
+      ),
     });
   }
-}
-
-/** Durations alarm on their 95th percentile, counts on their sum. */
-function alarm(
-  id: string,
-  description: string,
-  [namespace, metric, dimensions]: readonly [string, string, Record<string, string>],
-  threshold: number,
-): AlarmSpec {
-  const statistic = metric === 'Duration' ? 'p95' : 'Sum';
-  return { id, description, namespace, metric, dimensions, statistic, threshold };
 }

@@ -5,7 +5,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { cloudRequirements, loadConfig, type Config } from '@mc-vision/core/config/index';
-import { taskNames, workerMetrics, type TaskName } from '@mc-vision/core/pipeline/index';
+import { customMetrics } from '@mc-vision/core/monitoring/metrics';
+import { taskNames, type TaskName } from '@mc-vision/core/pipeline/index';
 import type { Context } from 'aws-lambda';
 import { createIngestHandler, type IngestSummary } from './ingest-handler.ts';
 import type { TaskHandler, TaskOutput } from './task-handler.ts';
@@ -16,7 +17,7 @@ import type { TaskHandler, TaskOutput } from './task-handler.ts';
 // missing variable at once.
 const config: Config = loadConfig(process.env, { requiredInCloud: cloudRequirements.ingest });
 const logger = new Logger({ serviceName: config.SERVICE_NAME });
-const metrics = new Metrics({ namespace: workerMetrics.namespace, serviceName: config.SERVICE_NAME });
+const metrics = new Metrics({ namespace: customMetrics.namespace, serviceName: config.SERVICE_NAME });
 const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
 
 // Built on the first task (task-wiring.ts, loaded then), so the ingest function never loads the clients. A
@@ -79,20 +80,20 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
   // The pipeline's requestId correlates every line of one image's run across tasks.
   logger.appendKeys({ task, requestId: requestIdOf(event) });
   metrics.captureColdStartMetric();
-  metrics.addDimension(workerMetrics.taskDimension, task);
+  metrics.addDimension(customMetrics.taskDimension, task);
   tracer.putAnnotation('task', task);
   const started = performance.now();
   try {
     const output = await traced(task, async () => (await taskHandlerInstance())(event));
-    metrics.addMetric(workerMetrics.taskSucceeded, MetricUnit.Count, 1);
+    metrics.addMetric(customMetrics.taskSucceeded, MetricUnit.Count, 1);
     logger.info('task succeeded');
     return output;
   } catch (error) {
-    metrics.addMetric(workerMetrics.taskFailed, MetricUnit.Count, 1);
+    metrics.addMetric(customMetrics.taskFailed, MetricUnit.Count, 1);
     logger.error('task failed', { error: errorSummary(error) });
     throw error;
   } finally {
-    metrics.addMetric(workerMetrics.taskLatency, MetricUnit.Milliseconds, performance.now() - started);
+    metrics.addMetric(customMetrics.taskLatency, MetricUnit.Milliseconds, performance.now() - started);
     metrics.publishStoredMetrics();
     logger.resetKeys();
   }
@@ -101,8 +102,8 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
 export async function ingestHandler(event: unknown, context: Context): Promise<IngestSummary> {
   logger.addContext(context);
   const summary = await traced('ingest', async () => handleIngest(event));
-  metrics.addMetric(workerMetrics.imagesIngested, MetricUnit.Count, summary.logged);
-  metrics.addMetric(workerMetrics.ingestRecordsSkipped, MetricUnit.Count, summary.skipped);
+  metrics.addMetric(customMetrics.imagesIngested, MetricUnit.Count, summary.logged);
+  metrics.addMetric(customMetrics.ingestRecordsSkipped, MetricUnit.Count, summary.skipped);
   metrics.publishStoredMetrics();
   return summary;
 }

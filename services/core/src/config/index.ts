@@ -1,9 +1,14 @@
 import * as z from 'zod';
 import { infraConfigShape } from './infra.ts';
+import { monitoringConfigShape } from './monitoring.ts';
 import { runtimeConfigShape } from './runtime.ts';
 
 /** Every variable the API, worker, local cloud and infra read: one schema, one place to look. */
-export const configSchema = z.object({ ...runtimeConfigShape, ...infraConfigShape });
+export const configSchema = z.object({
+  ...runtimeConfigShape,
+  ...infraConfigShape,
+  ...monitoringConfigShape,
+});
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 
-// Settings only the infrastructure app reads (names, sizes, alarm thresholds). Environments (dev/prod)
+// Settings only the infrastructure app reads (names, sizes). Environments (dev/prod)
 // differ by these values, never by code: `infra/env/<env>.env` sets them and is validated by this schema.
 // Every value has a default so that the API, the worker and the local cloud, which load the same schema,
 // never need them.
@@ -110,29 +110,4 @@ export const infraConfigShape = {
   AZURE_OPENAI_CAPACITY: int(1, 10_000).default(10),
   /** Key authentication; the Lambda functions use the key, so turning it off needs Entra ID auth in the app. */
   AZURE_OPENAI_LOCAL_AUTH: z.stringbool().default(true),
-
-  // Alarms: a period, how many periods must breach, and one threshold per alarm (counts per period,
-  // durations in milliseconds).
-  // The alarms watch standard-resolution metrics (Lambda, API Gateway, Step Functions, SageMaker publish
-  // one datapoint a minute): a 10 s or 30 s period would only ever see missing data.
-  ALARM_PERIOD_SECONDS: z.coerce
-    .number()
-    .refine((s) => s >= 60 && s % 60 === 0, {
-      message: 'must be a multiple of 60 (standard-resolution metrics)',
-    })
-    .default(300),
-  ALARM_EVALUATION_PERIODS: int(1, 100).default(1),
-  ALARM_API_ERRORS: int(0).default(5),
-  ALARM_API_THROTTLES: int(0).default(1),
-  ALARM_API_P95_MS: positive.default(10_000),
-  ALARM_API_5XX: int(0).default(5),
-  ALARM_WORKER_ERRORS: int(0).default(5),
-  ALARM_WORKER_P95_MS: positive.default(60_000),
-  ALARM_INGEST_ERRORS: int(0).default(1),
-  ALARM_INGEST_P95_MS: positive.default(5_000),
-  ALARM_PIPELINE_FAILED: int(0).default(1),
-  ALARM_PIPELINE_TIMED_OUT: int(0).default(1),
-  ALARM_PIPELINE_THROTTLED: int(0).default(1),
-  ALARM_SAGEMAKER_5XX: int(0).default(1),
-  ALARM_SAGEMAKER_4XX: int(0).default(5),
 };

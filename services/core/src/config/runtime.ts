@@ -33,6 +33,11 @@ export const runtimeConfigShape = {
     .startsWith('arn:')
     .default('arn:aws:states:us-east-1:000000000000:stateMachine:mc-vision-pipeline'),
   RESULT_TTL_DAYS: int(1, 3650).default(30),
+  /**
+   * The API Gateway HTTP API in front of the API: its id names the API's CloudWatch metrics (`ApiId`), which the
+   * monitoring dashboard reads. infra renders it; the local cloud stands in for it as `local`.
+   */
+  HTTP_API_ID: z.string().min(1).default('local'),
 
   // Endpoint overrides: set on a laptop (emulators), unset in the cloud.
   S3_ENDPOINT: z.url().optional(),

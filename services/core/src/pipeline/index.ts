@@ -1,3 +1,2 @@
 export * from './definition.ts';
-export * from './metrics.ts';
 export * from './tasks.ts';
