@@ -13,7 +13,6 @@ import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notifica
 import { SagemakerEndpoint } from '@cdktf/provider-aws/lib/sagemaker-endpoint';
 import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemaker-endpoint-configuration';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
-import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { CognitiveAccount } from '@cdktf/provider-azurerm/lib/cognitive-account';
 import { CognitiveDeployment } from '@cdktf/provider-azurerm/lib/cognitive-deployment';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
@@ -302,11 +301,16 @@ describe('AWS platform', () => {
     expect(used.filter((action) => !delegated.includes(action))).toEqual([]);
   });
 
-  it('notifies the alert address', () => {
-    expectSynth(platform.text).toHaveResourceWithProperties(SnsTopicSubscription, {
-      protocol: 'email',
-      endpoint: dev.ALERT_EMAIL,
-    });
+  it('e-mails the alarms to the alert address and the results to the results address', () => {
+    const [alarmsAddress] = only(json, 'aws_sns_topic', 'notifications_alarms-topic_');
+    const [resultsAddress] = only(json, 'aws_sns_topic', 'notifications_topic_');
+    const subscriptions = resources(json, 'aws_sns_topic_subscription').map(
+      ([, subscription]) => subscription,
+    );
+    expect(subscriptions.map(({ topic_arn, endpoint }) => ({ topic_arn, endpoint }))).toEqual([
+      { topic_arn: ref('aws_sns_topic', alarmsAddress, 'arn'), endpoint: dev.ALERT_EMAIL },
+      { topic_arn: ref('aws_sns_topic', resultsAddress, 'arn'), endpoint: dev.RESULTS_EMAIL },
+    ]);
   });
 });
 
@@ -325,14 +329,12 @@ describe('monitoring', () => {
     const resultsArn = ref('aws_sns_topic', resultsAddress, 'arn');
     expect(String(machine.definition)).toContain(resultsArn);
     expect(String(machine.definition)).not.toContain(topicArn);
-    // Every alarm notifies the alarms topic only, and the e-mail subscription listens there.
+    // Every alarm notifies the alarms topic only.
     for (const [, alarm] of resources(json, 'aws_cloudwatch_metric_alarm')) {
       expect([...(alarm.alarm_actions as string[]), ...(alarm.ok_actions as string[])]).not.toContain(
         resultsArn,
       );
     }
-    const [, subscription] = only(json, 'aws_sns_topic_subscription');
-    expect(subscription.topic_arn).toBe(topicArn);
   });
   const alarms = resources(json, 'aws_cloudwatch_metric_alarm').map(([, alarm]) => alarm);
   const alarm = (id: string) => alarms.find((a) => a.alarm_name === names.alarm(id));

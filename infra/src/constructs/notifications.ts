@@ -9,11 +9,12 @@ import type { ResourceNames } from '../names';
 export interface NotificationsProps {
   names: ResourceNames;
   alertEmail?: string;
+  resultsEmail?: string;
 }
 
 /**
- * Two SNS topics: the pipeline's results (`topic`, the functions' NOTIFY_TOPIC_ARN) and the CloudWatch
- * alarms (`alarmsTopic`, e-mailed to ALERT_EMAIL). Kept apart so that nothing a pipeline publishes can reach
+ * Two SNS topics: the pipeline's results (`topic`, the functions' NOTIFY_TOPIC_ARN, e-mailed to RESULTS_EMAIL)
+ * and the CloudWatch alarms (`alarmsTopic`, e-mailed to ALERT_EMAIL). Kept apart so that nothing a pipeline publishes can reach
  * the operators' alarm inbox. Both are encrypted with one customer-managed key, the one CMK here: CloudWatch
  * alarms cannot publish to a topic under the AWS-managed `aws/sns` key, whose policy no one can extend to the
  * CloudWatch service.
@@ -75,12 +76,19 @@ export class Notifications extends Construct {
       name: names.alarmsTopic,
       kmsMasterKeyId: this.key.arn,
     });
+    // Each pending until the recipient follows the confirmation link AWS e-mails them.
     if (props.alertEmail) {
-      // Pending until the recipient follows the confirmation link AWS e-mails them.
       new SnsTopicSubscription(this, 'email', {
         topicArn: this.alarmsTopic.arn,
         protocol: 'email',
         endpoint: props.alertEmail,
+      });
+    }
+    if (props.resultsEmail) {
+      new SnsTopicSubscription(this, 'results-email', {
+        topicArn: this.topic.arn,
+        protocol: 'email',
+        endpoint: props.resultsEmail,
       });
     }
   }

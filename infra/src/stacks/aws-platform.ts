@@ -49,7 +49,11 @@ export class AwsPlatformStack extends TerraformStack {
 
     const registry = new ContainerRegistry(this, 'registry', { names, keepImages: config.ECR_KEEP_IMAGES });
     const results = new ResultsTable(this, 'results', { name: names.resultsTable });
-    const notifications = new Notifications(this, 'notifications', { names, alertEmail: config.ALERT_EMAIL });
+    const notifications = new Notifications(this, 'notifications', {
+      names,
+      alertEmail: config.ALERT_EMAIL,
+      resultsEmail: config.RESULTS_EMAIL,
+    });
     const secrets = new Secrets(this, 'secrets', { names });
     forgetAzureKeyVersion(this);
     const guardrail = new Guardrail(this, 'guardrail', { name: names.guardrail, policy: guardrailPolicy });
