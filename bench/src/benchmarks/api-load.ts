@@ -5,9 +5,11 @@ import type autocannon from 'autocannon';
 import type { Request, Result } from 'autocannon';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { healthMaxAgeMs } from '@mc-vision/api';
+import { createSfnClient } from '@mc-vision/core';
 import { count, ms, perSecond, Report } from '../report.ts';
-import { distinctPhoto, startBenchCloud, upload } from '../local-platform.ts';
+import { distinctPhoto, startBenchCloud, upload, type BenchCloud } from '../local-platform.ts';
 
 const mixedSeconds = Number(process.env.BENCH_MIXED_SECONDS ?? 20);
 const probeSeconds = Number(process.env.BENCH_PROBE_SECONDS ?? 8);
@@ -130,6 +132,31 @@ try {
       'component that goes down shows within that time; services/api/tests/health.test.ts checks that behaviour.',
   );
 } finally {
+  await drainPipelines(cloud);
   await cloud.close();
 }
 report.finish();
+
+/**
+ * Waits (up to a minute) for the pipelines the mixed load started to end: the local cloud is stopped only
+ * then, so no task is left writing to a DynamoDB that has closed.
+ */
+async function drainPipelines(local: BenchCloud): Promise<void> {
+  const sfn = createSfnClient(local.config);
+  try {
+    const deadline = performance.now() + 60_000;
+    while (performance.now() < deadline) {
+      const { executions } = await sfn.send(
+        new ListExecutionsCommand({
+          stateMachineArn: local.config.STATE_MACHINE_ARN,
+          statusFilter: 'RUNNING',
+          maxResults: 1,
+        }),
+      );
+      if (!executions?.length) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    sfn.destroy();
+  }
+}

@@ -10,7 +10,7 @@ import { bundle, type BundleResult } from '../../../scripts/bundle.ts';
 import { repoRoot } from '../paths.ts';
 import { count, median, megabytes, ms, percentile, ratio, Report } from '../report.ts';
 
-const rounds = Number(process.env.BENCH_COLD_STARTS ?? 15);
+const rounds = Number(process.env.BENCH_COLD_STARTS ?? 25);
 
 interface Contender {
   name: string;
