@@ -7,6 +7,7 @@ import {
   resultRecordSchema,
   resultsListResponseSchema,
   routeResponseSchema,
+  signInResponseSchema,
   type HealthResponse,
   type ImageResponse,
   type PipelineStartResponse,
@@ -142,6 +143,10 @@ export function createApiClient({
         `/v1/pipelines/${encodeURIComponent(executionId)}`,
         signal ? { signal } : {},
       ),
+
+    /** Exchanges the one-time code of `pnpm start`'s sign-in link for the API key (no key needed). */
+    signIn: async (code: string): Promise<string> =>
+      (await postJson(signInResponseSchema, '/local/sign-in', { code })).apiKey,
 
     listResults: (nextToken?: string, limit = 10): Promise<ResultsListResponse> => {
       const query = new URLSearchParams({ limit: String(limit) });

@@ -15,6 +15,8 @@ export interface Platform {
   /** Origin serving the UI and the API, e.g. http://127.0.0.1:41234 */
   url: string;
   apiKey: string;
+  /** The one-time sign-in link `pnpm start` prints. */
+  signInUrl: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startPlatform(): Promise<Platform> {
   return {
     url: cloud.url.replace(/\/$/, ''),
     apiKey: cloud.apiKey,
+    signInUrl: cloud.signInUrl,
     async close() {
       await cloud.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { foreignRequest } from '@mc-vision/core/loopback';
 import { healthResponseSchema } from '@mc-vision/core/schemas';
 import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
@@ -5,9 +6,10 @@ import helmet from 'helmet';
 import { extname, join, resolve } from 'node:path';
 import { requireApiKey } from './auth.ts';
 import type { ApiDependencies } from './deps.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
 import { cachedHealthChecks, type HealthReport } from './health.ts';
 import { requestContextMiddleware } from './request-context.ts';
+import { signInRoutes } from './routes/sign-in.ts';
 import { sendValidated } from './validation.ts';
 
 /**
@@ -39,6 +41,19 @@ const securityHeaders = helmet({
   referrerPolicy: { policy: 'no-referrer' },
 });
 
+/**
+ * On a laptop: only requests addressed to this machine's loopback address, from no web page but the UI's own
+ * origin (or `CORS_ORIGINS`). A page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding), or
+ * posts from its own origin, gets 403 before any route runs.
+ */
+function ownerOnly(trustedOrigins: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const foreign = foreignRequest(req.headers, req.socket.localPort ?? 0, trustedOrigins);
+    if (foreign) throw new ApiError(403, 'forbidden', foreign);
+    next();
+  };
+}
+
 /** Each dependency gets this long to answer `/health`, whose report is then served for `healthMaxAgeMs`. */
 const healthTimeoutMs = 2_000;
 export const healthMaxAgeMs = 3_000;
@@ -50,6 +65,7 @@ export function createApp(deps: ApiDependencies): Express {
   app.disable('x-powered-by');
 
   app.use(requestContextMiddleware(deps));
+  if (deps.loopbackOnly) app.use(ownerOnly(config.CORS_ORIGINS));
   app.use(securityHeaders);
   app.use(
     cors({
@@ -89,6 +105,7 @@ export function createApp(deps: ApiDependencies): Express {
     next();
   });
   app.use(lazyV1Routes(deps));
+  if (deps.signIn) app.use(signInRoutes(deps.signIn));
 
   if (deps.webRoot) app.use(webApp(deps.webRoot));
   app.use(notFoundHandler);

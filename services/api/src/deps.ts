@@ -6,6 +6,7 @@ import type { Config } from '@mc-vision/core/config/index';
 import type { Providers } from '@mc-vision/core/providers/index';
 import type { ResultsStore } from '@mc-vision/core/results-store';
 import type { HealthCheck } from './health.ts';
+import type { SignIn } from './routes/sign-in.ts';
 
 /**
  * What the routes reach through the AWS SDK and the providers. Built on the first request that needs them,
@@ -33,6 +34,13 @@ export interface ApiDependencies {
   webRoot?: string;
   /** Reported by `/health` and the OpenAPI document. */
   version: string;
+  /**
+   * Served on a laptop (`startApiServer`, the local cloud): requests must name the loopback address and come
+   * from no other web page than the API's own or `CORS_ORIGINS` (core's `foreignRequest`), else 403.
+   */
+  loopbackOnly?: boolean;
+  /** The laptop's one-time sign-in link (`POST /local/sign-in`); absent in the cloud. */
+  signIn?: SignIn;
 }
 
 /** What a route module is built with: the dependencies, their services built. */

@@ -4,6 +4,7 @@ import type { Config } from '@mc-vision/core/config/index';
 import type { Providers } from '@mc-vision/core/providers/index';
 import packageJson from '../package.json' with { type: 'json' };
 import type { ApiDependencies, ApiServices } from './deps.ts';
+import type { SignIn } from './routes/sign-in.ts';
 
 export interface WiringOptions {
   apiKeys: () => Promise<readonly string[]>;
@@ -14,6 +15,10 @@ export interface WiringOptions {
   /** Reads the Azure OpenAI key when the default providers are built (cloud: from Secrets Manager). */
   azureApiKey?: () => Promise<string>;
   webRoot?: string;
+  /** A laptop server: refuse foreign `Host` and `Origin` headers (see `ApiDependencies.loopbackOnly`). */
+  loopbackOnly?: boolean;
+  /** The laptop's one-time sign-in link (see `ApiDependencies.signIn`). */
+  signIn?: SignIn;
 }
 
 /**
@@ -30,6 +35,8 @@ export function wireDependencies(config: Config, options: WiringOptions): ApiDep
     logger: options.logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+    ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
+    ...(options.signIn ? { signIn: options.signIn } : {}),
     version: packageJson.version,
   };
 }
