@@ -1,5 +1,4 @@
 import {
-  analysisRequestSchema,
   batchIdSchema,
   batchItemsQuerySchema,
   batchItemsResponseSchema,
@@ -9,6 +8,9 @@ import {
   batchRequestSchema,
   batchStartResponseSchema,
   batchStatusResponseSchema,
+} from '@mc-vision/core/batches';
+import {
+  analysisRequestSchema,
   errorResponseSchema,
   healthResponseSchema,
   imageContentTypes,
@@ -25,9 +27,9 @@ import {
   thumbnailQuerySchema,
   uploadRequestSchema,
   uploadResponseSchema,
-} from '@mc-vision/core';
+} from '@mc-vision/core/schemas';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The OpenAPI 3.1 document, generated from the same core schemas the routes validate with.
 

@@ -6,9 +6,10 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BatchItem } from './batches.ts';
-import { fromResultItem, InvalidPageTokenError, resultsTable } from './results-store.ts';
+import { InvalidPageTokenError } from './errors.ts';
+import { fromResultItem, resultsTable } from './results-store.ts';
 import {
   providerNames,
   resultStatusSchema,

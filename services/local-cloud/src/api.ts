@@ -95,13 +95,18 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         signIn: { code: options.signInCode, apiKey },
         ...(options.webRoot ? { webRoot: options.webRoot } : {}),
       });
-      const healthChecks = [
-        ...deps.healthChecks,
+      const extraChecks = [
         topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
         ...options.emulators.map((emulator) => emulatorCheck(emulator, options.adminToken)),
       ];
+      let services: ReturnType<typeof deps.services> | undefined;
+      const withLocalChecks = () =>
+        (services ??= deps.services().then((built) => ({
+          ...built,
+          healthChecks: [...built.healthChecks, ...extraChecks],
+        })));
       server.off('request', starting);
-      server.on('request', createApp({ ...deps, healthChecks }));
+      server.on('request', createApp({ ...deps, services: withLocalChecks }));
       return {
         name: 'api',
         description: 'the API and the UI',
@@ -110,8 +115,9 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         signInUrl: `${url}/#code=${options.signInCode}`,
         async close() {
           await close();
-          deps.s3.destroy();
-          deps.sfn.destroy();
+          const { s3, sfn } = await withLocalChecks();
+          s3.destroy();
+          sfn.destroy();
         },
       };
     },

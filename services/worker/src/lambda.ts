@@ -3,25 +3,13 @@
 // which take their dependencies as arguments and run anywhere (the local cloud calls them directly).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  cloudRequirements,
-  BatchRecords,
-  createDynamoDbClient,
-  createProviders,
-  createS3Client,
-  createSfnClient,
-  loadConfig,
-  taskNames,
-  customMetrics,
-  type Config,
-  type TaskName,
-} from '@mc-vision/core';
+import { cloudRequirements, loadConfig, type Config } from '@mc-vision/core/config/index';
+import { customMetrics } from '@mc-vision/core/monitoring/metrics';
+import { taskNames, type TaskName } from '@mc-vision/core/pipeline/index';
 import type { Context } from 'aws-lambda';
 import { createIngestHandler, type IngestSummary } from './ingest-handler.ts';
-import { createTaskHandler, type TaskHandler, type TaskOutput } from './task-handler.ts';
+import type { TaskHandler, TaskOutput } from './task-handler.ts';
 
 // The task and ingest functions run this one module with different environments: at init it asks only for
 // what both need (the ingest function's environment has little more than its service name); the task
@@ -32,60 +20,13 @@ const logger = new Logger({ serviceName: config.SERVICE_NAME });
 const metrics = new Metrics({ namespace: customMetrics.namespace, serviceName: config.SERVICE_NAME });
 const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
 
-/** Seconds a read Azure OpenAI key is cached; a rotated key is picked up within this time. */
-const secretMaxAgeSeconds = 300;
-
-/**
- * In the cloud the key is a Secrets Manager secret (plain string); locally `AZURE_OPENAI_API_KEY`. A secret
- * without a string value reads as no key, which the Azure provider fails as `ProviderMisconfigured`: named,
- * so the pipeline records it instead of retrying it.
- */
-function azureApiKeyReader(config: Config): (() => Promise<string>) | undefined {
-  const secretArn = config.AZURE_OPENAI_KEY_SECRET_ARN;
-  if (!secretArn) return undefined;
-  const client = new SecretsManagerClient({
-    region: config.AWS_REGION,
-    ...(config.SECRETS_MANAGER_ENDPOINT ? { endpoint: config.SECRETS_MANAGER_ENDPOINT } : {}),
-  });
-  const secrets = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client(client) });
-  return async () => {
-    const value = await secrets.get(secretArn, { maxAge: secretMaxAgeSeconds });
-    return typeof value === 'string' ? value : '';
-  };
-}
-
-/** `make`'s value, made on the first call. */
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
-}
-
-// Built on first use, so the ingest function (same image) never creates provider clients.
-let handleTask: TaskHandler | undefined;
-function taskHandlerInstance(): TaskHandler {
+// Built on the first task (task-wiring.ts, loaded then), so the ingest function never loads the clients. A
+// failure (a missing setting) is not kept: each task reports it until the environment is fixed.
+let handleTask: Promise<TaskHandler> | undefined;
+function taskHandlerInstance(): Promise<TaskHandler> {
   if (!handleTask) {
-    // One attempt per provider call: Step Functions retries the task with backoff, and SDK retries inside
-    // would multiply its attempts.
-    const taskConfig: Config = {
-      ...loadConfig(process.env, { requiredInCloud: cloudRequirements.worker }),
-      PROVIDER_MAX_ATTEMPTS: 1,
-    };
-    const azureApiKey = azureApiKeyReader(taskConfig);
-    handleTask = createTaskHandler({
-      config: taskConfig,
-      s3: tracer.captureAWSv3Client(createS3Client(taskConfig)),
-      providers: createProviders(taskConfig, {
-        ...(azureApiKey ? { azureApiKey } : {}),
-        instrumentAwsClient: (client) => tracer.captureAWSv3Client(client),
-      }),
-      batches: once(() => ({
-        sfn: tracer.captureAWSv3Client(createSfnClient(taskConfig)),
-        records: new BatchRecords(
-          tracer.captureAWSv3Client(createDynamoDbClient(taskConfig)),
-          taskConfig.RESULTS_TABLE,
-        ),
-      })),
-    });
+    handleTask = import('./task-wiring.ts').then(({ buildTaskHandler }) => buildTaskHandler(tracer));
+    handleTask.catch(() => (handleTask = undefined));
   }
   return handleTask;
 }
@@ -143,7 +84,7 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
   tracer.putAnnotation('task', task);
   const started = performance.now();
   try {
-    const output = await traced(task, () => taskHandlerInstance()(event));
+    const output = await traced(task, async () => (await taskHandlerInstance())(event));
     metrics.addMetric(customMetrics.taskSucceeded, MetricUnit.Count, 1);
     logger.info('task succeeded');
     return output;

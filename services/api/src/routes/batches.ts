@@ -30,8 +30,8 @@ import {
 } from '@mc-vision/core';
 import express, { Router } from 'express';
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import type { ApiDependencies } from '../deps.ts';
+import * as z from 'zod';
+import type { RouteDependencies } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { causeMessage } from '../pipeline-progress.ts';
 import { parseInput, requireJson, sendValidated } from '../validation.ts';
@@ -64,7 +64,7 @@ interface FoundBatch {
   execution: DescribeExecutionCommandOutput;
 }
 
-export function batchRoutes({ config, s3, sfn, batchRecords }: ApiDependencies): Router {
+export function batchRoutes({ config, s3, sfn, batchRecords }: RouteDependencies): Router {
   const router = Router();
   const machines: Record<BatchSource, string> = {
     prefix: config.BATCH_PREFIX_STATE_MACHINE_ARN,

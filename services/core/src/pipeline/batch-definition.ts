@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { batchPrefixes, batchSources, type BatchSource } from '../batches.ts';
 import type { Config } from '../config/index.ts';
 import {

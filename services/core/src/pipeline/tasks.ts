@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { batchCountsSchema, batchIdSchema, batchResultsSchema } from '../batches.ts';
 import {
   classificationSchema,

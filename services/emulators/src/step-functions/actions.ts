@@ -4,7 +4,8 @@ import { awsJsonActionFor, decodePageToken, encodePageToken, toEpochSeconds } fr
 import type { ExecutionRun, RunMode } from './execution-run.ts';
 import type { MachineEntry } from './machines.ts';
 import type { MapRunHost } from './map-run.ts';
-import { isValidExecutionName, maxPayloadBytes, sfnError } from './protocol.ts';
+import { isValidExecutionName, sfnError } from './protocol.ts';
+import { maxPayloadBytes } from './quotas.ts';
 import { arn, defaultPageSize, maxResults, nextToken } from './action-inputs.ts';
 import { listMapRunExecutions } from './map-run-actions.ts';
 import {
