@@ -19,6 +19,8 @@ export interface StepFunctionsContext {
   runs: Map<string, ExecutionRun>;
   /** Runs a RUNNING execution (just started, or left running by the previous process). */
   launch(machine: MachineEntry, record: ExecutionRecord): void;
+  /** A new execution was started (and persisted). */
+  started(record: ExecutionRecord): void;
   /** A start date (epoch ms) later than every execution's, so newest-first lists are exact. */
   nextStartDate(): number;
 }
@@ -120,6 +122,7 @@ const startExecution = action(
       ],
     };
     await context.store.add(record);
+    context.started(record);
     context.launch(machine, record);
     return { executionArn, startDate: toEpochSeconds(startDate) };
   },

@@ -79,6 +79,7 @@ export class ExecutionRun {
   private readonly store: ExecutionStore;
   private readonly taskHandler: TaskHandler;
   private readonly retryIntervalOverrides: Record<string, number | number[]> | undefined;
+  private readonly onClosed: ((record: ExecutionRecord) => void) | undefined;
   private readonly history: History;
   private readonly branches: Branches<LibraryEvent>;
   private readonly gates = new Map<string, Gate>();
@@ -101,12 +102,15 @@ export class ExecutionRun {
     store: ExecutionStore;
     taskHandler: TaskHandler;
     retryIntervalOverrides?: Record<string, number | number[]>;
+    /** Told once the execution has closed (its status and stop date set). */
+    onClosed?: (record: ExecutionRecord) => void;
   }) {
     this.machine = options.machine;
     this.record = options.record;
     this.store = options.store;
     this.taskHandler = options.taskHandler;
     this.retryIntervalOverrides = options.retryIntervalOverrides;
+    this.onClosed = options.onClosed;
     this.history = new History(this.record.events, () => void this.store.save(this.record));
     this.branches = new Branches(this.machine.states);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -234,6 +238,7 @@ export class ExecutionRun {
     this.finished = true;
     for (const gate of this.gates.values()) gate.openAll();
     this.endRun();
+    this.onClosed?.(record);
     void this.store.save(record).then(() => this.resolveDone());
   }
 

@@ -5,7 +5,7 @@ import { stepFunctionsActions, type StepFunctionsContext } from './actions.ts';
 import { ExecutionRun, type TaskHandler } from './execution-run.ts';
 import { loadMachines, type MachineEntry, type StateMachineSpec } from './machines.ts';
 import { isValidExecutionName, sfnProtocol } from './protocol.ts';
-import { ExecutionStore, type ExecutionRecord } from './store.ts';
+import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './store.ts';
 
 // A Step Functions endpoint for the laptop: the real JSON 1.0 protocol (the actions in actions.ts) in front of
 // aws-local-stepfunctions, with every Task delegated to `taskHandler`, executions and their history kept as
@@ -13,6 +13,17 @@ import { ExecutionStore, type ExecutionRecord } from './store.ts';
 // when it comes back.
 
 export type { StateMachineSpec } from './machines.ts';
+
+export type ExecutionEvent =
+  | { type: 'started'; stateMachineArn: string; executionArn: string; startDate: number }
+  | {
+      type: 'closed';
+      stateMachineArn: string;
+      executionArn: string;
+      status: Exclude<ExecutionStatus, 'RUNNING'>;
+      startDate: number;
+      stopDate: number;
+    };
 
 export interface StepFunctionsServerOptions extends ListenOptions {
   /** Where executions are kept (created if missing). */
@@ -25,6 +36,11 @@ export interface StepFunctionsServerOptions extends ListenOptions {
   taskHandler: TaskHandler;
   /** Milliseconds to wait between retries, by state name (aws-local-stepfunctions' override; for fast tests). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /**
+   * Told when an execution starts (once, not again when a restart re-runs it) and when it closes: what Step
+   * Functions turns into its `AWS/States` metrics. Called synchronously; it must not throw.
+   */
+  onExecution?: (event: ExecutionEvent) => void;
 }
 
 const optionsSchema = z.object({
@@ -50,6 +66,13 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   const runs = new Map<string, ExecutionRun>();
   let lastStartDate = Math.max(0, ...store.all().map((record) => record.startDate));
   let closing = false;
+  const observe = (event: ExecutionEvent) => {
+    try {
+      options.onExecution?.(event);
+    } catch (error) {
+      console.error('step-functions emulator: the execution observer failed', error);
+    }
+  };
 
   function launch(machine: MachineEntry, record: ExecutionRecord): void {
     if (closing) return; // stays RUNNING on disk: the next start runs it
@@ -59,6 +82,15 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       store,
       taskHandler: options.taskHandler,
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      onClosed: (closed) =>
+        observe({
+          type: 'closed',
+          stateMachineArn: closed.stateMachineArn,
+          executionArn: closed.executionArn,
+          status: closed.status as Exclude<ExecutionStatus, 'RUNNING'>,
+          startDate: closed.startDate,
+          stopDate: closed.stopDate ?? Date.now(),
+        }),
     });
     runs.set(record.executionArn, run);
     void run.done.then(() => runs.delete(record.executionArn));
@@ -72,6 +104,13 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     store,
     runs,
     launch,
+    started: (record) =>
+      observe({
+        type: 'started',
+        stateMachineArn: record.stateMachineArn,
+        executionArn: record.executionArn,
+        startDate: record.startDate,
+      }),
     nextStartDate() {
       lastStartDate = Math.max(Date.now(), lastStartDate + 0.001);
       return lastStartDate;
