@@ -471,6 +471,9 @@ export function deployStatements(names: ResourceNames): Statement[] {
 export const workloadActions: readonly string[] = [
   'bedrock:ApplyGuardrail',
   'bedrock:InvokeModel',
+  'cloudwatch:DescribeAlarmHistory',
+  'cloudwatch:DescribeAlarms',
+  'cloudwatch:GetMetricData',
   'dynamodb:DescribeTable',
   'dynamodb:GetItem',
   'dynamodb:PutItem',

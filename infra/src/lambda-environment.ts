@@ -19,6 +19,8 @@ export interface GeneratedValues {
   guardrailVersion: string;
   azureKeySecretArn: string;
   apiKeysSecretArn: string;
+  /** The HTTP API in front of the API function (its metrics' `ApiId`). */
+  httpApiId: string;
 }
 
 /** Names and ARNs the infra derives from configuration. */
@@ -79,6 +81,10 @@ export function lambdaEnvironment(
       STATE_MACHINE_ARN: known.stateMachineArn,
       NOTIFY_TOPIC_ARN: known.notifyTopicArn,
       API_KEYS_SECRET_ARN: generated.apiKeysSecretArn,
+      // What the monitoring view needs to name the platform's metrics and alarms as infra names them.
+      NAME_PREFIX: config.NAME_PREFIX,
+      DEPLOY_ENV: config.DEPLOY_ENV,
+      HTTP_API_ID: generated.httpApiId,
       // The routes' deadline: answer with the contract's JSON before the function (and API Gateway) gives up.
       API_TIMEOUT_SECONDS: timeoutSeconds,
       CORS_ORIGINS: config.CORS_ORIGINS,

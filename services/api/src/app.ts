@@ -11,6 +11,7 @@ import { createOpenApiDocument } from './openapi.ts';
 import { requestContextMiddleware } from './request-context.ts';
 import { analysisRoutes } from './routes/analyses.ts';
 import { imageRoutes } from './routes/images.ts';
+import { monitoringRoutes } from './routes/monitoring.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { resultRoutes } from './routes/results.ts';
 import { sendValidated } from './validation.ts';
@@ -85,7 +86,13 @@ export function createApp(deps: ApiDependencies): Express {
     res.set('cache-control', 'no-store');
     next();
   });
-  app.use(imageRoutes(deps), analysisRoutes(deps), pipelineRoutes(deps), resultRoutes(deps));
+  app.use(
+    imageRoutes(deps),
+    analysisRoutes(deps),
+    pipelineRoutes(deps),
+    resultRoutes(deps),
+    monitoringRoutes(deps),
+  );
 
   if (deps.webRoot) app.use(webApp(deps.webRoot));
   app.use(notFoundHandler);

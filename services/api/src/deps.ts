@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { Config, Providers, ResultsStore } from '@mc-vision/core';
+import type { Config, MonitoringDefinition, Providers, ResultsStore } from '@mc-vision/core';
 import type { HealthCheck } from './health.ts';
 
 /** Everything the app talks to, passed in: the Lambda entry, the laptop server and the tests wire it differently. */
@@ -10,6 +11,10 @@ export interface ApiDependencies {
   config: Config;
   s3: S3Client;
   sfn: SFNClient;
+  /** The monitoring routes read the dashboard's data and the alarms through it. */
+  cloudwatch: CloudWatchClient;
+  /** core's monitoring definition for this environment: the widgets and the alarms' names. */
+  monitoring: MonitoringDefinition;
   results: ResultsStore;
   providers: Providers;
   /** The accepted API keys; the cloud reads them from Secrets Manager (cached), the laptop from its key file. */

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { configure as serverlessExpress } from '@codegenie/serverless-express';
-import { cloudRequirements, ConfigError, loadConfig, type Config } from '@mc-vision/core';
+import { cloudRequirements, ConfigError, customMetrics, loadConfig, type Config } from '@mc-vision/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Request, Response } from 'express';
 import { secretApiKeys, secretMaxAgeSeconds, secretReader } from './api-keys.ts';
@@ -12,7 +12,7 @@ import type { ApiDependencies } from './deps.ts';
 import { wireDependencies } from './wiring.ts';
 
 /** The CloudWatch namespace of the API's EMF metrics (dimensions: `service`, `route`). */
-export const metricsNamespace = 'MCVision';
+export const metricsNamespace = customMetrics.namespace;
 
 export type ApiHandler = (
   event: APIGatewayProxyEventV2,

@@ -1,10 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
+  buildMonitoringDefinition,
+  createCloudWatchClient,
   createDynamoDbClient,
   createProviders,
   createS3Client,
   createSfnClient,
+  monitoredResources,
   ResultsStore,
   type Config,
   type Providers,
@@ -33,6 +36,8 @@ export function wireDependencies(config: Config, options: WiringOptions): ApiDep
     config,
     s3,
     sfn,
+    cloudwatch: createCloudWatchClient(config),
+    monitoring: buildMonitoringDefinition(monitoredResources(config), config),
     results: new ResultsStore(dynamodb, config.RESULTS_TABLE),
     providers:
       options.providers ??

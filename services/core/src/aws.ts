@@ -1,4 +1,5 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -66,4 +67,8 @@ export function createBedrockRuntimeClient(config: Config): BedrockRuntimeClient
     maxAttempts: config.PROVIDER_MAX_ATTEMPTS,
     requestHandler: providerHandler(config),
   });
+}
+
+export function createCloudWatchClient(config: Config): CloudWatchClient {
+  return new CloudWatchClient(base(config, config.CLOUDWATCH_ENDPOINT));
 }

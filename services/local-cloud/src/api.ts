@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { createApp, localApiKey, Unhealthy, wireDependencies, type HealthCheck } from '@mc-vision/api';
 import type { Config } from '@mc-vision/core';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen, stopServer } from './server.ts';
 
@@ -18,6 +19,10 @@ export interface LocalApiOptions {
   sns: SNSClient;
   /** The LLM emulators that run locally, by name. */
   emulators: Record<string, string>;
+  /** The API's EMF metrics, as in the cloud. */
+  metrics?: Metrics;
+  /** Wraps the request listener (the local cloud counts what API Gateway and Lambda would). */
+  observe?: (listener: RequestListener) => RequestListener;
 }
 
 export interface LocalApi {
@@ -55,6 +60,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const deps = wireDependencies(config, {
     apiKeys: async () => [apiKey],
     logger: options.logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
   const healthChecks = [
@@ -62,7 +68,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
     ...Object.entries(options.emulators).map(([name, url]) => emulatorCheck(name, url)),
   ];
-  const server = createServer(createApp({ ...deps, healthChecks }));
+  const app: RequestListener = createApp({ ...deps, healthChecks });
+  const server = createServer(options.observe ? options.observe(app) : app);
   await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
@@ -73,6 +80,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       await stopServer(server);
       deps.s3.destroy();
       deps.sfn.destroy();
+      deps.cloudwatch.destroy();
     },
   };
 }

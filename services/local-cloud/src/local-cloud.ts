@@ -5,6 +5,8 @@ import {
   createS3Client,
   createSnsClient,
   loadConfig,
+  platformNames,
+  taskNames,
   type Config,
 } from '@mc-vision/core';
 import {
@@ -13,7 +15,12 @@ import {
   type TransformDescription,
 } from '@mc-vision/emulators';
 import { fetchedModelDir } from '@mc-vision/model-server';
-import { createIngestHandler, createTaskHandler } from '@mc-vision/worker';
+import {
+  createIngestHandler,
+  createTaskHandler,
+  withIngestMetrics,
+  withTaskMetrics,
+} from '@mc-vision/worker';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -25,6 +32,7 @@ import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
 import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
+import { startLocalMonitoring } from './monitoring.ts';
 import { startOutbox, startSns } from './notifications.ts';
 import { startLocalStepFunctions, workerFunctionArn } from './pipeline.ts';
 import { startS3, type S3Event } from './s3.ts';
@@ -130,23 +138,36 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   shutdown.add('data', unlock);
 
   try {
-    const ingest = createIngestHandler({
-      logger: {
-        info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
-        warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
-      },
+    // CloudWatch first: every other part publishes what its AWS service would.
+    const monitoring = await startLocalMonitoring({
+      config: userConfig,
+      dataDir: join(dataDir, 'cloudwatch'),
+      log,
     });
+    shutdown.add('cloudwatch', () => monitoring.close());
+    const names = platformNames(userConfig);
+    const serviceMetrics = monitoring.metrics(userConfig.SERVICE_NAME);
+
+    const ingest = withIngestMetrics(
+      createIngestHandler({
+        logger: {
+          info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
+          warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
+        },
+      }),
+      serviceMetrics,
+    );
     const onObjectCreated = (event: S3Event) => {
-      try {
-        ingest(event);
-      } catch (error) {
-        log({
-          component: 'ingest',
-          level: 'error',
-          message: 'the ingest handler failed',
-          error: String(error),
+      monitoring
+        .invoke(names.functionName('ingest'), () => ingest(event))
+        .catch((error: unknown) => {
+          log({
+            component: 'ingest',
+            level: 'error',
+            message: 'the ingest handler failed',
+            error: String(error),
+          });
         });
-      }
     };
 
     const dynamodb = await startDynamoDb(join(dataDir, 'dynamodb'));
@@ -180,6 +201,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             defaultTopK: userConfig.CLASSIFIER_TOP_K,
           },
           log,
+          (event) => monitoring.onModelInvocation(event),
         )
       : undefined;
     if (classifier) shutdown.add('model', () => classifier.close());
@@ -231,18 +253,27 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       log({ component: 'dynamodb', level: 'info', message: `created table ${base.RESULTS_TABLE}` });
     }
     const outboxFile = join(dataDir, 'outbox.jsonl');
-    const outbox = await startOutbox({ config: base, sns: snsClient, file: outboxFile, log });
+    const outbox = await startOutbox({
+      config: base,
+      sns: snsClient,
+      file: outboxFile,
+      alarmsTopic: names.alarmsTopic,
+      log,
+    });
     shutdown.add('outbox', () => outbox.close());
+    await monitoring.loadAlarms(outbox.alarmsTopicArn, snsClient);
 
     // The worker as Lambda runs it: one attempt per provider call, since Step Functions does the retrying.
     const workerConfig: Config = { ...base, PROVIDER_MAX_ATTEMPTS: 1 };
     const workerS3 = createS3Client(workerConfig);
     shutdown.add('worker', () => workerS3.destroy());
-    const worker = createTaskHandler({
-      config: workerConfig,
-      s3: workerS3,
-      providers: createProviders(workerConfig),
-    });
+    const handleTask = withTaskMetrics(
+      createTaskHandler({ config: workerConfig, s3: workerS3, providers: createProviders(workerConfig) }),
+      serviceMetrics,
+      taskNames,
+    );
+    const worker = (event: unknown) =>
+      monitoring.invoke(names.functionName('worker'), () => handleTask(event));
 
     // The two values only known now complete the one configuration: the topic's ARN as SNS gave it, and the
     // Step Functions endpoint.
@@ -257,9 +288,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         sns: snsClient,
         log,
       },
+      onExecution: (event) => monitoring.onExecution(event),
     });
     shutdown.add('stepfunctions', () => stepFunctions.close());
-    const config: Config = { ...withTopic, SFN_ENDPOINT: stepFunctions.url };
+    const config: Config = {
+      ...withTopic,
+      SFN_ENDPOINT: stepFunctions.url,
+      CLOUDWATCH_ENDPOINT: monitoring.url,
+    };
 
     const webRoot = options.webRoot ?? (existsSync(join(webDist, 'index.html')) ? webDist : undefined);
     const emulators: Record<string, string> = {
@@ -274,6 +310,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ...(webRoot ? { webRoot } : {}),
       sns: snsClient,
       emulators,
+      metrics: serviceMetrics,
+      observe: (listener) => monitoring.observeRequests(listener),
     });
     shutdown.add('api', () => api.close());
 
@@ -283,6 +321,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       s3: s3.url,
       sns: sns.url,
       stepFunctions: stepFunctions.url,
+      cloudwatch: monitoring.url,
       ...(classifier ? { modelServer: classifier.url } : {}),
       ...emulators,
     };

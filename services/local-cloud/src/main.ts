@@ -57,6 +57,7 @@ function banner(cloud: LocalCloud, seconds: number): string {
     `    s3             ${components.s3}`,
     `    sns            ${components.sns}`,
     `    stepfunctions  ${components.stepFunctions}`,
+    `    cloudwatch     ${components.cloudwatch}`,
     ...describeProviders(cloud).map((line) => `    ${line}`),
     '',
     'Ctrl-C stops everything.',

@@ -6,6 +6,7 @@ import {
   MANIFEST_FILE,
   resnet18,
   startModelServer,
+  type LogEvent,
   type ModelDownload,
 } from '@mc-vision/model-server';
 import { existsSync } from 'node:fs';
@@ -117,10 +118,18 @@ export async function startClassifier(
   choice: ModelChoice,
   limits: ClassifierLimits,
   log: Log,
+  /** The server's events (one `invocation` per InvokeEndpoint), for the SageMaker metrics. */
+  onEvent?: (event: LogEvent) => void,
 ): Promise<LocalClassifier> {
   let reason: string;
   try {
-    const server = await startModelServer({ modelDir: choice.dir, port: 0, host: '127.0.0.1', ...limits });
+    const server = await startModelServer({
+      modelDir: choice.dir,
+      port: 0,
+      host: '127.0.0.1',
+      ...limits,
+      ...(onEvent ? { log: onEvent } : {}),
+    });
     return {
       url: server.url,
       model: server.classifier.model,
@@ -135,7 +144,11 @@ export async function startClassifier(
   log({ component: 'model', level: 'warn', message: `the classifier is unavailable: ${reason}` });
   // The same server with a model that never loads: it tells every caller why, in SageMaker's own terms.
   const failed = Promise.reject(new Error(reason));
-  const server = createModelServer({ classifier: failed, maxImageBytes: limits.maxImageBytes });
+  const server = createModelServer({
+    classifier: failed,
+    maxImageBytes: limits.maxImageBytes,
+    ...(onEvent ? { log: onEvent } : {}),
+  });
   await listen(server, 0, '127.0.0.1');
   const { port } = server.address() as { port: number };
   return {

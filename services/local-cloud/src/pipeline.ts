@@ -1,7 +1,12 @@
 import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { buildPipelineDefinition, serviceIntegrations, type Config } from '@mc-vision/core';
-import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '@mc-vision/emulators';
+import { buildPipelineDefinition, platformNames, serviceIntegrations, type Config } from '@mc-vision/core';
+import {
+  startStepFunctionsServer,
+  type EmulatorServer,
+  type ExecutionEvent,
+  type TaskCall,
+} from '@mc-vision/emulators';
 import { z } from 'zod';
 import { parseStateMachineArn } from './config.ts';
 import type { Log } from './log.ts';
@@ -11,10 +16,10 @@ import type { Log } from './log.ts';
 // name), the optimized DynamoDB and SNS integrations to DynamoDB PutItem and SNS Publish through the SDK,
 // with errors named as Step Functions names them (`DynamoDB.<code>`, `SNS.<code>`).
 
-/** Named as the cloud names it, so the definition reads the same in both places. */
+/** Named as the cloud names it (core's `platformNames`), so the definition reads the same in both places. */
 export function workerFunctionArn(config: Config): string {
   const { region, accountId } = parseStateMachineArn(config.STATE_MACHINE_ARN);
-  return `arn:aws:lambda:${region}:${accountId}:function:${config.NAME_PREFIX}-worker`;
+  return platformNames({ ...config, AWS_REGION: region, AWS_ACCOUNT_ID: accountId }).functionArn('worker');
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -110,6 +115,8 @@ export interface LocalStepFunctionsOptions {
   /** Executions and their history are kept here. */
   dataDir: string;
   tasks: PipelineTaskDeps;
+  /** Told of every execution's start and close (the AWS/States metrics). */
+  onExecution?: (event: ExecutionEvent) => void;
 }
 
 /** The Step Functions endpoint with the pipeline state machine named by `STATE_MACHINE_ARN`. */
@@ -131,5 +138,6 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       },
     ],
     taskHandler: createPipelineTaskHandler(options.tasks),
+    ...(options.onExecution ? { onExecution: options.onExecution } : {}),
   });
 }

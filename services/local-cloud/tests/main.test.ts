@@ -96,7 +96,7 @@ describe('pnpm start (src/main.ts)', () => {
     expect(output).toMatch(/started in \d+\.\d s/);
     expect(output).toMatch(/classifier darknet-tiny/);
     expect(Object.keys(main.printed).sort()).toEqual(
-      ['azure', 'bedrock', 'dynamodb', 's3', 'sagemaker', 'sns', 'stepfunctions'].sort(),
+      ['azure', 'bedrock', 'cloudwatch', 'dynamodb', 's3', 'sagemaker', 'sns', 'stepfunctions'].sort(),
     );
     expect((await readFile(join(dataDir, 'api-key'), 'utf8')).trim()).toBe(main.apiKey);
 

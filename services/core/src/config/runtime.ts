@@ -47,6 +47,7 @@ export const runtimeConfigShape = {
   SAGEMAKER_RUNTIME_ENDPOINT: z.url().optional(),
   BEDROCK_RUNTIME_ENDPOINT: z.url().optional(),
   SECRETS_MANAGER_ENDPOINT: z.url().optional(),
+  CLOUDWATCH_ENDPOINT: z.url().optional(),
 
   // Providers.
   SAGEMAKER_ENDPOINT_NAME: z.string().min(1).default('mc-vision-classifier'),
