@@ -1,5 +1,5 @@
 import type { ResultRecord } from '@mc-vision/core/schemas';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, createApiClient } from './api.ts';
 import { initialApiKey, saveApiKey } from './api-key.ts';
 import { AnalysePanel } from './components/AnalysePanel.tsx';
@@ -9,6 +9,10 @@ import { PipelinePanel } from './components/PipelinePanel.tsx';
 import { PlatformStatus } from './components/PlatformStatus.tsx';
 import { RecordView } from './components/RecordView.tsx';
 import { UploadPanel, type UploadedImage } from './components/UploadPanel.tsx';
+import { pages, usePage } from './navigation.ts';
+
+// Loaded when first shown: the chart library stays out of the analysis page's bundle.
+const MonitoringView = lazy(() => import('./components/MonitoringView.tsx'));
 
 export function App() {
   const [apiKey, setApiKey] = useState(initialApiKey);
@@ -16,6 +20,7 @@ export function App() {
   const [image, setImage] = useState<UploadedImage | null>(null);
   const [record, setRecord] = useState<ResultRecord | null>(null);
   const [historyVersion, setHistoryVersion] = useState(0);
+  const [page, go] = usePage();
 
   const client = useMemo(() => createApiClient({ apiKey }), [apiKey]);
 
@@ -50,27 +55,63 @@ export function App() {
         <PlatformStatus client={client} />
         <ApiKeyForm apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
       </header>
+      <nav aria-label="Pages" className="pages">
+        <ul>
+          {pages.map((each) => (
+            <li key={each.path}>
+              <a
+                href={each.path}
+                aria-current={page === each.path ? 'page' : undefined}
+                onClick={(event) => {
+                  if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+                  event.preventDefault();
+                  go(each.path);
+                }}
+              >
+                {each.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
       <main>
-        <div className="workflow">
-          <UploadPanel
-            client={client}
-            disabled={!apiKey}
-            image={image}
-            onUploaded={setImage}
-            onError={noteError}
-          />
-          <AnalysePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
-        </div>
-        <PipelinePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
-        {record && <RecordView record={record} />}
-        <HistoryPanel
-          client={client}
-          enabled={apiKey !== ''}
-          version={historyVersion}
-          selected={record?.requestId ?? null}
-          onSelect={setRecord}
-          onError={noteError}
-        />
+        {page === '/monitoring' ? (
+          <Suspense fallback={<p className="hint">Loading the Monitoring view…</p>}>
+            {apiKey ? (
+              <MonitoringView client={client} onError={noteError} />
+            ) : (
+              <p className="hint">Enter the API key to read the monitoring data.</p>
+            )}
+          </Suspense>
+        ) : (
+          <>
+            <div className="workflow">
+              <UploadPanel
+                client={client}
+                disabled={!apiKey}
+                image={image}
+                onUploaded={setImage}
+                onError={noteError}
+              />
+              <AnalysePanel
+                client={client}
+                imageKey={imageKey}
+                onRecord={showNewRecord}
+                onError={noteError}
+              />
+            </div>
+            <PipelinePanel client={client} imageKey={imageKey} onRecord={showNewRecord} onError={noteError} />
+            {record && <RecordView record={record} />}
+            <HistoryPanel
+              client={client}
+              enabled={apiKey !== ''}
+              version={historyVersion}
+              selected={record?.requestId ?? null}
+              onSelect={setRecord}
+              onError={noteError}
+            />
+          </>
+        )}
       </main>
     </>
   );

@@ -2,6 +2,9 @@ import {
   errorResponseSchema,
   healthResponseSchema,
   imageResponseSchema,
+  monitoringAlarmHistoryResponseSchema,
+  monitoringAlarmsResponseSchema,
+  monitoringDashboardResponseSchema,
   pipelineStartResponseSchema,
   pipelineStatusResponseSchema,
   resultRecordSchema,
@@ -9,6 +12,9 @@ import {
   routeResponseSchema,
   type HealthResponse,
   type ImageResponse,
+  type MonitoringAlarmHistoryResponse,
+  type MonitoringAlarmsResponse,
+  type MonitoringDashboardResponse,
   type PipelineStartResponse,
   type PipelineStatusResponse,
   type ProviderName,
@@ -142,6 +148,16 @@ export function createApiClient({
         `/v1/pipelines/${encodeURIComponent(executionId)}`,
         signal ? { signal } : {},
       ),
+
+    /** The dashboard's widgets with their series over the last `minutes`. */
+    getDashboard: (minutes: number): Promise<MonitoringDashboardResponse> =>
+      call(monitoringDashboardResponseSchema, `/v1/monitoring/dashboard?minutes=${minutes}`),
+
+    getAlarms: (): Promise<MonitoringAlarmsResponse> =>
+      call(monitoringAlarmsResponseSchema, '/v1/monitoring/alarms'),
+
+    getAlarmHistory: (name: string): Promise<MonitoringAlarmHistoryResponse> =>
+      call(monitoringAlarmHistoryResponseSchema, `/v1/monitoring/alarms/${encodeURIComponent(name)}/history`),
 
     listResults: (nextToken?: string, limit = 10): Promise<ResultsListResponse> => {
       const query = new URLSearchParams({ limit: String(limit) });

@@ -15,10 +15,13 @@ export interface Platform {
   /** Origin serving the UI and the API, e.g. http://127.0.0.1:41234 */
   url: string;
   apiKey: string;
+  /** Each local component's URL, by name (the emulators' fault routes). */
+  components: Record<string, string>;
   close(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<Platform> {
+/** `env`: settings for the local cloud on top of the quiet log level (e.g. MONITORING_PERIOD_SECONDS). */
+export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
   // A child process: Vite's bundler (rolldown) rejects plugin objects made inside jest's module sandbox.
   await promisify(execFile)(process.execPath, [join(webRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
     cwd: webRoot,
@@ -30,7 +33,7 @@ export async function startPlatform(): Promise<Platform> {
     modelDir: testModelDir,
     webRoot: join(webRoot, 'dist'),
     // Only what went wrong: request lines and the platform's info lines would bury jest's output.
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', ...env },
     log: (entry) => {
       if (entry.level !== 'info') console.warn(formatLogEntry(entry));
     },
@@ -38,6 +41,7 @@ export async function startPlatform(): Promise<Platform> {
   return {
     url: cloud.url.replace(/\/$/, ''),
     apiKey: cloud.apiKey,
+    components: cloud.components,
     async close() {
       await cloud.close();
       await rm(dataDir, { recursive: true, force: true });
