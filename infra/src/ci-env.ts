@@ -43,8 +43,8 @@ export function imageTagOf(dir: string = repoRoot): string {
 }
 
 /**
- * `key=value` lines for `$GITHUB_OUTPUT`: the environment's roles, registry, model artifact, image tag and
- * the name of the Azure key's secret.
+ * `key=value` lines for `$GITHUB_OUTPUT`: the environment's roles, registry, model artifact, image tag, the
+ * name of the Azure key's secret and the Azure OpenAI account it comes from.
  */
 export function ciOutputs(config: Config, imageTag: string): Record<string, string> {
   const names = resourceNames(config);
@@ -60,6 +60,8 @@ export function ciOutputs(config: Config, imageTag: string): Record<string, stri
     models_bucket: names.modelsBucket,
     model_artifact_key: config.MODEL_ARTIFACT_KEY,
     azure_key_secret: names.azureKeySecret,
+    azure_openai_account: config.AZURE_OPENAI_ACCOUNT,
+    azure_resource_group: config.AZURE_RESOURCE_GROUP,
   };
 }
 

@@ -1,10 +1,42 @@
-import { allow, type Statement } from './iam';
+import { allow, traceActions, vendedLogDeliveryActions, type Statement } from './iam';
 import { imageNames, type ResourceNames } from './names';
 
 // What Terraform needs to plan (read) and apply (read + write) the platform stack, service by service, with
-// every action named (no wildcards) and resources scoped to this environment's names wherever the service
-// has resource-level permissions. When a provider upgrade reads or writes something new, Terraform reports
-// the missing action by name: add it here.
+// every action named (no wildcards) and resources scoped to this environment's own resources (its buckets,
+// table, functions, topics, secrets, state machines, log groups, ...). `Resource: '*'` appears only for the
+// actions in `wildcardResourceActions`, each with the reason AWS gives it no resource; the tests refuse any
+// other. When a provider upgrade reads or writes something new, Terraform reports the missing action by
+// name: add it here.
+
+/**
+ * The actions AWS offers no resource-level permission for (the Service Authorization Reference lists no
+ * resource type, or only `*`), and why each is needed: the only ones any statement here grants on `*`.
+ */
+export const wildcardResourceActions: Readonly<Record<string, string>> = {
+  'cloudwatch:GetMetricData': "the API's monitoring view reads metrics, which have no resource type",
+  'ecr:GetAuthorizationToken': 'registry login is account-wide (pushing images, SageMaker pulling one)',
+  'kms:CreateKey':
+    'a key being created has no ARN yet; conditioned on the request carrying the environment tags',
+  'kms:TagResource':
+    'tags given in CreateKey are authorized before the key exists; same request-tag condition',
+  'kms:ListAliases': 'a list of the whole account and region, with no resource type',
+  'lambda:GetAccountSettings': "preflight reads the account's concurrency quota, an account-level setting",
+  'servicequotas:GetAWSDefaultServiceQuota':
+    "preflight's fallback when a quota has no applied value; no resource type",
+  'logs:CreateLogDelivery': 'vended log delivery (Step Functions, API Gateway) has no resource type',
+  'logs:DeleteLogDelivery': 'vended log delivery has no resource type',
+  'logs:GetLogDelivery': 'vended log delivery has no resource type',
+  'logs:ListLogDeliveries': 'vended log delivery has no resource type',
+  'logs:UpdateLogDelivery': 'vended log delivery has no resource type',
+  'logs:PutResourcePolicy': "CloudWatch Logs' resource policies are account-wide, with no resource type",
+  'logs:DescribeResourcePolicies':
+    "CloudWatch Logs' resource policies are account-wide, with no resource type",
+  'logs:DescribeLogGroups': 'a list action AWS authorizes on `*` only (vended log delivery checks it too)',
+  'xray:GetSamplingRules': 'X-Ray has no resource types',
+  'xray:GetSamplingTargets': 'X-Ray has no resource types',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource types',
+  'xray:PutTraceSegments': 'X-Ray has no resource types',
+};
 
 interface ServicePermissions {
   read: string[];
@@ -42,6 +74,8 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
         's3:GetLifecycleConfiguration',
         's3:GetReplicationConfiguration',
         's3:ListBucket',
+        // AWS provider >= 6.23 reads, sets and removes bucket tags through the S3 Control tagging API (ABAC).
+        's3:ListTagsForResource',
       ],
       write: [
         's3:CreateBucket',
@@ -56,8 +90,13 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
         's3:PutBucketVersioning',
         's3:PutEncryptionConfiguration',
         's3:PutLifecycleConfiguration',
+        // The provider sends the default tags in CreateBucket itself, which AWS authorizes as s3:TagResource.
+        's3:TagResource',
+        's3:UntagResource',
       ],
-      resources: [`arn:aws:s3:::${base}-*`],
+      // The two platform buckets by name: the state bucket shares the `${base}-` prefix and is not Terraform's
+      // to change from here.
+      resources: [`arn:aws:s3:::${names.imagesBucket}`, `arn:aws:s3:::${names.modelsBucket}`],
     },
     dynamodb: {
       read: [
@@ -75,7 +114,8 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
         'dynamodb:UpdateTable',
         'dynamodb:UpdateTimeToLive',
       ],
-      resources: [`arn:aws:dynamodb:${region}:${account}:table/${base}-*`],
+      // The results table by name: the lock table shares the `${base}-` prefix.
+      resources: [`arn:aws:dynamodb:${region}:${account}:table/${names.resultsTable}`],
     },
     ecr: {
       read: [
@@ -133,7 +173,7 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
       resources: [`arn:aws:lambda:${region}:${account}:function:${base}-*`],
     },
     logs: {
-      read: ['logs:DescribeLogGroups', 'logs:ListTagsForResource', 'logs:ListTagsLogGroup'],
+      read: ['logs:ListTagsForResource', 'logs:ListTagsLogGroup'],
       write: [
         'logs:CreateLogGroup',
         'logs:DeleteLogGroup',
@@ -144,11 +184,20 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
         'logs:UntagLogGroup',
         'logs:UntagResource',
       ],
-      resources: [`arn:aws:logs:${region}:${account}:log-group:*`],
+      // This environment's log groups (functions, HTTP API, pipeline, classifier); the trailing `*` covers
+      // the `:*` form some log actions are authorized on.
+      resources: names.logGroupPrefixes.map(
+        (prefix) => `arn:aws:logs:${region}:${account}:log-group:${prefix}*`,
+      ),
     },
     // Vended log delivery (Step Functions and API Gateway logging) has no resource-level permissions.
     logDelivery: {
-      read: ['logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries'],
+      read: [
+        'logs:DescribeLogGroups',
+        'logs:DescribeResourcePolicies',
+        'logs:GetLogDelivery',
+        'logs:ListLogDeliveries',
+      ],
       write: [
         'logs:CreateLogDelivery',
         'logs:DeleteLogDelivery',
@@ -274,9 +323,11 @@ export function platformPermissions(names: ResourceNames): Record<string, Servic
       resources: [`arn:aws:kms:${region}:${account}:key/*`],
       condition: { StringEquals: ownTags('ResourceTag') },
     },
+    // The provider's default tags go into CreateKey itself, and AWS authorizes tags given at creation as
+    // kms:TagResource on a key that does not exist yet: both under the same request-tag condition.
     kmsCreateKey: {
       read: [],
-      write: ['kms:CreateKey'],
+      write: ['kms:CreateKey', 'kms:TagResource'],
       resources: ['*'],
       condition: { StringEquals: ownTags('RequestTag') },
     },
@@ -316,34 +367,68 @@ export interface StateStore {
 }
 
 /**
- * Reads the state objects `keys` (exact keys like `dev/aws-platform.tfstate`, or a pattern like `dev/*`) and
- * takes their locks, both mechanisms: the S3 lock file `<key>.tflock` and the DynamoDB items `<bucket>/<key>`
- * and `<bucket>/<key>-md5` (the condition keeps other states' lock items out of reach). With `write`, also
- * writes those states. The plan role, which pull requests can assume, only reads, and only the states it needs.
+ * Reads the state objects `keys` (exact keys like `dev/aws-platform.tfstate`, or a pattern like `dev/*`). With
+ * `write`, also writes them and takes their locks, both mechanisms: the S3 lock file `<key>.tflock` and the
+ * DynamoDB items `<bucket>/<key>` and `<bucket>/<key>-md5` (the condition keeps other states' items out of
+ * reach). The plan role, which pull requests can assume, only reads, and only the states it needs.
  */
 export function stateAccess(state: StateStore, keys: string[], access: 'read' | 'write'): Statement[] {
   const lockItems = keys.flatMap((key) => [`${state.bucketName}/${key}`, `${state.bucketName}/${key}-md5`]);
+  const lockTable = (actions: string[]): Statement => ({
+    Sid: 'StateLockTable',
+    Effect: 'Allow',
+    Action: actions,
+    Resource: state.lockTableArn,
+    Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': lockItems } },
+  });
+  const list: Statement = {
+    Sid: 'StateList',
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: state.bucketArn,
+  };
+  const objects = (actions: string | string[]): Statement => ({
+    Sid: 'StateObjects',
+    Effect: 'Allow',
+    Action: actions,
+    Resource: keys.map((key) => `${state.bucketArn}/${key}`),
+  });
+  // Plans run with -lock=false: they read the state and its digest item (`<key>-md5`), never take a lock,
+  // so a pull request can neither hold the lock nor break another run's.
+  if (access === 'read') {
+    return [list, objects('s3:GetObject'), lockTable(['dynamodb:DescribeTable', 'dynamodb:GetItem'])];
+  }
   return [
-    { Sid: 'StateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: state.bucketArn },
-    {
-      Sid: 'StateObjects',
-      Effect: 'Allow',
-      Action: access === 'write' ? ['s3:GetObject', 's3:PutObject'] : 's3:GetObject',
-      Resource: keys.map((key) => `${state.bucketArn}/${key}`),
-    },
+    list,
+    objects(['s3:GetObject', 's3:PutObject']),
     {
       Sid: 'StateLockFile',
       Effect: 'Allow',
       Action: ['s3:DeleteObject', 's3:PutObject'],
       Resource: keys.map((key) => `${state.bucketArn}/${key}.tflock`),
     },
+    lockTable(['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem']),
+  ];
+}
+
+/**
+ * Rotating the Azure key (rotate-azure-key.yml) ends by deleting the older versions of the states that held
+ * the old key: listing a state's versions (that prefix only) and deleting versions of those objects.
+ */
+export function purgeStateVersionsStatements(state: StateStore, keys: string[]): Statement[] {
+  return [
     {
-      Sid: 'StateLockTable',
+      Sid: 'ListStateVersions',
       Effect: 'Allow',
-      Action: ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-      Resource: state.lockTableArn,
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': lockItems } },
+      Action: 's3:ListBucketVersions',
+      Resource: state.bucketArn,
+      Condition: { StringEquals: { 's3:prefix': keys } },
     },
+    allow(
+      's3:DeleteObjectVersion',
+      keys.map((key) => `${state.bucketArn}/${key}`),
+      'DeleteOldStateVersions',
+    ),
   ];
 }
 
@@ -362,7 +447,11 @@ function statements(
     }));
 }
 
-/** Plan: read everything the platform consists of. */
+/**
+ * Read everything the platform consists of: what a plan needs, and the reading half of an apply. One managed
+ * policy attached to both GitHub roles (an inline policy per role could not hold it and the writes: IAM
+ * allows 10,240 characters of inline policy per role).
+ */
 export function planStatements(names: ResourceNames): Statement[] {
   return statements(platformPermissions(names), (p) => p.read);
 }
@@ -419,18 +508,20 @@ export function syncAzureKeyStatement(names: ResourceNames): Statement {
 }
 
 /**
- * Apply: read and change it, and hand its roles to the services that assume them. The deploy role may only
+ * Apply (with `planStatements` for the reading): change the platform, and hand its roles to the services
+ * that assume them. The deploy role may only
  * create or change a role that carries the workload permissions boundary, so no role it makes can do more
- * than `workloadActions`, whatever policy it is given. It also publishes the release it applies and keeps
+ * than its boundary (`workloadBoundaryStatements`) allows, whatever policy it is given. It also publishes the release it applies and keeps
  * the Azure key's secret current.
  */
 export function deployStatements(names: ResourceNames): Statement[] {
   const roles = `arn:aws:iam::${names.account}:role/${names.base}-*`;
   const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': names.workloadBoundaryArn } };
   return [
-    ...statements(platformPermissions(names), (p) => [...p.read, ...p.write]),
+    ...statements(platformPermissions(names), (p) => p.write),
     ...publishStatements(names),
     syncAzureKeyStatement(names),
+    ...preflightStatements(names),
     {
       Sid: 'ManageWorkloadRolesWithBoundary',
       Effect: 'Allow',
@@ -438,16 +529,13 @@ export function deployStatements(names: ResourceNames): Statement[] {
       Resource: roles,
       Condition: withBoundary,
     },
+    // No iam:UpdateAssumeRolePolicy: IAM has no condition key on a trust policy's content, so it could make a
+    // workload role trust anyone. The trusts never change (a service principal and this account); a change
+    // is an administrator's, or a new role. iam:TagRole also covers the tags given in CreateRole.
     {
       Sid: 'ManageWorkloadRoles',
       Effect: 'Allow',
-      Action: [
-        'iam:DeleteRole',
-        'iam:TagRole',
-        'iam:UntagRole',
-        'iam:UpdateAssumeRolePolicy',
-        'iam:UpdateRole',
-      ],
+      Action: ['iam:DeleteRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole'],
       Resource: roles,
     },
     {
@@ -464,51 +552,101 @@ export function deployStatements(names: ResourceNames): Statement[] {
   ];
 }
 
+/** The SageMaker Serverless quota `pnpm preflight` reads: total concurrency across all serverless endpoints. */
+export const sagemakerServerlessConcurrencyQuota = {
+  ServiceCode: 'sagemaker',
+  QuotaCode: 'L-96300102',
+} as const;
+
+/** `pnpm preflight <env>` in the deploy job: the account's quotas (the rest it reads is granted above). */
+export function preflightStatements(names: ResourceNames): Statement[] {
+  const { ServiceCode, QuotaCode } = sagemakerServerlessConcurrencyQuota;
+  return [
+    allow('lambda:GetAccountSettings', '*', 'PreflightLambdaQuota'),
+    allow(
+      'servicequotas:GetServiceQuota',
+      `arn:aws:servicequotas:${names.region}:${names.account}:${ServiceCode}/${QuotaCode}`,
+      'PreflightSageMakerQuota',
+    ),
+    allow('servicequotas:GetAWSDefaultServiceQuota', '*', 'PreflightSageMakerDefaultQuota'),
+  ];
+}
+
 /**
- * Everything a workload role (Lambda, Step Functions, SageMaker) may ever be allowed: the permissions
- * boundary of every role the deploy role creates. Each role's own policy then scopes resources.
+ * Everything a workload role (Lambda, Step Functions, SageMaker) may ever be allowed, and on what: the
+ * permissions boundary of every role the deploy role creates. It names this environment's own resources, so
+ * whatever policy a deploy job gives a workload role, that role cannot reach another environment's secrets,
+ * buckets, table or functions, nor anything else in the account. Each role's own policy then narrows it.
  */
-export const workloadActions: readonly string[] = [
-  'bedrock:ApplyGuardrail',
-  'bedrock:InvokeModel',
-  'cloudwatch:DescribeAlarmHistory',
-  'cloudwatch:DescribeAlarms',
-  'cloudwatch:GetMetricData',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'ecr:BatchCheckLayerAvailability',
-  'ecr:BatchGetImage',
-  'ecr:GetAuthorizationToken',
-  'ecr:GetDownloadUrlForLayer',
-  'kms:Decrypt',
-  'kms:GenerateDataKey',
-  'lambda:InvokeFunction',
-  'logs:CreateLogDelivery',
-  'logs:CreateLogGroup',
-  'logs:CreateLogStream',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutLogEvents',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-  's3:GetObject',
-  's3:ListBucket',
-  's3:PutObject',
-  'sagemaker:DescribeEndpoint',
-  'sagemaker:InvokeEndpoint',
-  'secretsmanager:GetSecretValue',
-  'sns:Publish',
-  'states:DescribeExecution',
-  'states:DescribeStateMachine',
-  'states:GetExecutionHistory',
-  'states:StartExecution',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'xray:PutTelemetryRecords',
-  'xray:PutTraceSegments',
-];
+export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
+  const { base, region, account } = names;
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
+  const table = arn('dynamodb', `table/${names.resultsTable}`);
+  const buckets = [names.imagesBucket, names.modelsBucket].flatMap((bucket) => [
+    `arn:aws:s3:::${bucket}`,
+    `arn:aws:s3:::${bucket}/*`,
+  ]);
+  const keysVia = ['s3', 'secretsmanager', 'sns', 'dynamodb'].map(
+    (service) => `${service}.${region}.amazonaws.com`,
+  );
+  return [
+    // Foundation models are AWS's, not an environment's; the region's models, invoked on-demand.
+    allow('bedrock:InvokeModel', `arn:aws:bedrock:${region}::foundation-model/*`, 'InvokeFoundationModels'),
+    // Guardrail ids are generated: the account's guardrails in the region.
+    allow('bedrock:ApplyGuardrail', arn('bedrock', 'guardrail/*'), 'ApplyGuardrails'),
+    allow(
+      ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      [table, `${table}/index/*`],
+      'ResultsTable',
+    ),
+    allow(
+      ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      arn('ecr', `repository/${base}/*`),
+      'PullImages',
+    ),
+    // Keys used through the services that encrypt this environment's data (the topic's key, and the
+    // AWS-managed keys of S3, Secrets Manager and DynamoDB), whose own resources the statements here scope.
+    {
+      Sid: 'UseKeysThroughServices',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: arn('kms', 'key/*'),
+      Condition: { StringEquals: { 'kms:ViaService': keysVia } },
+    },
+    allow('lambda:InvokeFunction', arn('lambda', `function:${base}-*`), 'InvokeFunctions'),
+    allow(
+      ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      names.logGroupPrefixes.map((prefix) => arn('logs', `log-group:${prefix}*`)),
+      'WriteLogs',
+    ),
+    allow(['s3:GetObject', 's3:ListBucket', 's3:PutObject'], buckets, 'Buckets'),
+    allow(
+      ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint'],
+      arn('sagemaker', `endpoint/${names.sagemakerEndpoint}`),
+      'Classifier',
+    ),
+    allow('secretsmanager:GetSecretValue', arn('secretsmanager', `secret:${names.secretPrefix}*`), 'Secrets'),
+    allow('sns:Publish', names.topicArn, 'PublishResults'),
+    allow(
+      ['states:DescribeStateMachine', 'states:StartExecution'],
+      arn('states', `stateMachine:${base}-*`),
+      'StartPipelines',
+    ),
+    allow(
+      ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      arn('states', `execution:${base}-*`),
+      'ReadPipelines',
+    ),
+    // The monitoring view: this environment's alarms and their history.
+    allow(
+      ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+      arn('cloudwatch', `alarm:${names.alarmPrefix}*`),
+      'ReadAlarms',
+    ),
+    // No resource-level permissions (`wildcardResourceActions`).
+    allow('cloudwatch:GetMetricData', '*', 'ReadMetrics'),
+    allow('ecr:GetAuthorizationToken', '*', 'LogInToRegistry'),
+    allow([...vendedLogDeliveryActions], '*', 'DeliverVendedLogs'),
+    allow([...traceActions], '*', 'SendTraces'),
+  ];
+}

@@ -15,6 +15,26 @@ export interface Statement {
   Condition?: Record<string, Record<string, string | string[] | boolean>>;
 }
 
+/** What a role needs to set up vended log delivery (Step Functions logging): AWS documents `*` for all of it. */
+export const vendedLogDeliveryActions = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+] as const;
+
+/** Sending traces and reading sampling rules: X-Ray has no resource types. */
+export const traceActions = [
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+] as const;
+
 export function policyDocument(statements: Statement[]): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }

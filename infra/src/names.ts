@@ -25,6 +25,8 @@ export type GithubRolePurpose = 'plan' | 'deploy';
 export function resourceNames(config: Config) {
   const platform = platformNames(config);
   const { base, region, account, functionName } = platform;
+  // Pipeline results go to this topic; alarms to the platform's alarms topic: no text a model wrote shares a
+  // topic with alarms.
   const topic = `${base}-notifications`;
   const stateMachine = `${base}-pipeline`;
   const secretPrefix = `${config.NAME_PREFIX}/${config.DEPLOY_ENV}/`;
@@ -49,6 +51,14 @@ export function resourceNames(config: Config) {
     httpApiLogGroup: `/aws/apigateway/${base}-http-api`,
     pipelineLogGroup: `/aws/vendedlogs/states/${stateMachine}`,
     sagemakerEndpoint: `${base}-classifier`,
+    classifierLogGroup: `/aws/sagemaker/Endpoints/${base}-classifier`,
+    /** Every log group above starts with one of these: what the deploy role and the boundary may touch. */
+    logGroupPrefixes: [
+      `/aws/lambda/${base}-`,
+      `/aws/apigateway/${base}-`,
+      `/aws/vendedlogs/states/${base}-`,
+      `/aws/sagemaker/Endpoints/${base}-`,
+    ],
     guardrail: `${base}-guardrail`,
     secretPrefix,
     apiKeysSecret: `${secretPrefix}api-keys`,
@@ -59,6 +69,8 @@ export function resourceNames(config: Config) {
     // The GitHub roles sit outside the `${base}-*` names the deploy role manages, so it cannot edit itself.
     githubRole,
     githubRoleArn: (purpose: GithubRolePurpose) => `arn:aws:iam::${account}:role/${githubRole(purpose)}`,
+    /** The managed policy both GitHub roles read the platform with. */
+    githubReadPolicy: `${config.NAME_PREFIX}-github-${config.DEPLOY_ENV}-platform-read`,
   };
 }
 
@@ -75,4 +87,9 @@ export const imagesPrefix = 'images/';
 /** Where each stack keeps its state in the state bucket. */
 export function stateKey(config: Pick<Config, 'DEPLOY_ENV'>, stack: string): string {
   return `${config.DEPLOY_ENV}/${stack}.tfstate`;
+}
+
+/** The states that have held the Azure key: the Azure stack's (always), the platform's (before it left Terraform). */
+export function statesThatHeldTheAzureKey(config: Pick<Config, 'DEPLOY_ENV'>): string[] {
+  return [stateKey(config, 'azure-openai'), stateKey(config, 'aws-platform')];
 }

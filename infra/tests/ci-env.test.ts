@@ -37,6 +37,8 @@ describe('ci-env', () => {
       `models_bucket=${names.modelsBucket}`,
       `model_artifact_key=${config.MODEL_ARTIFACT_KEY}`,
       `azure_key_secret=${names.azureKeySecret}`,
+      `azure_openai_account=${config.AZURE_OPENAI_ACCOUNT}`,
+      `azure_resource_group=${config.AZURE_RESOURCE_GROUP}`,
     ]);
   });
 

@@ -26,9 +26,21 @@ describe('environment configuration', () => {
     expect(prod.DEPLOY_ENV).toBe('prod');
     expect(keysOf('dev')).toEqual(keysOf('prod'));
     expect(prod.LOG_RETENTION_DAYS).toBeGreaterThan(dev.LOG_RETENTION_DAYS);
-    // An empty value means unset: dev's API is unreserved, prod's is capped.
-    expect(dev.API_RESERVED_CONCURRENCY).toBeUndefined();
-    expect(prod.API_RESERVED_CONCURRENCY).toBe(50);
+  });
+
+  it('asks no quota a new account does not have (docs/deployment.md, "Quotas")', () => {
+    // Reserved or provisioned Lambda concurrency needs a concurrency quota above 100, which new accounts
+    // often lack (10); SageMaker Serverless concurrency counts against 10 in some accounts, dev's and prod's
+    // endpoints together when they share one. An empty value means unset (the account's unreserved pool).
+    for (const env of ['dev', 'prod'] as const) {
+      const config = loadDeployConfig(env, { overrides: {} });
+      expect(config.API_RESERVED_CONCURRENCY).toBeUndefined();
+      expect(config.WORKER_RESERVED_CONCURRENCY).toBeUndefined();
+      expect(config.API_PROVISIONED_CONCURRENCY).toBe(0);
+    }
+    const dev = loadDeployConfig('dev', { overrides: {} });
+    const prod = loadDeployConfig('prod', { overrides: {} });
+    expect(dev.SAGEMAKER_MAX_CONCURRENCY + prod.SAGEMAKER_MAX_CONCURRENCY).toBeLessThanOrEqual(10);
   });
 
   it('refuses a key the schema does not know (a typo would silently keep the default)', () => {

@@ -12,14 +12,18 @@ import { asList, type PolicyStatement } from './policy-checks';
 
 function rolePolicies(env: (typeof deployEnvironments)[number]) {
   const json = synth(new StateBackendStack(Testing.app(), `${env}-state-backend`, configOf(env))).json;
-  const statementsOf = (prefix: string) => {
-    const [, policy] = resources(json, 'aws_iam_role_policy').find(([address]) =>
-      address.startsWith(prefix),
-    )!;
+  const statementsOf = (type: string, prefix: string) => {
+    const [, policy] = resources(json, type).find(([address]) => address.startsWith(prefix))!;
     return (JSON.parse(String(policy.policy)) as { Statement: PolicyStatement[] }).Statement;
   };
+  // Both roles read the platform through one managed policy attached beside their inline policy.
+  const read = statementsOf('aws_iam_policy', 'github_platform-read');
   const [stateBucket] = resources(json, 'aws_s3_bucket').map(([address]) => `aws_s3_bucket.${address}`);
-  return { deploy: statementsOf('github_deploy'), plan: statementsOf('github_plan'), stateBucket };
+  return {
+    deploy: [...read, ...statementsOf('aws_iam_role_policy', 'github_deploy')],
+    plan: [...read, ...statementsOf('aws_iam_role_policy', 'github_plan')],
+    stateBucket,
+  };
 }
 
 /** The statements granting an action, with their resources. */
@@ -82,21 +86,19 @@ describe.each(deployEnvironments)('%s deploy role', (env) => {
     }
   });
 
-  it("lets the plan role read only the AWS platform's state and take its lock, never write a state", () => {
-    // Pull requests can assume the plan role: a state it could overwrite would be theirs to rewrite, and the
-    // Azure stack's state holds the account key.
+  it("lets the plan role read only the AWS platform's state and its digest, never write a state or a lock", () => {
+    // Pull requests can assume the plan role: a state it could overwrite would be theirs to rewrite, a lock it
+    // could take would block the applies, and the Azure stack's state holds the account key.
     const state = `\${${stateBucket}.arn}/${env}`;
     expect(granting(plan, 's3:GetObject')).toEqual([
       { Sid: 'StateObjects', Resource: [`${state}/aws-platform.tfstate`], Condition: undefined },
     ]);
-    for (const action of ['s3:PutObject', 's3:DeleteObject']) {
-      expect(granting(plan, action)).toEqual([
-        { Sid: 'StateLockFile', Resource: [`${state}/aws-platform.tfstate.tflock`], Condition: undefined },
-      ]);
+    for (const action of ['s3:PutObject', 's3:DeleteObject', 'dynamodb:PutItem', 'dynamodb:DeleteItem']) {
+      expect(granting(plan, action)).toEqual([]);
     }
-    const lockItems = (statements: PolicyStatement[]) =>
-      granting(statements, 'dynamodb:PutItem').map((g) => g.Condition);
-    expect(lockItems(plan)).toEqual([
+    const lockItems = (statements: PolicyStatement[], action: string) =>
+      granting(statements, action).map((g) => g.Condition);
+    expect(lockItems(plan, 'dynamodb:GetItem')).toEqual([
       {
         'ForAllValues:StringLike': {
           'dynamodb:LeadingKeys': [
@@ -110,7 +112,7 @@ describe.each(deployEnvironments)('%s deploy role', (env) => {
     // The deploy role reads and writes every state of its environment, the Azure stack's included.
     expect(granting(deploy, 's3:PutObject').map((g) => g.Resource)).toContainEqual([`${state}/*`]);
     expect(granting(deploy, 's3:GetObject').map((g) => g.Resource)).toContainEqual([`${state}/*`]);
-    expect(lockItems(deploy)).toEqual([
+    expect(lockItems(deploy, 'dynamodb:PutItem')).toEqual([
       {
         'ForAllValues:StringLike': {
           'dynamodb:LeadingKeys': [

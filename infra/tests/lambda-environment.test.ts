@@ -83,7 +83,7 @@ describe('the functions’ environment', () => {
       AZURE_OPENAI_KEY_SECRET_ARN: ref('aws_secretsmanager_secret', azureKey, 'arn'),
     });
     // The topic's literal ARN names the topic the stack creates.
-    const [, topic] = only(json, 'aws_sns_topic');
+    const [, topic] = only(json, 'aws_sns_topic', 'notifications_topic_');
     expect(environmentOf('api').NOTIFY_TOPIC_ARN).toBe(
       `arn:aws:sns:${config.AWS_REGION}:${config.AWS_ACCOUNT_ID}:${String(topic.name)}`,
     );

@@ -14,7 +14,7 @@ const { json } = synth(new AwsPlatformStack(Testing.app(), 'dev-aws-platform', c
 const [, machine] = only(json, 'aws_sfn_state_machine');
 const [workerAddress, worker] = only(json, 'aws_lambda_function', 'worker-function');
 const [tableAddress] = only(json, 'aws_dynamodb_table');
-const [topicAddress, topic] = only(json, 'aws_sns_topic');
+const [topicAddress, topic] = only(json, 'aws_sns_topic', 'notifications_topic_');
 
 /** The definition the state machine must run: the core's, with this stack's resources substituted. */
 const expected = buildPipelineDefinition(

@@ -1,6 +1,7 @@
 import type { TerraformJson } from './helpers';
 
-// The checks tfsec runs in CI, done here over the synthesized JSON: what every IAM document may contain.
+// What every IAM document may contain, checked over the synthesized JSON (the checks tfsec made, and some
+// Trivy's checks bundle no longer runs), and `isAllowed`: IAM's matching, to evaluate what a policy grants.
 
 export interface PolicyStatement {
   Sid?: string;
@@ -68,4 +69,59 @@ export function wildcardProblems(document: PolicyDocumentAt): string[] {
     }
     return problems;
   });
+}
+
+/** What a request carries into IAM's evaluation: the action, the resource ARN and the condition keys. */
+export interface AuthorizationRequest {
+  action: string;
+  resource: string;
+  context?: Record<string, string | string[]>;
+}
+
+/** IAM's wildcard matching: `*` any run of characters, `?` one character, nothing else special. */
+function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+}
+
+/** The condition operators the project's policies use, with IAM's semantics for missing keys and sets. */
+function conditionHolds(
+  operator: string,
+  key: string,
+  expected: unknown,
+  context: AuthorizationRequest['context'],
+) {
+  const wanted = asList(expected as string | string[]).map(String);
+  const entry = Object.entries(context ?? {}).find(([k]) => k.toLowerCase() === key.toLowerCase());
+  const actual = entry === undefined ? undefined : asList(entry[1]);
+  const [qualifier, base] = operator.includes(':') ? operator.split(':') : [undefined, operator];
+  const test = (value: string) =>
+    wanted.some((w) =>
+      base === 'StringLike' ? globMatches(w, value) : base === 'Bool' ? w === value : w === value,
+    );
+  if (base !== 'StringEquals' && base !== 'StringLike' && base !== 'Bool') {
+    throw new Error(`condition operator ${operator} is not modelled by this check`);
+  }
+  // ForAllValues holds for a missing key; ForAnyValue and single-valued operators need the key.
+  if (qualifier === 'ForAllValues') return actual === undefined || actual.every(test);
+  if (actual === undefined) return false;
+  return actual.some(test);
+}
+
+function statementApplies(statement: PolicyStatement, request: AuthorizationRequest): boolean {
+  const actions = asList(statement.Action);
+  if (!actions.some((a) => globMatches(a, request.action, true))) return false;
+  if (!asList(statement.Resource).some((r) => globMatches(r, request.resource))) return false;
+  return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
+    Object.entries(keys).every(([key, value]) => conditionHolds(operator, key, value, request.context)),
+  );
+}
+
+/** Whether identity statements allow a request: an explicit Deny wins, else any matching Allow. */
+export function isAllowed(statements: PolicyStatement[], request: AuthorizationRequest): boolean {
+  if (statements.some((s) => s.Effect === 'Deny' && statementApplies(s, request))) return false;
+  return statements.some((s) => s.Effect === 'Allow' && statementApplies(s, request));
 }

@@ -13,7 +13,6 @@ import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notifica
 import { SagemakerEndpoint } from '@cdktf/provider-aws/lib/sagemaker-endpoint';
 import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemaker-endpoint-configuration';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
-import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { CognitiveAccount } from '@cdktf/provider-azurerm/lib/cognitive-account';
 import { CognitiveDeployment } from '@cdktf/provider-azurerm/lib/cognitive-deployment';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
@@ -54,20 +53,34 @@ describe('dev and prod', () => {
 
   it('are the same stacks with other values', () => {
     const prodPlatform = synth(new AwsPlatformStack(Testing.app(), 'prod-aws-platform', prod)).json;
-    // prod alone keeps API instances warm (API_PROVISIONED_CONCURRENCY > 0 there).
-    expect(addresses(prodPlatform).filter((a) => !a.includes('provisioned_concurrency'))).toEqual(
-      addresses(json),
-    );
+    expect(addresses(prodPlatform)).toEqual(addresses(json));
     expect(only(prodPlatform, 'aws_lambda_function', 'api-function')[1].memory_size).toBe(prod.API_MEMORY_MB);
     expect(only(json, 'aws_lambda_function', 'api-function')[1].memory_size).toBe(dev.API_MEMORY_MB);
-    expectSynth(JSON.stringify(prodPlatform)).toHaveResourceWithProperties(
-      LambdaProvisionedConcurrencyConfig,
-      {
-        qualifier: ref('aws_lambda_alias', 'api-live', 'name'),
-        provisioned_concurrent_executions: prod.API_PROVISIONED_CONCURRENCY,
-      },
-    );
     expectSynth(platform.text).not.toHaveResource(LambdaProvisionedConcurrencyConfig);
+  });
+
+  it('reserve and keep warm what the configuration asks for, once the account has the quota', () => {
+    // Both environments start without (a new account's quota cannot meet it); the values prod.env suggests.
+    const raised = {
+      ...prod,
+      API_RESERVED_CONCURRENCY: 50,
+      WORKER_RESERVED_CONCURRENCY: 40,
+      API_PROVISIONED_CONCURRENCY: 2,
+    };
+    const stack = synth(new AwsPlatformStack(Testing.app(), 'prod-aws-platform', raised));
+    expectSynth(stack.text).toHaveResourceWithProperties(LambdaProvisionedConcurrencyConfig, {
+      qualifier: ref('aws_lambda_alias', 'api-live', 'name'),
+      provisioned_concurrent_executions: 2,
+    });
+    expect(only(stack.json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions).toBe(
+      50,
+    );
+    expect(only(stack.json, 'aws_lambda_function', 'worker-function')[1].reserved_concurrent_executions).toBe(
+      40,
+    );
+    expect(
+      only(json, 'aws_lambda_function', 'api-function')[1].reserved_concurrent_executions,
+    ).toBeUndefined();
   });
 });
 
@@ -288,17 +301,41 @@ describe('AWS platform', () => {
     expect(used.filter((action) => !delegated.includes(action))).toEqual([]);
   });
 
-  it('notifies the alert address', () => {
-    expectSynth(platform.text).toHaveResourceWithProperties(SnsTopicSubscription, {
-      protocol: 'email',
-      endpoint: dev.ALERT_EMAIL,
-    });
+  it('e-mails the alarms to the alert address and the results to the results address', () => {
+    const [alarmsAddress] = only(json, 'aws_sns_topic', 'notifications_alarms-topic_');
+    const [resultsAddress] = only(json, 'aws_sns_topic', 'notifications_topic_');
+    const subscriptions = resources(json, 'aws_sns_topic_subscription').map(
+      ([, subscription]) => subscription,
+    );
+    expect(subscriptions.map(({ topic_arn, endpoint }) => ({ topic_arn, endpoint }))).toEqual([
+      { topic_arn: ref('aws_sns_topic', alarmsAddress, 'arn'), endpoint: dev.ALERT_EMAIL },
+      { topic_arn: ref('aws_sns_topic', resultsAddress, 'arn'), endpoint: dev.RESULTS_EMAIL },
+    ]);
   });
 });
 
 describe('monitoring', () => {
-  const [topicAddress] = only(json, 'aws_sns_topic');
+  const [topicAddress] = only(json, 'aws_sns_topic', 'notifications_alarms-topic_');
   const topicArn = ref('aws_sns_topic', topicAddress, 'arn');
+
+  it('sends alarms to their own topic, never to the pipeline results topic', () => {
+    const [resultsAddress, results] = only(json, 'aws_sns_topic', 'notifications_topic_');
+    const [, alarmsTopic] = only(json, 'aws_sns_topic', 'notifications_alarms-topic_');
+    expect(results.name).toBe(names.topic);
+    expect(alarmsTopic.name).toBe(names.alarmsTopic);
+    expect(names.alarmsTopic).not.toBe(names.topic);
+    // The pipeline publishes its results to the results topic (its definition names the topic by reference).
+    const [, machine] = only(json, 'aws_sfn_state_machine');
+    const resultsArn = ref('aws_sns_topic', resultsAddress, 'arn');
+    expect(String(machine.definition)).toContain(resultsArn);
+    expect(String(machine.definition)).not.toContain(topicArn);
+    // Every alarm notifies the alarms topic only.
+    for (const [, alarm] of resources(json, 'aws_cloudwatch_metric_alarm')) {
+      expect([...(alarm.alarm_actions as string[]), ...(alarm.ok_actions as string[])]).not.toContain(
+        resultsArn,
+      );
+    }
+  });
   const alarms = resources(json, 'aws_cloudwatch_metric_alarm').map(([, alarm]) => alarm);
   const alarm = (id: string) => alarms.find((a) => a.alarm_name === names.alarm(id));
 
@@ -521,12 +558,8 @@ describe('Azure OpenAI', () => {
   });
 
   it('outputs the endpoint and deployment, and the key only as sensitive', () => {
-    expect(Object.keys(azure.json.output ?? {}).sort()).toEqual([
-      'deployment_name',
-      'endpoint',
-      'primary_access_key',
-    ]);
-    expect(azure.json.output?.primary_access_key?.sensitive).toBe(true);
+    // No key among them: the workflows read it live from the account.
+    expect(Object.keys(azure.json.output ?? {}).sort()).toEqual(['deployment_name', 'endpoint']);
     expect(azure.json.output?.endpoint?.sensitive).toBeUndefined();
   });
 
@@ -556,15 +589,16 @@ describe('state backend', () => {
         .Statement;
     };
     const repo = dev.DEPLOY_REPOSITORY;
+    // The subjects carry the ref (the repository's OIDC subject template: repo, context, ref).
     expect(trust('plan')).toEqual([
       expect.objectContaining({
         Action: 'sts:AssumeRoleWithWebIdentity',
         Condition: {
-          StringEquals: {
-            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+          StringLike: {
             'token.actions.githubusercontent.com:sub': [
-              `repo:${repo}:pull_request`,
-              `repo:${repo}:ref:refs/heads/main`,
+              `repo:${repo}:pull_request:ref:refs/pull/*/merge`,
+              `repo:${repo}:ref:refs/heads/main:ref:refs/heads/main`,
             ],
           },
         },
@@ -575,7 +609,7 @@ describe('state backend', () => {
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-            'token.actions.githubusercontent.com:sub': [`repo:${repo}:environment:dev`],
+            'token.actions.githubusercontent.com:sub': [`repo:${repo}:environment:dev:ref:refs/heads/main`],
           },
         },
       }),

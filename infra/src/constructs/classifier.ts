@@ -41,7 +41,7 @@ export class Classifier extends Construct {
     const artifactArn = `${props.modelsBucket.arn}/${props.modelArtifactKey}`;
     // SageMaker writes here; creating it ourselves sets the retention.
     const logGroup = new CloudwatchLogGroup(this, 'logs', {
-      name: `/aws/sagemaker/Endpoints/${endpointName}`,
+      name: names.classifierLogGroup,
       retentionInDays: props.logRetentionDays,
     });
     const role = new ServiceRole(this, 'role', {

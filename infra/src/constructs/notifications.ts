@@ -9,15 +9,19 @@ import type { ResourceNames } from '../names';
 export interface NotificationsProps {
   names: ResourceNames;
   alertEmail?: string;
+  resultsEmail?: string;
 }
 
 /**
- * The SNS topic the pipeline and the alarms publish to, with an e-mail subscription. It is encrypted with a
- * customer-managed key, the one CMK here: CloudWatch alarms cannot publish to a topic under the AWS-managed
- * `aws/sns` key, whose policy no one can extend to the CloudWatch service.
+ * Two SNS topics: the pipeline's results (`topic`, the functions' NOTIFY_TOPIC_ARN, e-mailed to RESULTS_EMAIL)
+ * and the CloudWatch alarms (`alarmsTopic`, e-mailed to ALERT_EMAIL). Kept apart so that nothing a pipeline publishes can reach
+ * the operators' alarm inbox. Both are encrypted with one customer-managed key, the one CMK here: CloudWatch
+ * alarms cannot publish to a topic under the AWS-managed `aws/sns` key, whose policy no one can extend to the
+ * CloudWatch service.
  */
 export class Notifications extends Construct {
   readonly topic: SnsTopic;
+  readonly alarmsTopic: SnsTopic;
   readonly key: KmsKey;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
@@ -25,7 +29,7 @@ export class Notifications extends Construct {
     const { names } = props;
     const root = `arn:aws:iam::${names.account}:root`;
     this.key = new KmsKey(this, 'key', {
-      description: `Encrypts the ${names.topic} topic`,
+      description: `Encrypts the ${names.topic} and ${names.alarmsTopic} topics`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: policyDocument([
@@ -68,12 +72,23 @@ export class Notifications extends Construct {
     });
     new KmsAlias(this, 'alias', { name: `alias/${names.topic}`, targetKeyId: this.key.keyId });
     this.topic = new SnsTopic(this, 'topic', { name: names.topic, kmsMasterKeyId: this.key.arn });
+    this.alarmsTopic = new SnsTopic(this, 'alarms-topic', {
+      name: names.alarmsTopic,
+      kmsMasterKeyId: this.key.arn,
+    });
+    // Each pending until the recipient follows the confirmation link AWS e-mails them.
     if (props.alertEmail) {
-      // Pending until the recipient follows the confirmation link AWS e-mails them.
       new SnsTopicSubscription(this, 'email', {
-        topicArn: this.topic.arn,
+        topicArn: this.alarmsTopic.arn,
         protocol: 'email',
         endpoint: props.alertEmail,
+      });
+    }
+    if (props.resultsEmail) {
+      new SnsTopicSubscription(this, 'results-email', {
+        topicArn: this.topic.arn,
+        protocol: 'email',
+        endpoint: props.resultsEmail,
       });
     }
   }

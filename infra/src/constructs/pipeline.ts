@@ -2,7 +2,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { buildPipelineDefinition, type PipelineResources } from '@mc-vision/core/pipeline/definition';
 import { Construct } from 'constructs';
-import { allow, ServiceRole } from '../iam';
+import { allow, ServiceRole, traceActions, vendedLogDeliveryActions } from '../iam';
 import type { ResourceNames } from '../names';
 
 export interface PipelineProps {
@@ -54,30 +54,8 @@ export class Pipeline extends Construct {
         allow('sns:Publish', resources.notifyTopicArn, 'Notify'),
         allow(['kms:Decrypt', 'kms:GenerateDataKey'], props.topicKeyArn, 'EncryptNotifications'),
         // Log delivery and X-Ray have no resource-level permissions (AWS documents `*` for both).
-        allow(
-          [
-            'logs:CreateLogDelivery',
-            'logs:DeleteLogDelivery',
-            'logs:DescribeLogGroups',
-            'logs:DescribeResourcePolicies',
-            'logs:GetLogDelivery',
-            'logs:ListLogDeliveries',
-            'logs:PutResourcePolicy',
-            'logs:UpdateLogDelivery',
-          ],
-          '*',
-          'DeliverLogs',
-        ),
-        allow(
-          [
-            'xray:GetSamplingRules',
-            'xray:GetSamplingTargets',
-            'xray:PutTelemetryRecords',
-            'xray:PutTraceSegments',
-          ],
-          '*',
-          'SendTraces',
-        ),
+        allow([...vendedLogDeliveryActions], '*', 'DeliverLogs'),
+        allow([...traceActions], '*', 'SendTraces'),
       ],
     });
     const definition = buildPipelineDefinition(resources, {

@@ -6,8 +6,8 @@ import type { ResourceNames } from '../names';
  * The two secrets the functions read, created **without a value**: no secret ever passes through Terraform,
  * so neither its variables, its plan nor the AWS platform's state holds one, and the plan role (which pull
  * requests can assume) needs no `GetSecretValue`.
- * - the Azure OpenAI key is put by the apply workflow's deploy job, which copies it from the Azure stack's
- *   sensitive output `primary_access_key` whenever it changed (`aws secretsmanager put-secret-value`);
+ * - the Azure OpenAI key is put by the apply workflow's deploy job (and rotate-azure-key.yml), which reads
+ *   the account's key live from Azure and writes it only when it differs (src/azure-key.ts);
  * - the API keys are put by an operator (docs/infrastructure.md).
  */
 export class Secrets extends Construct {

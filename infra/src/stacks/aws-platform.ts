@@ -49,7 +49,11 @@ export class AwsPlatformStack extends TerraformStack {
 
     const registry = new ContainerRegistry(this, 'registry', { names, keepImages: config.ECR_KEEP_IMAGES });
     const results = new ResultsTable(this, 'results', { name: names.resultsTable });
-    const notifications = new Notifications(this, 'notifications', { names, alertEmail: config.ALERT_EMAIL });
+    const notifications = new Notifications(this, 'notifications', {
+      names,
+      alertEmail: config.ALERT_EMAIL,
+      resultsEmail: config.RESULTS_EMAIL,
+    });
     const secrets = new Secrets(this, 'secrets', { names });
     forgetAzureKeyVersion(this);
     const guardrail = new Guardrail(this, 'guardrail', { name: names.guardrail, policy: guardrailPolicy });
@@ -215,7 +219,7 @@ export class AwsPlatformStack extends TerraformStack {
     const monitoring = new Monitoring(this, 'monitoring', {
       config,
       names,
-      topicArn: notifications.topic.arn,
+      topicArn: notifications.alarmsTopic.arn,
       httpApiId: httpApi.api.id,
     });
 
@@ -225,7 +229,12 @@ export class AwsPlatformStack extends TerraformStack {
     output('images_bucket', images.name, 'Uploads land here under images/');
     output('models_bucket', models.name, `Upload model.tar.gz here as ${config.MODEL_ARTIFACT_KEY}`);
     output('state_machine_arn', pipeline.stateMachine.arn, 'The pipeline');
-    output('notifications_topic_arn', notifications.topic.arn, 'Pipeline results and alarms');
+    output(
+      'notifications_topic_arn',
+      notifications.topic.arn,
+      "Pipeline results (the functions' NOTIFY_TOPIC_ARN)",
+    );
+    output('alarms_topic_arn', notifications.alarmsTopic.arn, 'CloudWatch alarms, e-mailed to ALERT_EMAIL');
     output('sagemaker_endpoint', classifier.endpoint.name, 'The classifier endpoint');
     output('guardrail_id', guardrail.guardrail.guardrailId, 'The Bedrock guardrail');
     output('guardrail_version', guardrail.version.version, 'Its published version the functions use');

@@ -54,10 +54,7 @@ export class AzureOpenAiStack extends TerraformStack {
 
     new TerraformOutput(this, 'endpoint', { value: account.endpoint });
     new TerraformOutput(this, 'deployment_name', { value: deployment.name });
-    new TerraformOutput(this, 'primary_access_key', {
-      value: account.primaryAccessKey,
-      sensitive: true,
-      description: "Read only by the apply workflow's deploy job, into the AWS secret; never printed",
-    });
+    // No key output: the workflows read the account's key live from Azure (az cognitiveservices account keys
+    // list), so a state from before a rotation can never hand them a revoked one.
   }
 }

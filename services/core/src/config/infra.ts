@@ -22,7 +22,10 @@ export const infraConfigShape = {
     .string()
     .regex(/^[a-z][a-z0-9-]{1,20}$/)
     .default('mc-vision'),
+  /** Who is e-mailed the CloudWatch alarms (the alarms topic). */
   ALERT_EMAIL: z.email().optional(),
+  /** Who is e-mailed each pipeline's result notice (the results topic: request, status, outcomes, a link). */
+  RESULTS_EMAIL: z.email().optional(),
 
   // Where the stacks go. AWS_REGION (runtime section) is the deployment region too.
   AWS_ACCOUNT_ID: z
