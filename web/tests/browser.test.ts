@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Locator, Page } from 'playwright-core';
 import { fixtureImagePath } from '@mc-vision/assets';
-import { launchChromium, type Chromium } from './chromium.ts';
+import { launchChromium, watchedPage, type Chromium, type WatchedPage } from './chromium.ts';
 import { startPlatform, type Platform } from './platform.ts';
 
 const pelican = fixtureImagePath('pelican.jpeg');
@@ -21,21 +21,15 @@ describe('the UI in Chromium against the local platform', () => {
   let platform: Platform;
   let browser: Chromium;
   let page: Page;
-  const pageErrors: string[] = [];
+  let watched: WatchedPage;
 
   beforeAll(async () => {
     platform = await startPlatform();
     browser = await launchChromium();
     // The API's Content-Security-Policy must not block anything the UI does: every violation is collected.
-    await browser.context.addInitScript(() => {
-      const seen: string[] = [];
-      Object.assign(window, { cspViolations: seen });
-      document.addEventListener('securitypolicyviolation', (event) =>
-        seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
-      );
-    });
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // The API's Content-Security-Policy must not block anything the UI does: every violation is collected.
+    watched = await watchedPage(browser.context);
+    page = watched.page;
   }, 120_000);
 
   afterAll(async () => {
@@ -109,10 +103,8 @@ describe('the UI in Chromium against the local platform', () => {
     await history.getByRole('button', { name: new RegExp(analysisId) }).click();
     await shown(record.locator('.meta code', { hasText: analysisId }));
 
-    expect(pageErrors).toEqual([]);
-    expect(
-      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
+    expect(watched.errors).toEqual([]);
+    expect(await watched.cspViolations()).toEqual([]);
   }, 240_000);
 
   it('explains a rejected key', async () => {

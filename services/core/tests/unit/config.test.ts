@@ -108,6 +108,9 @@ describe('loadConfig with requiredInCloud', () => {
     );
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
       'API_KEYS_SECRET_ARN',
+      'DEPLOY_ENV',
+      'HTTP_API_ID',
+      'NAME_PREFIX',
       'RESULTS_TABLE',
       'STATE_MACHINE_ARN',
     ]);

@@ -1,3 +1,4 @@
+import type { ComparisonOperator, TreatMissingData } from '@mc-vision/core';
 import { computeStatistic, periodStart, type MetricDatum } from './statistics.ts';
 
 // One evaluation of a metric alarm, as CloudWatch documents it ("How alarm state is evaluated when data is
@@ -17,12 +18,8 @@ import { computeStatistic, periodStart, type MetricDatum } from './statistics.ts
 //   `notBreaching` → OK.
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-export type ComparisonOperator =
-  | 'GreaterThanThreshold'
-  | 'GreaterThanOrEqualToThreshold'
-  | 'LessThanThreshold'
-  | 'LessThanOrEqualToThreshold';
-export type TreatMissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+// CloudWatch's own vocabulary, named once in core's monitoring definition.
+export type { ComparisonOperator, TreatMissingData };
 
 /** What an evaluation reads of an alarm. */
 export interface EvaluatedAlarm {

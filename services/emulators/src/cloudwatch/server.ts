@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountIdSchema, regionSchema } from '../aws-json/index.ts';
 import { stopHttpServer, type EmulatorServer, type ListenOptions } from '../http.ts';
 import { cloudWatchActions, cloudWatchProtocol, type CloudWatchContext } from './actions.ts';
 import { evaluate, type AlarmState } from './alarm-evaluation.ts';
@@ -52,14 +53,8 @@ export interface CloudWatchServer extends EmulatorServer {
 
 const optionsSchema = z.object({
   dataDir: z.string().min(1),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
-    .default('us-east-1'),
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/)
-    .default('000000000000'),
+  region: regionSchema,
+  accountId: accountIdSchema,
   tickMs: z.number().int().min(0).default(1000),
 });
 

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
+import { accountIdSchema, regionSchema } from '../aws-json/index.ts';
 import { stopHttpServer, type EmulatorServer, type ListenOptions } from '../http.ts';
 import { stepFunctionsActions, type StepFunctionsContext } from './actions.ts';
 import { ExecutionRun, type TaskHandler } from './execution-run.ts';
@@ -45,14 +46,8 @@ export interface StepFunctionsServerOptions extends ListenOptions {
 
 const optionsSchema = z.object({
   dataDir: z.string().min(1),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
-    .default('us-east-1'),
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/)
-    .default('000000000000'),
+  region: regionSchema,
+  accountId: accountIdSchema,
   stateMachines: z
     .array(z.object({ name: z.string().refine(isValidExecutionName, 'invalid state machine name') }).loose())
     .min(1),
