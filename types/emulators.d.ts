@@ -1,6 +1,7 @@
 // s3rver and dynalite ship no types: the parts this project uses (local cloud and tests).
 declare module 's3rver' {
   import type { EventEmitter } from 'node:events';
+  import type { Server } from 'node:http';
   import type { AddressInfo } from 'node:net';
 
   interface S3rverOptions {
@@ -14,6 +15,8 @@ declare module 's3rver' {
   export default class S3rver extends EventEmitter {
     constructor(options: S3rverOptions);
     run(): Promise<AddressInfo>;
+    /** The HTTP server `run` started. */
+    httpServer: Server;
     close(): Promise<void>;
   }
 }

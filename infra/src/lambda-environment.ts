@@ -21,6 +21,8 @@ export interface GeneratedValues {
   apiKeysSecretArn: string;
   /** The HTTP API in front of the API function (its metrics' `ApiId`). */
   httpApiId: string;
+  /** The HTTP API's URL, which the worker's result notices link to (known once the API exists). */
+  apiBaseUrl?: string;
 }
 
 /** Names and ARNs the infra derives from configuration. */
@@ -93,7 +95,12 @@ export function lambdaEnvironment(
       ROUTE_QUALITY_PROVIDER: config.ROUTE_QUALITY_PROVIDER,
     },
     // Step Functions retries the worker's tasks with backoff; SDK retries inside would multiply them.
-    worker: { ...base, ...providers, PROVIDER_MAX_ATTEMPTS: 1 },
+    worker: {
+      ...base,
+      ...providers,
+      PROVIDER_MAX_ATTEMPTS: 1,
+      ...(generated.apiBaseUrl ? { API_BASE_URL: generated.apiBaseUrl } : {}),
+    },
     ingest: base,
   };
   const environment = toEnvironment(values[role]);

@@ -21,10 +21,12 @@ function loadedBy(role: FunctionRole) {
   const applied = Object.fromEntries(
     Object.entries(env).map(([key, value]) => [
       key,
-      value.replace(
-        /^\$\{aws_secretsmanager_secret\.[^}]+\}$/,
-        'arn:aws:secretsmanager:us-east-1:111111111111:secret:x',
-      ),
+      value
+        .replace(
+          /^\$\{aws_secretsmanager_secret\.[^}]+\}$/,
+          'arn:aws:secretsmanager:us-east-1:111111111111:secret:x',
+        )
+        .replace(/^\$\{aws_apigatewayv2_api\.[^}]+\}$/, 'https://abc123.execute-api.us-east-1.amazonaws.com'),
     ]),
   );
   return loadConfig(applied);
@@ -61,8 +63,12 @@ describe('the functions’ environment', () => {
     ]);
   });
 
-  it('lets Step Functions do the retrying for the worker', () => {
+  it('lets Step Functions do the retrying for the worker, and links its notices to the API', () => {
     expect(loadedBy('worker').PROVIDER_MAX_ATTEMPTS).toBe(1);
+    const [apiAddress] = only(json, 'aws_apigatewayv2_api', 'http-api');
+    expect(environmentOf('worker').API_BASE_URL).toBe(
+      ref('aws_apigatewayv2_api', apiAddress, 'api_endpoint'),
+    );
     expect(environmentOf('worker').STATE_MACHINE_ARN).toBeUndefined();
     expect(environmentOf('worker').API_KEYS_SECRET_ARN).toBeUndefined();
   });
@@ -132,6 +138,7 @@ describe('synth-time validation', () => {
       BEDROCK_GUARDRAIL_ID: generated,
       BEDROCK_GUARDRAIL_VERSION: generated,
       AZURE_OPENAI_KEY_SECRET_ARN: generated,
+      API_BASE_URL: generated,
     };
     let message = '';
     try {

@@ -1,9 +1,10 @@
 import type { ResultRecord } from '@mc-vision/core/schemas';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, createApiClient } from './api.ts';
-import { initialApiKey, saveApiKey } from './api-key.ts';
+import { saveApiKey } from './api-key.ts';
 import { AnalysePanel } from './components/AnalysePanel.tsx';
 import { ApiKeyForm } from './components/ApiKeyForm.tsx';
+import { ErrorMessage } from './components/ErrorMessage.tsx';
 import { HistoryPanel } from './components/HistoryPanel.tsx';
 import { PipelinePanel } from './components/PipelinePanel.tsx';
 import { PlatformStatus } from './components/PlatformStatus.tsx';
@@ -14,9 +15,17 @@ import { pages, usePage } from './navigation.ts';
 // Loaded when first shown: the chart library stays out of the analysis page's bundle.
 const MonitoringView = lazy(() => import('./components/MonitoringView.tsx'));
 
-export function App() {
-  const [apiKey, setApiKey] = useState(initialApiKey);
+interface Props {
+  /** This session's key, if it has one. */
+  initialKey: string;
+  /** The exchange of the sign-in link's code for the key, when the page was opened from that link. */
+  signingIn?: Promise<string> | undefined;
+}
+
+export function App({ initialKey, signingIn }: Props) {
+  const [apiKey, setApiKey] = useState(initialKey);
   const [keyRejected, setKeyRejected] = useState(false);
+  const [signInFailure, setSignInFailure] = useState<unknown>(null);
   const [image, setImage] = useState<UploadedImage | null>(null);
   const [record, setRecord] = useState<ResultRecord | null>(null);
   const [historyVersion, setHistoryVersion] = useState(0);
@@ -25,10 +34,15 @@ export function App() {
   const client = useMemo(() => createApiClient({ apiKey }), [apiKey]);
 
   const changeKey = useCallback((key: string) => {
-    saveApiKey(window.localStorage, key);
+    saveApiKey(window.sessionStorage, key);
     setApiKey(key);
     setKeyRejected(false);
+    setSignInFailure(null);
   }, []);
+
+  useEffect(() => {
+    signingIn?.then(changeKey, setSignInFailure);
+  }, [signingIn, changeKey]);
 
   // Every panel reports its failures here, so a rejected key is explained once, next to the key field.
   const noteError = useCallback((error: unknown) => {
@@ -53,7 +67,8 @@ export function App() {
         <h1>MC Vision</h1>
         <p className="tagline">One image, three AI services: SageMaker, Bedrock and Azure OpenAI.</p>
         <PlatformStatus client={client} />
-        <ApiKeyForm apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
+        <ApiKeyForm key={apiKey} apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
+        <ErrorMessage error={signInFailure} action="Signing in with the link" />
       </header>
       <nav aria-label="Pages" className="pages">
         <ul>

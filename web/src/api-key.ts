@@ -1,16 +1,19 @@
-// The API key: taken once from the URL fragment (`#key=...`, which never reaches a server or a log), or typed
-// in; kept in localStorage so a reload keeps it.
+// The API key, for this browser session only: kept in sessionStorage (gone with the tab), never in
+// localStorage. It comes from the sign-in link `pnpm start` prints, or is typed in. The link carries no key but
+// a one-time code (`#code=…`) that the API exchanges for the key once: a browser keeps every address it visits in
+// its history, the fragment included even after the page has replaced it, so that address must hold nothing
+// that still works.
 
 const storageKey = 'mc-vision.apiKey';
 
-/** Splits `#key=...` out of a location hash; returns the key (or null) and the hash to leave in the address bar. */
-export function takeKeyFromHash(hash: string): { key: string | null; hash: string } {
+/** Splits `#code=...` out of a location hash; returns the code (or null) and the hash to leave in the address bar. */
+export function takeCodeFromHash(hash: string): { code: string | null; hash: string } {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const key = params.get('key')?.trim() || null;
-  if (!params.has('key')) return { key: null, hash };
-  params.delete('key');
+  if (!params.has('code')) return { code: null, hash };
+  const code = params.get('code')?.trim() || null;
+  params.delete('code');
   const rest = params.toString();
-  return { key, hash: rest ? `#${rest}` : '' };
+  return { code, hash: rest ? `#${rest}` : '' };
 }
 
 export function loadApiKey(storage: Pick<Storage, 'getItem'>): string {
@@ -23,14 +26,20 @@ export function saveApiKey(storage: Pick<Storage, 'setItem' | 'removeItem'>, key
   else storage.removeItem(storageKey);
 }
 
-/** Browser start-up: a key in the fragment wins and is stored, then removed from the address bar. */
-export function initialApiKey(): string {
-  const { key, hash } = takeKeyFromHash(window.location.hash);
+export interface StartUp {
+  /** This session's key ('' when there is none yet). */
+  key: string;
+  /** The sign-in code the address carried, now removed from the address bar. */
+  code: string | null;
+}
+
+/** Browser start-up: this session's key and the link's code. A key an older version kept forever is forgotten. */
+export function startUp(): StartUp {
+  window.localStorage.removeItem(storageKey);
+  const { code, hash } = takeCodeFromHash(window.location.hash);
   if (hash !== window.location.hash) {
     const { pathname, search } = window.location;
     window.history.replaceState(window.history.state, '', `${pathname}${search}${hash}`);
   }
-  if (key === null) return loadApiKey(window.localStorage);
-  saveApiKey(window.localStorage, key);
-  return key;
+  return { key: loadApiKey(window.sessionStorage), code };
 }

@@ -10,6 +10,7 @@ import {
   resultRecordSchema,
   resultsListResponseSchema,
   routeResponseSchema,
+  signInResponseSchema,
   type HealthResponse,
   type ImageResponse,
   type MonitoringAlarmHistoryResponse,
@@ -158,6 +159,10 @@ export function createApiClient({
 
     getAlarmHistory: (name: string): Promise<MonitoringAlarmHistoryResponse> =>
       call(monitoringAlarmHistoryResponseSchema, `/v1/monitoring/alarms/${encodeURIComponent(name)}/history`),
+
+    /** Exchanges the one-time code of `pnpm start`'s sign-in link for the API key (no key needed). */
+    signIn: async (code: string): Promise<string> =>
+      (await postJson(signInResponseSchema, '/local/sign-in', { code })).apiKey,
 
     listResults: (nextToken?: string, limit = 10): Promise<ResultsListResponse> => {
       const query = new URLSearchParams({ limit: String(limit) });

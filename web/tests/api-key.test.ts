@@ -1,26 +1,29 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadApiKey, saveApiKey, takeKeyFromHash } from '../src/api-key.ts';
+import { loadApiKey, saveApiKey, takeCodeFromHash } from '../src/api-key.ts';
 
-describe('takeKeyFromHash', () => {
-  it('takes the key and leaves an empty fragment', () => {
-    expect(takeKeyFromHash('#key=abc123')).toEqual({ key: 'abc123', hash: '' });
+describe('takeCodeFromHash', () => {
+  it('takes the code and leaves an empty fragment', () => {
+    expect(takeCodeFromHash('#code=abc123')).toEqual({ code: 'abc123', hash: '' });
   });
 
   it('keeps the other fragment parameters', () => {
-    expect(takeKeyFromHash('#view=history&key=abc&x=1')).toEqual({ key: 'abc', hash: '#view=history&x=1' });
+    expect(takeCodeFromHash('#view=history&code=abc&x=1')).toEqual({
+      code: 'abc',
+      hash: '#view=history&x=1',
+    });
   });
 
-  it('decodes a percent-encoded key', () => {
-    expect(takeKeyFromHash('#key=a%2Bb%2Fc%3D')).toEqual({ key: 'a+b/c=', hash: '' });
+  it('decodes a percent-encoded code', () => {
+    expect(takeCodeFromHash('#code=a%2Bb%2Fc%3D')).toEqual({ code: 'a+b/c=', hash: '' });
   });
 
-  it('leaves a fragment without a key untouched', () => {
-    expect(takeKeyFromHash('#section-2')).toEqual({ key: null, hash: '#section-2' });
-    expect(takeKeyFromHash('')).toEqual({ key: null, hash: '' });
+  it('leaves a fragment without a code untouched', () => {
+    expect(takeCodeFromHash('#section-2')).toEqual({ code: null, hash: '#section-2' });
+    expect(takeCodeFromHash('')).toEqual({ code: null, hash: '' });
   });
 
-  it('removes an empty key parameter without taking it', () => {
-    expect(takeKeyFromHash('#key=')).toEqual({ key: null, hash: '' });
+  it('removes an empty code parameter without taking it', () => {
+    expect(takeCodeFromHash('#code=')).toEqual({ code: null, hash: '' });
   });
 });
 

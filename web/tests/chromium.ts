@@ -44,6 +44,8 @@ export function findChromium(
 
 export interface Chromium {
   context: BrowserContext;
+  /** Every address in the profile's history (closes the browser first: Chromium writes its history then). */
+  history(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,20 @@ export async function launchChromium(): Promise<Chromium> {
   });
   return {
     context,
+    async history() {
+      await context.close();
+      // node:sqlite through getBuiltinModule: a scheme-only built-in, which jest's module registry does not know.
+      const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
+      const db = new DatabaseSync(join(userDataDir, 'Default', 'History'), { readOnly: true });
+      try {
+        return db
+          .prepare('SELECT url FROM urls')
+          .all()
+          .map((row) => String(row.url));
+      } finally {
+        db.close();
+      }
+    },
     async close() {
       await context.close();
       await rm(userDataDir, { recursive: true, force: true });

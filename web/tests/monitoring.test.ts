@@ -52,7 +52,7 @@ describe('the Monitoring view in Chromium', () => {
     const { key } = (await upload.json()) as { key: string };
     await fetch(`${platform.components.bedrock}/_emulator/faults`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.adminToken}` },
       body: JSON.stringify({ status: 503, times: 1000 }),
     });
     for (let i = 0; i < 4; i += 1) {
@@ -85,7 +85,7 @@ describe('the Monitoring view in Chromium', () => {
 
   it('shows the alarm in ALARM with its history, and charts with data', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.goto(`${platform.url}/#key=${encodeURIComponent(platform.apiKey)}`);
+    await page.goto(platform.signInUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Monitoring' }).click();
     expect(new URL(page.url()).pathname).toBe('/monitoring');
     expect(await page.getByRole('link', { name: 'Monitoring' }).getAttribute('aria-current')).toBe('page');

@@ -17,6 +17,10 @@ export interface Platform {
   apiKey: string;
   /** Each local component's URL, by name (the emulators' fault routes). */
   components: Record<string, string>;
+  /** This run's token for the emulators' fault routes. */
+  adminToken: string;
+  /** The one-time sign-in link `pnpm start` prints. */
+  signInUrl: string;
   close(): Promise<void>;
 }
 
@@ -41,7 +45,9 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   return {
     url: cloud.url.replace(/\/$/, ''),
     apiKey: cloud.apiKey,
-    components: cloud.components,
+    components: Object.fromEntries(cloud.components.map((part) => [part.name, part.url])),
+    adminToken: cloud.adminToken,
+    signInUrl: cloud.signInUrl,
     async close() {
       await cloud.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -160,7 +160,7 @@ export class AwsPlatformStack extends TerraformStack {
       },
       ingest: { memoryMb: config.INGEST_MEMORY_MB, timeoutSeconds: config.INGEST_TIMEOUT_SECONDS },
     };
-    const fn = (role: FunctionRole) =>
+    const fn = (role: FunctionRole, values = generated) =>
       new ContainerFunction(this, `${role}-function`, {
         names,
         role,
@@ -171,12 +171,11 @@ export class AwsPlatformStack extends TerraformStack {
         reservedConcurrency: sizing[role].reserved,
         // The API is served through an alias, which provisioned concurrency needs.
         publish: role === 'api',
-        environment: lambdaEnvironment(role, config, known, generated, sizing[role].timeoutSeconds),
+        environment: lambdaEnvironment(role, config, known, values, sizing[role].timeoutSeconds),
         logRetentionDays: config.LOG_RETENTION_DAYS,
         statements: permissions[role],
       });
     const api = fn('api');
-    const worker = fn('worker');
     const ingest = fn('ingest');
 
     const live = new LambdaAlias(this, 'api-live', {
@@ -192,6 +191,8 @@ export class AwsPlatformStack extends TerraformStack {
       });
     }
     httpApi.routeTo(live);
+    // After the API: the worker's result notices link to it.
+    const worker = fn('worker', { ...generated, apiBaseUrl: httpApi.url });
 
     const images = new ImagesBucket(this, 'images', {
       name: names.imagesBucket,

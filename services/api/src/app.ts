@@ -1,11 +1,11 @@
-import { healthResponseSchema } from '@mc-vision/core';
+import { foreignRequest, healthResponseSchema } from '@mc-vision/core';
 import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { extname, join, resolve } from 'node:path';
 import { requireApiKey } from './auth.ts';
 import type { ApiDependencies } from './deps.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
 import { runHealthChecks } from './health.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { requestContextMiddleware } from './request-context.ts';
@@ -14,6 +14,7 @@ import { imageRoutes } from './routes/images.ts';
 import { monitoringRoutes } from './routes/monitoring.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { resultRoutes } from './routes/results.ts';
+import { signInRoutes } from './routes/sign-in.ts';
 import { sendValidated } from './validation.ts';
 
 /**
@@ -45,6 +46,19 @@ const securityHeaders = helmet({
   referrerPolicy: { policy: 'no-referrer' },
 });
 
+/**
+ * On a laptop: only requests addressed to this machine's loopback address, from no web page but the UI's own
+ * origin (or `CORS_ORIGINS`). A page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding), or
+ * posts from its own origin, gets 403 before any route runs.
+ */
+function ownerOnly(trustedOrigins: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const foreign = foreignRequest(req.headers, req.socket.localPort ?? 0, trustedOrigins);
+    if (foreign) throw new ApiError(403, 'forbidden', foreign);
+    next();
+  };
+}
+
 /** Each dependency gets this long to answer `/health`. */
 const healthTimeoutMs = 2_000;
 
@@ -55,6 +69,7 @@ export function createApp(deps: ApiDependencies): Express {
   app.disable('x-powered-by');
 
   app.use(requestContextMiddleware(deps));
+  if (deps.loopbackOnly) app.use(ownerOnly(config.CORS_ORIGINS));
   app.use(securityHeaders);
   app.use(
     cors({
@@ -93,6 +108,7 @@ export function createApp(deps: ApiDependencies): Express {
     resultRoutes(deps),
     monitoringRoutes(deps),
   );
+  if (deps.signIn) app.use(signInRoutes(deps.signIn));
 
   if (deps.webRoot) app.use(webApp(deps.webRoot));
   app.use(notFoundHandler);

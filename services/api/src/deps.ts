@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Config, MonitoringDefinition, Providers, ResultsStore } from '@mc-vision/core';
 import type { HealthCheck } from './health.ts';
+import type { SignIn } from './routes/sign-in.ts';
 
 /** Everything the app talks to, passed in: the Lambda entry, the laptop server and the tests wire it differently. */
 export interface ApiDependencies {
@@ -27,4 +28,11 @@ export interface ApiDependencies {
   webRoot?: string;
   /** Reported by `/health` and the OpenAPI document. */
   version: string;
+  /**
+   * Served on a laptop (`startApiServer`, the local cloud): requests must name the loopback address and come
+   * from no other web page than the API's own or `CORS_ORIGINS` (core's `foreignRequest`), else 403.
+   */
+  loopbackOnly?: boolean;
+  /** The laptop's one-time sign-in link (`POST /local/sign-in`); absent in the cloud. */
+  signIn?: SignIn;
 }

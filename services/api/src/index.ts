@@ -8,3 +8,4 @@ export * from './images.ts';
 export * from './openapi.ts';
 export * from './server.ts';
 export * from './wiring.ts';
+export type { SignIn } from './routes/sign-in.ts';

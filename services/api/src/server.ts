@@ -37,6 +37,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     wireDependencies(config, {
       apiKeys: async () => [apiKey],
       logger,
+      loopbackOnly: true,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.providers ? { providers: options.providers } : {}),
       ...(options.webRoot ? { webRoot: options.webRoot } : {}),

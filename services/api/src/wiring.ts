@@ -15,6 +15,7 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import type { ApiDependencies } from './deps.ts';
 import { createHealthChecks } from './health.ts';
+import type { SignIn } from './routes/sign-in.ts';
 
 export interface WiringOptions {
   apiKeys: () => Promise<readonly string[]>;
@@ -25,6 +26,10 @@ export interface WiringOptions {
   /** Reads the Azure OpenAI key when the default providers are built (cloud: from Secrets Manager). */
   azureApiKey?: () => Promise<string>;
   webRoot?: string;
+  /** A laptop server: refuse foreign `Host` and `Origin` headers (see `ApiDependencies.loopbackOnly`). */
+  loopbackOnly?: boolean;
+  /** The laptop's one-time sign-in link (see `ApiDependencies.signIn`). */
+  signIn?: SignIn;
 }
 
 /** The app's dependencies from configuration: core's SDK clients (emulators when endpoints are set). */
@@ -47,6 +52,8 @@ export function wireDependencies(config: Config, options: WiringOptions): ApiDep
     ...(options.metrics ? { metrics: options.metrics } : {}),
     healthChecks: createHealthChecks(config, { s3, dynamodb, sfn }),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+    ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
+    ...(options.signIn ? { signIn: options.signIn } : {}),
     version: packageJson.version,
   };
 }

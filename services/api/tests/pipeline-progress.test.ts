@@ -38,7 +38,11 @@ describe('pipelineShape', () => {
       'SaveResult',
       'Notify',
     ]);
-    expect([...shape.failurePath].sort()).toEqual(['NotifyPipelineFailure', 'PipelineFailed']);
+    expect([...shape.failurePath].sort()).toEqual([
+      'NotifyPipelineFailure',
+      'PipelineFailed',
+      'RecordConflict',
+    ]);
   });
 });
 

@@ -9,14 +9,17 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from './config/index.ts';
 
 // SDK clients built from configuration. Local mode changes endpoints, never code paths: with an endpoint
-// override a client talks to the emulator (static credentials, which the emulators accept); without one it
-// uses the default credential chain and the real service.
+// override a client talks to the emulator, signing with the emulators' credentials (`EMULATOR_*`); without one
+// it uses the default credential chain and the real service.
 
-const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** The static credentials clients sign with when pointed at an emulator. */
+export function emulatorCredentials(config: Config): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: config.EMULATOR_ACCESS_KEY_ID, secretAccessKey: config.EMULATOR_SECRET_ACCESS_KEY };
+}
 
 function base(config: Config, endpoint: string | undefined) {
   return endpoint
-    ? { region: config.AWS_REGION, endpoint, credentials: emulatorCredentials }
+    ? { region: config.AWS_REGION, endpoint, credentials: emulatorCredentials(config) }
     : { region: config.AWS_REGION };
 }
 

@@ -3,6 +3,7 @@ export * from './config/index.ts';
 export * from './errors.ts';
 export * from './guardrail-policy.ts';
 export * from './image-type.ts';
+export * from './loopback.ts';
 export * from './monitoring/index.ts';
 export * from './names.ts';
 export * from './pipeline/index.ts';

@@ -107,6 +107,7 @@ export type ResultRecord = z.infer<typeof resultRecordSchema>;
 export const errorCodes = [
   'invalid_request',
   'unauthorized',
+  'forbidden',
   'not_found',
   'conflict',
   'payload_too_large',
@@ -118,6 +119,13 @@ export const errorCodes = [
   'internal',
 ] as const;
 export const errorCodeSchema = z.enum(errorCodes);
+
+/**
+ * The laptop's sign-in (`POST /local/sign-in`): the one-time code of the link `pnpm start` prints, exchanged
+ * once for the API key, so that the link in the browser's history holds no key.
+ */
+export const signInRequestSchema = z.strictObject({ code: z.string().min(16).max(128) });
+export const signInResponseSchema = z.object({ apiKey: z.string().min(16) });
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
 export const errorResponseSchema = z.object({

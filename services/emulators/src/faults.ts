@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { HttpError, parseJson, readBody, sendJson } from './http.ts';
+import { adminRoutePrefix, HttpError, parseJson, readBody, sendJson } from './http.ts';
 
 // Fault injection for tests: `POST /_emulator/faults {status, times?, retryAfterSeconds?, type?}` makes the next
 // `times` service requests fail with that status, in the service's own error shape. `GET` lists what is queued,
-// `DELETE` clears it. Admin routes are never faulted themselves.
+// `DELETE` clears it. Admin routes are never faulted themselves, and need the local cloud's token.
 
-export const faultRoute = '/_emulator/faults';
+export const faultRoute = `${adminRoutePrefix}faults`;
 
 export const faultSchema = z.strictObject({
   status: z.number().int().min(400).max(599),

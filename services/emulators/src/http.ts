@@ -1,3 +1,4 @@
+import { foreignRequest, hasBearerToken } from '@mc-vision/core';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -9,11 +10,19 @@ export interface EmulatorServer {
   close(): Promise<void>;
 }
 
+/** Where the emulators' fault and admin routes live (`faults.ts`); they need the per-run token when one is set. */
+export const adminRoutePrefix = '/_emulator/';
+
 export interface ListenOptions {
   /** Default 127.0.0.1: emulators never listen on other interfaces unless asked. */
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
+  /**
+   * The per-run token the fault and admin routes (`/_emulator/…`) require as `Authorization: Bearer <token>`
+   * (the local cloud always sets one). Without it those routes are open, for tests that start an emulator alone.
+   */
+  adminToken?: string;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -42,6 +51,11 @@ export async function startHttpServer(
   onError: (error: unknown) => HttpError,
 ): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
+    const refused = refusal(req, options.adminToken);
+    if (refused) {
+      sendJson(res, refused.status, refused.body, refused.headers);
+      return;
+    }
     handler(req, res).catch((error: unknown) => {
       const httpError = error instanceof HttpError ? error : onError(error);
       if (!(error instanceof HttpError)) console.error('emulator: unexpected error', error);
@@ -63,6 +77,36 @@ export async function startHttpServer(
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return { server, url: `http://${urlHost}:${port}` };
+}
+
+/**
+ * A request that is not the owner's (core's `foreignRequest`: a foreign Host or Origin) is refused with 403, in
+ * a shape every client of these emulators reads as its service's access-denied error: `x-amzn-errortype`,
+ * `__type` and `message` for the AWS SDKs (AccessDeniedException), `error: {code, message}` for Azure OpenAI's.
+ * An admin route without the token is 401 in the admin routes' own `{error}` shape.
+ */
+function refusal(req: IncomingMessage, adminToken: string | undefined): HttpError | undefined {
+  const foreign = foreignRequest(req.headers, req.socket.localPort ?? 0);
+  if (foreign) {
+    return new HttpError(
+      403,
+      {
+        __type: 'AccessDeniedException',
+        message: foreign,
+        error: { code: 'AccessDenied', message: foreign },
+      },
+      { 'x-amzn-errortype': 'AccessDeniedException' },
+    );
+  }
+  const admin = requestUrl(req).pathname.startsWith(adminRoutePrefix);
+  if (admin && adminToken !== undefined && !hasBearerToken(req.headers.authorization, adminToken)) {
+    return new HttpError(
+      401,
+      { error: "the admin routes need the local cloud's token: Authorization: Bearer <token>" },
+      { 'www-authenticate': 'Bearer' },
+    );
+  }
+  return undefined;
 }
 
 export async function stopHttpServer(server: Server): Promise<void> {

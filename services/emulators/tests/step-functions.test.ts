@@ -16,7 +16,13 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { buildPipelineDefinition, createSfnClient, loadConfig, placeholderResources } from '@mc-vision/core';
+import {
+  buildPipelineDefinition,
+  createSfnClient,
+  loadConfig,
+  pipelineSaveCondition,
+  placeholderResources,
+} from '@mc-vision/core';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -642,9 +648,15 @@ describe("Step Functions emulator running core's pipeline definition", () => {
         .outcomes;
       expect(outcomes.bedrock?.Error).toBe('GuardrailIntervened');
       expect(inputs.get('DescribeWithAzure')).toMatchObject({ hints: [{ label: 'pelican', score: 0.99 }] });
+      // The put is conditional (core's pipelineSaveCondition), for this execution's image.
       expect(inputs.get('SaveResult')).toEqual({
         TableName: 'mc-vision-results',
         Item: { requestId: { S: 'r-1' } },
+        ...pipelineSaveCondition,
+        ExpressionAttributeValues: {
+          ...pipelineSaveCondition.ExpressionAttributeValues,
+          ':imageKey': { S: 'images/pelican.jpeg' },
+        },
       });
     } finally {
       await server.close();

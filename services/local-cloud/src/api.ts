@@ -3,31 +3,45 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { createApp, localApiKey, Unhealthy, wireDependencies, type HealthCheck } from '@mc-vision/api';
 import type { Config } from '@mc-vision/core';
+import { faultRoute } from '@mc-vision/emulators';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listen, stopServer } from './server.ts';
+import { listen, stopServer, type Component } from './server.ts';
 
 // The API exactly as `startApiServer` serves it (the same Express app, wiring and key file), plus what only the
-// local cloud knows for `/health`: whether the topic and the LLM emulators answer.
+// local cloud knows for `/health`: whether the topic and the LLM emulators answer. Its listener opens first,
+// so that its address is known to what starts after it (the worker's notifications link to the API), and
+// answers 503 until the app is handed to it.
 
 export interface LocalApiOptions {
   config: Config;
-  host: string;
-  port: number;
   logger: Logger;
   webRoot?: string;
   sns: SNSClient;
-  /** The LLM emulators that run locally, by name. */
-  emulators: Record<string, string>;
+  /** The LLM emulators that run locally. */
+  emulators: readonly Component[];
+  /** This run's token for the emulators' admin routes (`/health` asks their fault route). */
+  adminToken: string;
+  /** The one-time code of the UI's sign-in link. */
+  signInCode: string;
   /** The API's EMF metrics, as in the cloud. */
   metrics?: Metrics;
   /** Wraps the request listener (the local cloud counts what API Gateway and Lambda would). */
   observe?: (listener: RequestListener) => RequestListener;
 }
 
-export interface LocalApi {
-  url: string;
+export interface LocalApi extends Component {
   apiKey: string;
+  /** The UI's one-time sign-in link: `<url>/#code=<code>`. */
+  signInUrl: string;
+}
+
+export interface ApiListener {
+  url: string;
+  port: number;
+  /** Serves the API on the listener from now on. */
+  serve(options: LocalApiOptions): Promise<LocalApi>;
+  /** Stops the listener (for a start-up that failed before `serve`). */
   close(): Promise<void>;
 }
 
@@ -42,45 +56,72 @@ function topicCheck(sns: SNSClient, topicArn: string): HealthCheck {
 }
 
 /** An emulator is up when it answers HTTP at all (its fault admin route lists the queued faults). */
-function emulatorCheck(name: string, url: string): HealthCheck {
+function emulatorCheck({ name, url }: Component, adminToken: string): HealthCheck {
   return {
     name,
     required: false,
     check: async (signal) => {
-      const response = await fetch(new URL('/_emulator/faults', url), { signal });
+      const response = await fetch(new URL(faultRoute, url), {
+        signal,
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       await response.body?.cancel();
       if (!response.ok) throw new Unhealthy(`answered ${response.status}`);
     },
   };
 }
 
-export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
-  const { config } = options;
-  const apiKey = await localApiKey(config.DATA_DIR, config.API_KEY);
-  const deps = wireDependencies(config, {
-    apiKeys: async () => [apiKey],
-    logger: options.logger,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.webRoot ? { webRoot: options.webRoot } : {}),
-  });
-  const healthChecks = [
-    ...deps.healthChecks,
-    topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
-    ...Object.entries(options.emulators).map(([name, url]) => emulatorCheck(name, url)),
-  ];
-  const app: RequestListener = createApp({ ...deps, healthChecks });
-  const server = createServer(options.observe ? options.observe(app) : app);
-  await listen(server, options.port, options.host);
-  const { port } = server.address() as AddressInfo;
-  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+const starting: RequestListener = (_req, res) => {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+  res.end(JSON.stringify({ error: { code: 'not_ready', message: 'the local cloud is starting' } }));
+};
+
+/** Opens the API's port (`host`:`port`, 0 = any free one) before anything else starts. */
+export async function listenForApi(host: string, port: number): Promise<ApiListener> {
+  const server = createServer(starting);
+  await listen(server, port, host);
+  const { port: listening } = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${listening}`;
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= stopServer(server));
+
   return {
-    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
-    apiKey,
-    async close() {
-      await stopServer(server);
-      deps.s3.destroy();
-      deps.sfn.destroy();
-      deps.cloudwatch.destroy();
+    url,
+    port: listening,
+    close,
+    async serve(options) {
+      const { config } = options;
+      const apiKey = await localApiKey(config.DATA_DIR, config.API_KEY);
+      const deps = wireDependencies(config, {
+        apiKeys: async () => [apiKey],
+        logger: options.logger,
+        loopbackOnly: true,
+        signIn: { code: options.signInCode, apiKey },
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+      });
+      const healthChecks = [
+        ...deps.healthChecks,
+        topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
+        ...options.emulators.map((emulator) => emulatorCheck(emulator, options.adminToken)),
+      ];
+      server.off('request', starting);
+      const app: RequestListener = createApp({ ...deps, healthChecks });
+      server.on('request', options.observe ? options.observe(app) : app);
+      return {
+        name: 'api',
+        description: 'the API and the UI',
+        url,
+        apiKey,
+        signInUrl: `${url}/#code=${options.signInCode}`,
+        async close() {
+          await close();
+          deps.s3.destroy();
+          deps.sfn.destroy();
+          deps.cloudwatch.destroy();
+        },
+      };
     },
   };
 }

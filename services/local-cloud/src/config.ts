@@ -52,7 +52,10 @@ export function planProviders(env: Env): ProviderPlan {
 
 export interface LocalEndpoints {
   dataDir: string;
-  port: number;
+  /** Where the API listens: its port, and the base of the links in notifications (`API_BASE_URL`). */
+  api: { port: number; url: string };
+  /** What the SDK clients sign with for the local DynamoDB and S3 (and the other emulators). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   dynamodb: string;
   s3: string;
   sns: string;
@@ -69,7 +72,10 @@ export function buildLocalConfig(env: Env, local: LocalEndpoints): Config {
     ...env,
     MODE: 'local',
     DATA_DIR: local.dataDir,
-    PORT: String(local.port),
+    PORT: String(local.api.port),
+    API_BASE_URL: local.api.url,
+    EMULATOR_ACCESS_KEY_ID: local.credentials.accessKeyId,
+    EMULATOR_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
     DYNAMODB_ENDPOINT: local.dynamodb,
     S3_ENDPOINT: local.s3,
     SNS_ENDPOINT: local.sns,

@@ -8,7 +8,12 @@ export {
   type Env,
   type ProviderPlan,
 } from './config.ts';
-export { startLocalCloud, type LocalCloud, type LocalCloudOptions } from './local-cloud.ts';
+export {
+  startLocalCloud,
+  type LocalCloud,
+  type LocalCloudOptions,
+  type LocalComponent,
+} from './local-cloud.ts';
 export { consoleLog, formatLogEntry, type Log, type LogEntry, type LogLevel } from './log.ts';
 export type { OutboxEntry } from './notifications.ts';
 export { ensureWebBuild, webBuildState } from './web-build.ts';

@@ -12,30 +12,32 @@ import {
 import {
   startAzureOpenAiServer,
   startBedrockRuntimeServer,
+  type EmulatorServer,
   type TransformDescription,
 } from '@mc-vision/emulators';
 import { fetchedModelDir } from '@mc-vision/model-server';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   createIngestHandler,
   createTaskHandler,
   withIngestMetrics,
   withTaskMetrics,
 } from '@mc-vision/worker';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { startLocalApi } from './api.ts';
+import { listenForApi, type ApiListener } from './api.ts';
 import { buildLocalConfig, planProviders, resolveUserPath, type Env, type ProviderPlan } from './config.ts';
+import { dataEntries, keptSecret, newRunSecrets, prepareDataDir } from './data-dir.ts';
 import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
 import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
-import { startLocalMonitoring } from './monitoring.ts';
+import { startLocalMonitoring, type LocalMonitoring } from './monitoring.ts';
 import { startOutbox, startSns } from './notifications.ts';
 import { startLocalStepFunctions, workerFunctionArn } from './pipeline.ts';
 import { startS3, type S3Event } from './s3.ts';
+import { closeParts, isComponent, type Component, type Part } from './server.ts';
 import { webDist } from './web-build.ts';
 
 // The whole platform on one machine: DynamoDB, S3, SNS with its outbox, the model server, the Bedrock and
@@ -69,13 +71,23 @@ export interface LocalCloud {
   url: string;
   /** The key `/v1/*` accepts (`API_KEY`, or the one kept in `<dataDir>/api-key`). */
   apiKey: string;
+  /**
+   * The UI's sign-in link, `<url>/#code=<code>`: the UI exchanges the code for the key once, so the link a
+   * browser keeps in its history holds no key. One use per run.
+   */
+  signInUrl: string;
+  /**
+   * This run's token for the emulators' fault and admin routes (`Authorization: Bearer <token>`), new at every
+   * start and kept in `<dataDir>/admin-token`.
+   */
+  adminToken: string;
   dataDir: string;
   /** Every notification the pipeline sends, one JSON line each. */
   outboxFile: string;
   /** The configuration everything runs with. */
   config: Config;
-  /** Each local component's URL, by name. */
-  components: Record<string, string>;
+  /** Every part that listens, in the order they started (the reverse of the order they stop in). */
+  components: readonly LocalComponent[];
   /** Which providers are emulated here (the others go where the configuration points). */
   emulated: ProviderPlan;
   /** The classifier model's name and where it came from, or why there is none. */
@@ -83,29 +95,8 @@ export interface LocalCloud {
   close(): Promise<void>;
 }
 
-/** Stops what has started, last first, even when one of them fails to stop. */
-class Shutdown {
-  private readonly steps: { name: string; stop: () => Promise<void> | void }[] = [];
-  private readonly log: Log;
-
-  constructor(log: Log) {
-    this.log = log;
-  }
-
-  add(name: string, stop: () => Promise<void> | void): void {
-    this.steps.push({ name, stop });
-  }
-
-  async run(): Promise<void> {
-    for (const { name, stop } of this.steps.splice(0).reverse()) {
-      try {
-        await stop();
-      } catch (error) {
-        this.log({ component: name, level: 'error', message: 'did not stop cleanly', error: String(error) });
-      }
-    }
-  }
-}
+/** A listening part of the local cloud, as `pnpm start` lists it. */
+export type LocalComponent = Pick<Component, 'name' | 'url' | 'description'>;
 
 /** The API's request log: one JSON line per request, at `POWERTOOLS_LOG_LEVEL` (default INFO). */
 function apiLogger(config: Config, env: Env): Logger {
@@ -115,125 +106,71 @@ function apiLogger(config: Config, env: Env): Logger {
   return new Logger({ serviceName: config.SERVICE_NAME, ...(level.success ? { logLevel: level.data } : {}) });
 }
 
-/** A key kept in a file under the data folder (owner-only), generated on first use. */
-async function keptSecret(file: string): Promise<string> {
-  const existing = await readFile(file, 'utf8').catch(() => '');
-  if (existing.trim().length >= 16) return existing.trim();
-  const key = randomBytes(24).toString('base64url');
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  return key;
-}
-
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const started = performance.now();
   const env = options.env ?? process.env;
   const log = options.log ?? consoleLog;
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
   // The user's own settings first: a bad variable stops here, with all of them listed.
   const userConfig = loadConfig(env);
   const emulated = planProviders(env);
-  const shutdown = new Shutdown(log);
-  const unlock = await lockDataDir(dataDir);
-  shutdown.add('data', unlock);
+
+  // Everything that runs, in the order it started: the banner's list, `components` and the shutdown order
+  // (the reverse) all come from this one array. A new part is one `start(...)` line.
+  const parts: Part[] = [];
+  const start: Start = async (part) => {
+    const running = await part;
+    parts.push(running);
+    return running;
+  };
+  await start({ name: 'data', close: await lockDataDir(dataDir) });
+  const { adminToken, credentials, signInCode } = await newRunSecrets(dataDir);
+  let apiListener: ApiListener | undefined;
 
   try {
+    // The API's port first: a taken port fails the start before anything else runs, and the worker's
+    // notifications can link to the API.
+    apiListener = await listenForApi(options.host ?? '127.0.0.1', options.port ?? userConfig.PORT);
     // CloudWatch first: every other part publishes what its AWS service would.
-    const monitoring = await startLocalMonitoring({
-      config: userConfig,
-      dataDir: join(dataDir, 'cloudwatch'),
-      log,
-    });
-    shutdown.add('cloudwatch', () => monitoring.close());
+    const monitoring = await start(
+      startLocalMonitoring({
+        config: userConfig,
+        dataDir: join(dataDir, dataEntries.folders.cloudwatch),
+        log,
+      }),
+    );
     const names = platformNames(userConfig);
     const serviceMetrics = monitoring.metrics(userConfig.SERVICE_NAME);
-
-    const ingest = withIngestMetrics(
-      createIngestHandler({
-        logger: {
-          info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
-          warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
-        },
-      }),
-      serviceMetrics,
+    const dynamodb = await start(
+      startDynamoDb({ dir: join(dataDir, dataEntries.folders.dynamodb), credentials }),
     );
-    const onObjectCreated = (event: S3Event) => {
-      monitoring
-        .invoke(names.functionName('ingest'), () => ingest(event))
-        .catch((error: unknown) => {
-          log({
-            component: 'ingest',
-            level: 'error',
-            message: 'the ingest handler failed',
-            error: String(error),
-          });
-        });
-    };
+    const s3 = await start(
+      startS3({
+        dir: join(dataDir, dataEntries.folders.s3),
+        bucket: userConfig.IMAGES_BUCKET,
+        region: userConfig.AWS_REGION,
+        credentials,
+        onObjectCreated: ingestHandler(log, monitoring, serviceMetrics, names.functionName('ingest')),
+      }),
+    );
+    const sns = await start(startSns());
 
-    const dynamodb = await startDynamoDb(join(dataDir, 'dynamodb'));
-    shutdown.add('dynamodb', () => dynamodb.close());
-    const s3 = await startS3({
-      dir: join(dataDir, 's3'),
-      bucket: userConfig.IMAGES_BUCKET,
-      region: userConfig.AWS_REGION,
-      onObjectCreated,
+    const { model, classifier, bedrock, azure, azureKey, explicitModelDir } = await startProviders(start, {
+      options,
+      env,
+      userConfig,
+      emulated,
+      dataDir,
+      adminToken,
+      monitoring,
+      log,
     });
-    shutdown.add('s3', () => s3.close());
-    const sns = await startSns();
-    shutdown.add('sns', () => sns.close());
-
-    // The classifier serves SageMaker's contract and is what the LLM emulators describe images from.
-    const needsModel = emulated.sagemaker || emulated.bedrock || emulated.azure;
-    const explicitModelDir = options.modelDir
-      ? resolve(options.modelDir)
-      : env.MODEL_DIR
-        ? resolveUserPath(env.MODEL_DIR, env)
-        : undefined;
-    const model = needsModel
-      ? await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log })
-      : undefined;
-    const classifier = model
-      ? await startClassifier(
-          model,
-          {
-            maxImageBytes: userConfig.MAX_IMAGE_BYTES,
-            maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
-            defaultTopK: userConfig.CLASSIFIER_TOP_K,
-          },
-          log,
-          (event) => monitoring.onModelInvocation(event),
-        )
-      : undefined;
-    if (classifier) shutdown.add('model', () => classifier.close());
-    const classify = (bytes: Uint8Array) => classifier!.classify(bytes);
-    const transform = options.transformDescription
-      ? { transformDescription: options.transformDescription }
-      : {};
-
-    const bedrock = emulated.bedrock
-      ? await startBedrockRuntimeServer({
-          classify,
-          guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
-          ...transform,
-        })
-      : undefined;
-    if (bedrock) shutdown.add('bedrock', () => bedrock.close());
-    const azureKey = emulated.azure
-      ? (userConfig.AZURE_OPENAI_API_KEY ?? (await keptSecret(join(dataDir, 'azure-openai-key'))))
-      : undefined;
-    const azure = azureKey
-      ? await startAzureOpenAiServer({
-          apiKey: azureKey,
-          classify,
-          deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
-          ...transform,
-        })
-      : undefined;
-    if (azure) shutdown.add('azure', () => azure.close());
 
     const base = buildLocalConfig(env, {
       dataDir,
-      port: options.port ?? userConfig.PORT,
+      api: { port: apiListener.port, url: apiListener.url },
+      credentials,
       dynamodb: dynamodb.url,
       s3: s3.url,
       sns: sns.url,
@@ -245,28 +182,26 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const dynamoClient = createDynamoDbClient(base);
     const snsClient = createSnsClient(base);
-    shutdown.add('clients', () => {
-      dynamoClient.destroy();
-      snsClient.destroy();
+    await start({
+      name: 'clients',
+      close: () => {
+        dynamoClient.destroy();
+        snsClient.destroy();
+      },
     });
     if ((await ensureResultsTable(dynamoClient, base.RESULTS_TABLE)) === 'created') {
       log({ component: 'dynamodb', level: 'info', message: `created table ${base.RESULTS_TABLE}` });
     }
     const outboxFile = join(dataDir, 'outbox.jsonl');
-    const outbox = await startOutbox({
-      config: base,
-      sns: snsClient,
-      file: outboxFile,
-      alarmsTopic: names.alarmsTopic,
-      log,
-    });
-    shutdown.add('outbox', () => outbox.close());
+    const outbox = await start(
+      startOutbox({ config: base, sns: snsClient, file: outboxFile, alarmsTopic: names.alarmsTopic, log }),
+    );
     await monitoring.loadAlarms(outbox.alarmsTopicArn, snsClient);
 
     // The worker as Lambda runs it: one attempt per provider call, since Step Functions does the retrying.
     const workerConfig: Config = { ...base, PROVIDER_MAX_ATTEMPTS: 1 };
     const workerS3 = createS3Client(workerConfig);
-    shutdown.add('worker', () => workerS3.destroy());
+    await start({ name: 'worker', close: () => workerS3.destroy() });
     const handleTask = withTaskMetrics(
       createTaskHandler({ config: workerConfig, s3: workerS3, providers: createProviders(workerConfig) }),
       serviceMetrics,
@@ -278,19 +213,25 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The two values only known now complete the one configuration: the topic's ARN as SNS gave it, and the
     // Step Functions endpoint.
     const withTopic: Config = { ...base, NOTIFY_TOPIC_ARN: outbox.topicArn };
-    const stepFunctions = await startLocalStepFunctions({
-      config: withTopic,
-      dataDir: join(dataDir, 'stepfunctions'),
-      tasks: {
-        workerFunctionArn: workerFunctionArn(withTopic),
-        worker,
-        dynamodb: dynamoClient,
-        sns: snsClient,
-        log,
-      },
-      onExecution: (event) => monitoring.onExecution(event),
-    });
-    shutdown.add('stepfunctions', () => stepFunctions.close());
+    const stepFunctions = await start(
+      emulator(
+        'stepfunctions',
+        "emulator running core's pipeline",
+        startLocalStepFunctions({
+          config: withTopic,
+          adminToken,
+          dataDir: join(dataDir, dataEntries.folders.stepFunctions),
+          tasks: {
+            workerFunctionArn: workerFunctionArn(withTopic),
+            worker,
+            dynamodb: dynamoClient,
+            sns: snsClient,
+            log,
+          },
+          onExecution: (event) => monitoring.onExecution(event),
+        }),
+      ),
+    );
     const config: Config = {
       ...withTopic,
       SFN_ENDPOINT: stepFunctions.url,
@@ -298,33 +239,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
 
     const webRoot = options.webRoot ?? (existsSync(join(webDist, 'index.html')) ? webDist : undefined);
-    const emulators: Record<string, string> = {
-      ...(bedrock ? { bedrock: bedrock.url } : {}),
-      ...(azure ? { azure: azure.url } : {}),
-    };
-    const api = await startLocalApi({
-      config,
-      host: options.host ?? '127.0.0.1',
-      port: config.PORT,
-      logger: options.apiLogger ?? apiLogger(config, env),
-      ...(webRoot ? { webRoot } : {}),
-      sns: snsClient,
-      emulators,
-      metrics: serviceMetrics,
-      observe: (listener) => monitoring.observeRequests(listener),
-    });
-    shutdown.add('api', () => api.close());
-
-    const components: Record<string, string> = {
-      api: api.url,
-      dynamodb: dynamodb.url,
-      s3: s3.url,
-      sns: sns.url,
-      stepFunctions: stepFunctions.url,
-      cloudwatch: monitoring.url,
-      ...(classifier ? { modelServer: classifier.url } : {}),
-      ...emulators,
-    };
+    const api = await start(
+      apiListener.serve({
+        config,
+        logger: options.apiLogger ?? apiLogger(config, env),
+        ...(webRoot ? { webRoot } : {}),
+        sns: snsClient,
+        emulators: [bedrock, azure].filter((part) => part !== undefined),
+        adminToken,
+        signInCode,
+        metrics: serviceMetrics,
+        observe: (listener) => monitoring.observeRequests(listener),
+      }),
+    );
     log({
       component: 'local',
       level: 'info',
@@ -336,10 +263,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     return {
       url: api.url,
       apiKey: api.apiKey,
+      signInUrl: api.signInUrl,
+      adminToken,
       dataDir,
       outboxFile,
       config,
-      components,
+      components: parts.filter(isComponent).map(({ name, url, description }) => ({ name, url, description })),
       emulated,
       classifier:
         classifier?.model !== undefined && model
@@ -347,10 +276,135 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           : {
               unavailable: classifier?.unavailable ?? 'no provider is emulated: the classifier is not needed',
             },
-      close: () => (closing ??= shutdown.run()),
+      close: () => (closing ??= closeParts(parts.splice(0), log)),
     };
   } catch (error) {
-    await shutdown.run();
+    await apiListener?.close();
+    await closeParts(parts.splice(0), log);
     throw error;
   }
+}
+
+type Start = <P extends Part>(part: P | Promise<P>) => Promise<P>;
+
+interface ProvidersContext {
+  options: LocalCloudOptions;
+  env: Env;
+  userConfig: Config;
+  emulated: ProviderPlan;
+  dataDir: string;
+  adminToken: string;
+  monitoring: LocalMonitoring;
+  log: Log;
+}
+
+/** The classifier (when anything needs it) and the LLM emulators of the providers that are emulated. */
+async function startProviders(start: Start, context: ProvidersContext) {
+  const { options, env, userConfig, emulated, dataDir, adminToken, monitoring, log } = context;
+  // The classifier serves SageMaker's contract and is what the LLM emulators describe images from.
+  const needsModel = emulated.sagemaker || emulated.bedrock || emulated.azure;
+  const explicitModelDir = options.modelDir
+    ? resolve(options.modelDir)
+    : env.MODEL_DIR
+      ? resolveUserPath(env.MODEL_DIR, env)
+      : undefined;
+  const model = needsModel
+    ? await resolveModel({ modelDir: explicitModelDir, defaultDir: fetchedModelDir, log })
+    : undefined;
+  const classifier = model
+    ? await start(
+        startClassifier(
+          model,
+          {
+            maxImageBytes: userConfig.MAX_IMAGE_BYTES,
+            maxImagePixels: userConfig.MAX_IMAGE_PIXELS,
+            defaultTopK: userConfig.CLASSIFIER_TOP_K,
+          },
+          log,
+          emulated.sagemaker ? 'sagemaker' : 'classifier',
+          (event) => monitoring.onModelInvocation(event),
+        ),
+      )
+    : undefined;
+  const classify = (bytes: Uint8Array) => classifier!.classify(bytes);
+  const transform = options.transformDescription
+    ? { transformDescription: options.transformDescription }
+    : {};
+
+  const bedrock = emulated.bedrock
+    ? await start(
+        emulator(
+          'bedrock',
+          'emulator: Converse and ApplyGuardrail',
+          startBedrockRuntimeServer({
+            adminToken,
+            classify,
+            guardrailId: userConfig.BEDROCK_GUARDRAIL_ID,
+            ...transform,
+          }),
+        ),
+      )
+    : undefined;
+  const azureKey = emulated.azure
+    ? (userConfig.AZURE_OPENAI_API_KEY ?? (await keptSecret(join(dataDir, 'azure-openai-key'))))
+    : undefined;
+  const azure = azureKey
+    ? await start(
+        emulator(
+          'azure',
+          'emulator: chat completions',
+          startAzureOpenAiServer({
+            adminToken,
+            apiKey: azureKey,
+            classify,
+            deployments: { [userConfig.AZURE_OPENAI_DEPLOYMENT]: 'gpt-4o-mini-2024-07-18' },
+            ...transform,
+          }),
+        ),
+      )
+    : undefined;
+  return { model, classifier, bedrock, azure, azureKey, explicitModelDir };
+}
+
+/**
+ * The worker's ingest handler as S3's notifications reach it, with its metrics and as Lambda would count the
+ * invocation: it only logs, and never fails the upload.
+ */
+function ingestHandler(
+  log: Log,
+  monitoring: LocalMonitoring,
+  metrics: Metrics,
+  functionName: string,
+): (event: S3Event) => void {
+  const ingest = withIngestMetrics(
+    createIngestHandler({
+      logger: {
+        info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
+        warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
+      },
+    }),
+    metrics,
+  );
+  return (event: S3Event) => {
+    monitoring
+      .invoke(functionName, () => ingest(event))
+      .catch((error: unknown) => {
+        log({
+          component: 'ingest',
+          level: 'error',
+          message: 'the ingest handler failed',
+          error: String(error),
+        });
+      });
+  };
+}
+
+/** One of `@mc-vision/emulators`' servers as a part of the local cloud. */
+async function emulator(
+  name: string,
+  description: string,
+  server: Promise<EmulatorServer>,
+): Promise<Component> {
+  const { url, close } = await server;
+  return { name, description, url, close };
 }

@@ -6,6 +6,8 @@ import { consoleLog } from './log.ts';
 import { ensureWebBuild, webBuildState } from './web-build.ts';
 
 const started = performance.now();
+// Everything this process writes (the data folder, LevelDB, S3 objects, executions) is its owner's alone.
+process.umask(0o077);
 
 function explain(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
@@ -17,26 +19,18 @@ function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function describeProviders(cloud: LocalCloud): string[] {
-  const { config, emulated, components } = cloud;
+/** Where the providers that are not emulated here go. */
+function providersElsewhere(cloud: LocalCloud): string[] {
+  const { config, emulated } = cloud;
   const realAws = (service: string) => `real ${service} in ${config.AWS_REGION} (your AWS credentials)`;
   return [
-    `sagemaker      ${
-      emulated.sagemaker
-        ? `${components.modelServer}  (model server)`
-        : (config.SAGEMAKER_RUNTIME_ENDPOINT ?? realAws('SageMaker'))
-    }`,
-    `bedrock        ${
-      emulated.bedrock
-        ? `${components.bedrock}  (emulator)`
-        : (config.BEDROCK_RUNTIME_ENDPOINT ?? realAws('Bedrock'))
-    }`,
-    `azure          ${emulated.azure ? `${components.azure}  (emulator)` : config.AZURE_OPENAI_ENDPOINT}`,
-  ];
+    ...(emulated.sagemaker ? [] : [['sagemaker', config.SAGEMAKER_RUNTIME_ENDPOINT ?? realAws('SageMaker')]]),
+    ...(emulated.bedrock ? [] : [['bedrock', config.BEDROCK_RUNTIME_ENDPOINT ?? realAws('Bedrock')]]),
+    ...(emulated.azure ? [] : [['azure', config.AZURE_OPENAI_ENDPOINT]]),
+  ].map(([name, where]) => `${name!.padEnd(14)} ${where}`);
 }
 
 function banner(cloud: LocalCloud, seconds: number): string {
-  const { components } = cloud;
   const classifier =
     'model' in cloud.classifier
       ? `${cloud.classifier.model}${cloud.classifier.origin === 'bundled' ? '  (bundled; `pnpm model:fetch` gets ResNet-18)' : ''}`
@@ -45,20 +39,19 @@ function banner(cloud: LocalCloud, seconds: number): string {
     '',
     `MC Vision is running on this machine (started in ${seconds.toFixed(1)} s)`,
     '',
-    `  UI         ${cloud.url}/#key=${encodeURIComponent(cloud.apiKey)}`,
+    `  UI         ${cloud.signInUrl}   (one-time sign-in link)`,
     `  API        ${cloud.url}   (send the key in x-api-key)`,
     `  API key    ${cloud.apiKey}`,
+    `  admin      ${cloud.adminToken}   (this run's token for the emulators' fault routes: Authorization: Bearer …)`,
     `  data       ${cloud.dataDir}`,
     `  outbox     ${cloud.outboxFile}`,
     `  classifier ${classifier}`,
     '',
     '  components',
-    `    dynamodb       ${components.dynamodb}`,
-    `    s3             ${components.s3}`,
-    `    sns            ${components.sns}`,
-    `    stepfunctions  ${components.stepFunctions}`,
-    `    cloudwatch     ${components.cloudwatch}`,
-    ...describeProviders(cloud).map((line) => `    ${line}`),
+    ...cloud.components.map(
+      ({ name, url, description }) => `    ${name.padEnd(14)} ${url}  (${description})`,
+    ),
+    ...providersElsewhere(cloud).map((line) => `    ${line}`),
     '',
     'Ctrl-C stops everything.',
     '',

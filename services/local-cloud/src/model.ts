@@ -9,10 +9,13 @@ import {
   type LogEvent,
   type ModelDownload,
 } from '@mc-vision/model-server';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { basename, join } from 'node:path';
+import { guardServer, notTheOwners } from './guard.ts';
 import type { Log } from './log.ts';
-import { listen, stopServer, type LocalServer } from './server.ts';
+import { listen, stopServer, type Component } from './server.ts';
 
 // The classifier: MODEL_DIR if set; else the default model folder (what `pnpm model:fetch` writes); else the
 // download runs now; and when that cannot be had (offline), the small model the repository carries, so a plain
@@ -98,7 +101,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelC
   }
 }
 
-export interface LocalClassifier extends LocalServer {
+export interface LocalClassifier extends Component {
   /** The model's name, or undefined when there is none. */
   model: string | undefined;
   /** Why there is no model, when there is none. */
@@ -118,6 +121,8 @@ export async function startClassifier(
   choice: ModelChoice,
   limits: ClassifierLimits,
   log: Log,
+  /** `sagemaker` when it is the SageMaker endpoint, `classifier` when it only serves the LLM emulators. */
+  name: 'sagemaker' | 'classifier' = 'sagemaker',
   /** The server's events (one `invocation` per InvokeEndpoint), for the SageMaker metrics. */
   onEvent?: (event: LogEvent) => void,
 ): Promise<LocalClassifier> {
@@ -128,9 +133,12 @@ export async function startClassifier(
       port: 0,
       host: '127.0.0.1',
       ...limits,
+      beforeListen: ownerOnly,
       ...(onEvent ? { log: onEvent } : {}),
     });
     return {
+      name,
+      description: `model server (${server.classifier.model})`,
       url: server.url,
       model: server.classifier.model,
       unavailable: undefined,
@@ -149,9 +157,12 @@ export async function startClassifier(
     maxImageBytes: limits.maxImageBytes,
     ...(onEvent ? { log: onEvent } : {}),
   });
+  ownerOnly(server);
   await listen(server, 0, '127.0.0.1');
   const { port } = server.address() as { port: number };
   return {
+    name,
+    description: 'model server without a model (every call fails, saying why)',
     url: `http://127.0.0.1:${port}`,
     model: undefined,
     unavailable: reason,
@@ -160,6 +171,30 @@ export async function startClassifier(
     },
     close: () => stopServer(server),
   };
+}
+
+/**
+ * Only the owner's requests (loopback Host, no foreign Origin), refused in the shape of the path asked:
+ * SageMaker's runtime (`/endpoints/…`, what the SDK calls) answers AccessDeniedException, the container
+ * contract (`/ping`, `/invocations`) the model server's own `{error: {code, message, requestId}}`.
+ */
+function ownerOnly(server: Server): void {
+  guardServer(server, (req, res, pass) => {
+    const foreign = notTheOwners(req);
+    if (!foreign) return pass(req);
+    const runtime = (req.url ?? '').startsWith('/endpoints/');
+    const body = JSON.stringify(
+      runtime
+        ? { message: foreign }
+        : { error: { code: 'forbidden', message: foreign, requestId: randomUUID() } },
+    );
+    res.writeHead(403, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...(runtime ? { 'x-amzn-errortype': 'AccessDeniedException' } : {}),
+    });
+    res.end(body);
+  });
 }
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);

@@ -151,6 +151,8 @@ export interface LocalMonitoringOptions {
 }
 
 export interface LocalMonitoring {
+  name: 'cloudwatch';
+  description: string;
   url: string;
   definition: MonitoringDefinition;
   cloudwatch: CloudWatchServer;
@@ -242,6 +244,8 @@ export async function startLocalMonitoring(options: LocalMonitoringOptions): Pro
   }
 
   return {
+    name: 'cloudwatch',
+    description: "emulator: metrics and core's alarms",
     url: cloudwatch.url,
     definition,
     cloudwatch,

@@ -6,24 +6,45 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Config } from '@mc-vision/core';
+import { emulatorCredentials, type Config } from '@mc-vision/core';
 import { buildApp } from 'fauxqs';
+import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { topicName } from './config.ts';
+import { guardServer, notTheOwners, xmlText } from './guard.ts';
 import type { Log } from './log.ts';
-import type { LocalServer } from './server.ts';
+import type { Component, Part } from './server.ts';
 
 // SNS (fauxqs) on loopback, and the outbox: in the cloud the topic e-mails its subscribers; here an SQS
 // queue subscribed to the topic is drained into `outbox.jsonl`, one JSON line per notification, with a console
 // line each. fauxqs keeps topics and queues in memory: they are created again at every start, and the outbox
 // file is what lasts.
 
-/** SNS and SQS (fauxqs) on 127.0.0.1 (its own start helper would listen on every interface). */
-export async function startSns(): Promise<LocalServer> {
+/**
+ * SNS and SQS (fauxqs) on 127.0.0.1 (its own start helper would listen on every interface), serving only the
+ * owner's requests (loopback Host, no foreign Origin); refused ones get 403 in the protocol they came in:
+ * SQS's JSON (`X-Amz-Target`), else SNS's query-protocol XML.
+ */
+export async function startSns(): Promise<Component> {
   const app = buildApp({ logger: false });
+  guardServer(app.server, (req, res, pass) => {
+    const foreign = notTheOwners(req);
+    if (!foreign) return pass(req);
+    const json = req.headers['x-amz-target'] !== undefined;
+    const body = json
+      ? JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message: foreign })
+      : '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>' +
+        `<Code>AuthorizationError</Code><Message>${xmlText(foreign)}</Message></Error>` +
+        `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+    res.writeHead(403, {
+      'content-type': json ? 'application/x-amz-json-1.0' : 'text/xml',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: address, close: () => app.close() };
+  return { name: 'sns', description: 'fauxqs', url: address, close: () => app.close() };
 }
 
 /** One line of `outbox.jsonl`. */
@@ -44,7 +65,7 @@ const envelopeSchema = z.object({
   Timestamp: z.string().optional(),
 });
 
-export interface Outbox {
+export interface Outbox extends Part {
   /** The topic notifications are published to (the ARN fauxqs gave it). */
   topicArn: string;
   /** The alarms topic, drained into the same file (the ARN fauxqs gave it). */
@@ -78,7 +99,7 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   const sqs = new SQSClient({
     region: config.AWS_REGION,
     endpoint: config.SNS_ENDPOINT,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: emulatorCredentials(config),
   });
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${topic}-outbox` }));
   const { Attributes } = await sqs.send(
@@ -105,7 +126,7 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
           subject: envelope.data.Subject ?? undefined,
           message: envelope.data.Message,
         };
-        await appendFile(file, `${JSON.stringify(entry)}\n`);
+        await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
         log({ component: 'outbox', level: 'info', message: entry.subject ?? '(no subject)' });
       } else {
         log({
@@ -138,6 +159,7 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   })();
 
   return {
+    name: 'outbox',
     topicArn: TopicArn,
     alarmsTopicArn,
     file,

@@ -43,6 +43,9 @@ const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? n
 const putItemSchema = z.object({
   TableName: z.string().min(1),
   Item: z.record(z.string(), z.unknown()),
+  ConditionExpression: z.string().min(1).optional(),
+  ExpressionAttributeNames: z.record(z.string(), z.string()).optional(),
+  ExpressionAttributeValues: z.record(z.string(), z.unknown()).optional(),
 });
 const publishSchema = z.object({
   TopicArn: z.string().min(1),
@@ -73,10 +76,14 @@ export function createPipelineTaskHandler(deps: PipelineTaskDeps): (call: TaskCa
         const input = putItemSchema.safeParse(call.input);
         if (!input.success) throw named('DynamoDB.ValidationException', z.prettifyError(input.error));
         try {
+          const { Item, ExpressionAttributeValues, ...put } = input.data;
           const { $metadata: _metadata, ...output } = await deps.dynamodb.send(
             new PutItemCommand({
-              TableName: input.data.TableName,
-              Item: input.data.Item as Record<string, AttributeValue>,
+              ...put,
+              Item: Item as Record<string, AttributeValue>,
+              ...(ExpressionAttributeValues
+                ? { ExpressionAttributeValues: ExpressionAttributeValues as Record<string, AttributeValue> }
+                : {}),
             }),
           );
           return output;
@@ -112,6 +119,8 @@ export function createPipelineTaskHandler(deps: PipelineTaskDeps): (call: TaskCa
 
 export interface LocalStepFunctionsOptions {
   config: Config;
+  /** This run's token for the emulator's admin routes. */
+  adminToken: string;
   /** Executions and their history are kept here. */
   dataDir: string;
   tasks: PipelineTaskDeps;
@@ -124,6 +133,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const { config } = options;
   const machine = parseStateMachineArn(config.STATE_MACHINE_ARN);
   return startStepFunctionsServer({
+    adminToken: options.adminToken,
     dataDir: options.dataDir,
     region: machine.region,
     accountId: machine.accountId,

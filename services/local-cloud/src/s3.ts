@@ -3,9 +3,12 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="../../../types/emulators.d.ts" />
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import S3rver from 's3rver';
 import { z } from 'zod';
-import type { LocalServer } from './server.ts';
+import { guardServer, notTheOwners, signatureProblem, xmlText } from './guard.ts';
+import type { Component } from './server.ts';
+import type { Credentials, SignatureProblem } from './sigv4.ts';
 
 // S3 (s3rver) on loopback, objects kept as files under `dir`. In the cloud the images bucket notifies the
 // ingest Lambda of every object created under `images/`; here s3rver's in-process events do, reshaped into
@@ -109,11 +112,37 @@ export interface LocalS3Options {
   dir: string;
   bucket: string;
   region: string;
+  /** Only requests signed with these (or URLs presigned with them) are served. */
+  credentials: Credentials;
   /** Receives the ObjectCreated notifications for objects under `images/`. */
   onObjectCreated(event: S3Event): void;
 }
 
-export async function startS3(options: LocalS3Options): Promise<LocalServer> {
+/** S3's answers to a request it refuses. */
+const refusals: Record<SignatureProblem, [string, string]> = {
+  missing: ['AccessDenied', 'Access Denied'],
+  malformed: ['AuthorizationQueryParametersError', 'The authorization of this request is malformed.'],
+  unknownKey: ['InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'],
+  mismatch: [
+    'SignatureDoesNotMatch',
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  ],
+  expired: ['AccessDenied', 'Request has expired'],
+};
+
+function refuse(res: ServerResponse, code: string, message: string): void {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${xmlText(message)}</Message><RequestId>${hex(8)}</RequestId></Error>`;
+  res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * S3 (s3rver) on loopback with the images bucket, serving only the owner's requests (loopback Host, no
+ * foreign Origin) signed with `credentials`. S3 signs the body's hash as a header, so nothing is buffered.
+ */
+export async function startS3(options: LocalS3Options): Promise<Component> {
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -126,5 +155,19 @@ export async function startS3(options: LocalS3Options): Promise<LocalServer> {
     if (event) options.onObjectCreated(event);
   });
   const { port } = await server.run();
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+  // Guarded before any request can arrive: `run` resolves as the server starts listening, and no request is
+  // read until this function has returned to the event loop.
+  guardServer(server.httpServer, async (req, res, pass) => {
+    const foreign = notTheOwners(req);
+    if (foreign) return refuse(res, 'AccessDenied', foreign);
+    const problem = await signatureProblem(req, 's3', options.credentials);
+    if (problem) return refuse(res, ...refusals[problem]);
+    pass(req);
+  });
+  return {
+    name: 's3',
+    description: `s3rver, bucket ${options.bucket}`,
+    url: `http://127.0.0.1:${port}`,
+    close: () => server.close(),
+  };
 }

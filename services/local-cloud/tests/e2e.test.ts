@@ -128,7 +128,8 @@ describe('the local cloud, end to end', () => {
     const notice = outbox.find((entry) => entry.subject?.includes(requestId));
     expect(notice).toMatchObject({ topicArn: cloud.config.NOTIFY_TOPIC_ARN });
     expect(notice!.message).toContain('3 of 3 providers answered');
-    expect(notice!.message).toMatch(/pelican/);
+    expect(notice!.message).toContain(`The result: ${cloud.url}/v1/results/${requestId}`);
+    expect(notice!.message).not.toMatch(/pelican/); // what the models said stays in the record
     expect(logs).toContainEqual(expect.objectContaining({ component: 'outbox', message: notice!.subject }));
 
     // Kept for the restart.

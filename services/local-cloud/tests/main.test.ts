@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   apiClient,
   modelDir,
+  postFault,
   startTestCloud,
   tempDir,
   uploadPelican,
@@ -26,6 +28,7 @@ interface Started {
   output: () => string;
   url: string;
   apiKey: string;
+  adminToken: string;
   /** Each component's URL as printed, by name. */
   printed: Record<string, string>;
   /** When the process was spawned (performance.now()). */
@@ -65,9 +68,33 @@ async function startMain(dataDir: string): Promise<Started> {
     output: () => output,
     url: /^ {2}API +(http:\/\/127\.0\.0\.1:\d+)/m.exec(output)![1]!,
     apiKey: /^ {2}API key +(\S+)$/m.exec(output)![1]!,
+    adminToken: /^ {2}admin +(\S+) /m.exec(output)![1]!,
     printed,
     spawned,
   };
+}
+
+/** The mode of every file and folder under `root` (`.` for the root itself), by relative path. */
+async function modesUnder(root: string): Promise<Map<string, number>> {
+  const modes = new Map([['.', (await stat(root)).mode & 0o777]]);
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    modes.set(relative(root, path), (await stat(path)).mode & 0o777);
+  }
+  return modes;
+}
+
+/** The status of a GET with exactly these headers (fetch would not let a test set Host). */
+function statusOf(url: string, headers: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ hostname, port, path: '/', headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const exitOf = (child: ChildProcess) =>
@@ -90,14 +117,28 @@ describe('pnpm start (src/main.ts)', () => {
     cleanups.push(async () => main.child.kill('SIGKILL'));
 
     const output = main.output();
-    expect(output).toContain(`${main.url}/#key=${encodeURIComponent(main.apiKey)}`);
+    // The UI's link carries a one-time code, never the key (browsers keep every address in their history).
+    expect(output).toMatch(new RegExp(`^ {2}UI +${main.url}/#code=[\\w-]{32} `, 'm'));
+    expect(output.split('\n').filter((line) => line.includes(main.apiKey))).toEqual([
+      `  API key    ${main.apiKey}`,
+    ]);
     expect(output).toMatch(new RegExp(`data +${dataDir}`));
     expect(output).toMatch(new RegExp(`outbox +${join(dataDir, 'outbox.jsonl')}`));
     expect(output).toMatch(/started in \d+\.\d s/);
     expect(output).toMatch(/classifier darknet-tiny/);
-    expect(Object.keys(main.printed).sort()).toEqual(
-      ['azure', 'bedrock', 'cloudwatch', 'dynamodb', 's3', 'sagemaker', 'sns', 'stepfunctions'].sort(),
-    );
+    // Every component, in the order they started (and stop in reverse).
+    expect(Object.keys(main.printed)).toEqual([
+      'cloudwatch',
+      'dynamodb',
+      's3',
+      'sns',
+      'sagemaker',
+      'bedrock',
+      'azure',
+      'stepfunctions',
+      'api',
+    ]);
+    expect(main.printed.api).toBe(main.url);
     expect((await readFile(join(dataDir, 'api-key'), 'utf8')).trim()).toBe(main.apiKey);
 
     const response = await fetch(`${main.url}/health`);
@@ -131,6 +172,41 @@ describe('pnpm start (src/main.ts)', () => {
     expect(await exitOf(main.child)).toEqual({ code: 0, signal: null });
     expect(main.output()).toMatch(/stopped\s*$/);
   }, 90_000);
+
+  it('keeps .data/ its owner’s alone (0700, files 0600) and answers only its owner', async () => {
+    const dataDir = await tempDir('owner');
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const main = await startMain(dataDir);
+    cleanups.push(async () => main.child.kill('SIGKILL'));
+
+    // Everything is written once: the image, a record, an execution, the outbox.
+    const api = apiClient(main.url, main.apiKey);
+    const key = await uploadPelican(api);
+    expect((await api.post('/v1/pipelines', { key, requestId: 'owner-only' })).status).toBe(202);
+    expect((await waitForPipeline(api, 'owner-only')).status).toBe('SUCCEEDED');
+    expect((await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()).toBe(main.adminToken);
+    for (const name of ['api-key', 'admin-token', 'aws-credentials', 'outbox.jsonl', 'local-cloud.pid']) {
+      expect(existsSync(join(dataDir, name))).toBe(true);
+    }
+    const modes = await modesUnder(dataDir);
+    expect(modes.get('.')).toBe(0o700);
+    expect(modes.size).toBeGreaterThan(10);
+    expect([...modes].filter(([, mode]) => mode !== 0o700 && mode !== 0o600)).toEqual([]);
+    for (const dir of ['dynamodb', 's3', 'stepfunctions']) expect(modes.get(dir)).toBe(0o700);
+
+    // A web page's request by another name, or from its own origin, is refused by the API and the emulators.
+    for (const url of [main.url, main.printed.bedrock!, main.printed.stepfunctions!]) {
+      const { port } = new URL(url);
+      expect(await statusOf(url, { host: `evil.example:${port}` })).toBe(403);
+      expect(await statusOf(url, { host: `127.0.0.1:${port}`, origin: 'http://evil.example' })).toBe(403);
+    }
+    // The fault route needs the token pnpm start printed.
+    const faults = `${main.printed.bedrock}/_emulator/faults`;
+    expect((await fetch(faults)).status).toBe(401);
+    expect((await fetch(faults, { headers: { authorization: `Bearer ${main.adminToken}` } })).status).toBe(
+      200,
+    );
+  }, 120_000);
 
   it('explains why it cannot start, and exits with status 1', async () => {
     const dataDir = await tempDir('refused');
@@ -203,12 +279,7 @@ describe('pnpm start (src/main.ts)', () => {
     const key = await uploadPelican(api);
     // Bedrock answers 503 a few times: the pipeline retries with backoff, so it is surely still running when
     // the process is killed.
-    const fault = await fetch(`${main.printed.bedrock}/_emulator/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ status: 503, times: 3 }),
-    });
-    expect(fault.ok).toBe(true);
+    await postFault(main.printed.bedrock!, main.adminToken, { status: 503, times: 3 });
     const started = await api.post('/v1/pipelines', { key, requestId: 'crashed' });
     expect(started.status).toBe(202);
     main.child.kill('SIGKILL');

@@ -88,10 +88,11 @@ describe('monitoring on the local cloud', () => {
 
   it('Bedrock hard down: 20 pipelines put the Bedrock alarm in ALARM, and CloudWatch says so in the outbox', async () => {
     const key = await uploadPelican(local.api);
-    const bedrock = local.cloud.components.bedrock!;
+    const bedrock = local.cloud.components.find((part) => part.name === 'bedrock')!.url;
+    const admin = { authorization: `Bearer ${local.cloud.adminToken}` };
     const fault = await fetch(`${bedrock}/_emulator/faults`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...admin },
       body: JSON.stringify({ status: 503, times: 1000 }),
     });
     expect(fault.status).toBe(201);
@@ -151,7 +152,9 @@ describe('monitoring on the local cloud', () => {
     expect(Date.parse(message!.message.StateChangeTime.replace('+0000', 'Z'))).toBeGreaterThan(0);
 
     // Faults cleared, traffic healthy: OK again, and a second notification.
-    expect((await fetch(`${bedrock}/_emulator/faults`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${bedrock}/_emulator/faults`, { method: 'DELETE', headers: admin })).status).toBe(
+      200,
+    );
     const healthy = await runPipelines(key, 3, 'bedrock-back');
     for (const execution of healthy) expect(execution).toMatchObject({ output: { status: 'complete' } });
     await until('the Bedrock alarm OK again', async () =>

@@ -8,7 +8,7 @@ import { ensureResultsTable, startDynamoDb } from '../src/dynamodb.ts';
 import type { LogEntry } from '../src/index.ts';
 import { startSns } from '../src/notifications.ts';
 import { createPipelineTaskHandler } from '../src/pipeline.ts';
-import type { LocalServer } from '../src/server.ts';
+import type { Component } from '../src/server.ts';
 import { tempDir } from './support.ts';
 
 // How the local Step Functions runs the pipeline's Tasks: the worker as Lambda runs it (JSON in, JSON out,
@@ -32,8 +32,8 @@ const failureOf = (promise: Promise<unknown>) =>
 
 describe('the pipeline tasks', () => {
   let dir: string;
-  let dynamodb: LocalServer;
-  let sns: LocalServer;
+  let dynamodb: Component;
+  let sns: Component;
   let handle: (call: TaskCall) => Promise<unknown>;
   let topicArn: string;
   const logs: LogEntry[] = [];
@@ -41,8 +41,17 @@ describe('the pipeline tasks', () => {
 
   beforeAll(async () => {
     dir = await tempDir('tasks');
-    [dynamodb, sns] = await Promise.all([startDynamoDb(join(dir, 'dynamodb')), startSns()]);
-    const config = loadConfig({ DYNAMODB_ENDPOINT: dynamodb.url, SNS_ENDPOINT: sns.url });
+    const credentials = { accessKeyId: 'tasks-test', secretAccessKey: 'tasks-test-secret' };
+    [dynamodb, sns] = await Promise.all([
+      startDynamoDb({ dir: join(dir, 'dynamodb'), credentials }),
+      startSns(),
+    ]);
+    const config = loadConfig({
+      DYNAMODB_ENDPOINT: dynamodb.url,
+      SNS_ENDPOINT: sns.url,
+      EMULATOR_ACCESS_KEY_ID: credentials.accessKeyId,
+      EMULATOR_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    });
     const dynamoClient = createDynamoDbClient(config);
     const snsClient = createSnsClient(config);
     await ensureResultsTable(dynamoClient, config.RESULTS_TABLE);
@@ -64,7 +73,7 @@ describe('the pipeline tasks', () => {
       sns: snsClient,
       log: (entry) => logs.push(entry),
     });
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await Promise.all([dynamodb?.close(), sns?.close()]);

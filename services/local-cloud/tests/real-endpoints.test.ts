@@ -9,7 +9,8 @@ import { modelDir, startTestCloud, uploadPelican, type TestCloud } from './suppo
 
 const local = {
   dataDir: '/data',
-  port: 3000,
+  api: { port: 3000, url: 'http://127.0.0.1:3000' },
+  credentials: { accessKeyId: 'mc-vision-local', secretAccessKey: 'secret-of-this-run' },
   dynamodb: 'http://127.0.0.1:1001',
   s3: 'http://127.0.0.1:1002',
   sns: 'http://127.0.0.1:1003',
@@ -44,7 +45,15 @@ describe('which providers are emulated', () => {
     expect(config.AZURE_OPENAI_API_KEY).toBe('my-real-azure-key');
     // The local cloud's own services are always the local ones.
     expect(config.S3_ENDPOINT).toBe(local.s3);
-    expect(config).toMatchObject({ MODE: 'local', DATA_DIR: '/data', DYNAMODB_ENDPOINT: local.dynamodb });
+    expect(config).toMatchObject({
+      MODE: 'local',
+      DATA_DIR: '/data',
+      DYNAMODB_ENDPOINT: local.dynamodb,
+      PORT: 3000,
+      API_BASE_URL: 'http://127.0.0.1:3000',
+      EMULATOR_ACCESS_KEY_ID: 'mc-vision-local',
+      EMULATOR_SECRET_ACCESS_KEY: 'secret-of-this-run',
+    });
   });
 
   it('uses the emulators for whatever is left unset', () => {
@@ -104,7 +113,16 @@ describe('a local cloud with SageMaker and Azure pointed elsewhere', () => {
     expect(local.cloud.emulated).toEqual({ sagemaker: false, bedrock: true, azure: false });
     expect(local.cloud.config.SAGEMAKER_RUNTIME_ENDPOINT).toBe(sagemaker.url);
     expect(local.cloud.config.AZURE_OPENAI_ENDPOINT).toBe(azure.url);
-    expect(local.cloud.components.azure).toBeUndefined();
+    // The model server still runs, for the Bedrock emulator only; Azure has no emulator here.
+    expect(local.cloud.components.map(({ name }) => name)).toEqual([
+      'dynamodb',
+      's3',
+      'sns',
+      'classifier',
+      'bedrock',
+      'stepfunctions',
+      'api',
+    ]);
 
     const key = await uploadPelican(local.api);
     const { status, body } = await local.api.post('/v1/analyses', { key });

@@ -1,11 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../src/config.ts';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions, type LogEntry } from '../src/index.ts';
+import {
+  startLocalCloud,
+  type LocalCloud,
+  type LocalCloudOptions,
+  type LogEntry,
+  type OutboxEntry,
+} from '../src/index.ts';
 import { fixtureImagePath, testModelDir } from '@mc-vision/assets';
+import { faultRoute, type FaultInput } from '@mc-vision/emulators';
 
 /** The real classifier the tests use (MODEL_DIR, default darknet-tiny from the shared material). */
 export const modelDir = testModelDir;
@@ -18,6 +25,8 @@ export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `mcv-local-${p
 
 export interface TestCloud {
   cloud: LocalCloud;
+  /** POSTs a fault to an emulator's fault route (with this run's admin token). */
+  fault(component: string, fault: FaultInput): Promise<void>;
   dataDir: string;
   /** Everything the local cloud reported. */
   logs: LogEntry[];
@@ -48,12 +57,31 @@ export async function startTestCloud(
     dataDir,
     logs,
     api: apiClient(cloud.url, cloud.apiKey),
+    fault: (component, fault) => postFault(componentUrl(cloud, component), cloud.adminToken, fault),
     stop: () => cloud.close(),
     async close() {
       await cloud.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A component's URL by name (`bedrock`, `dynamodb`, …). */
+export function componentUrl(cloud: Pick<LocalCloud, 'components'>, name: string): string {
+  const found = cloud.components.find((component) => component.name === name);
+  if (!found) throw new Error(`no component ${name}`);
+  return found.url;
+}
+
+/** Queues a fault on an emulator, as a test does: with the run's admin token. */
+export async function postFault(emulatorUrl: string, adminToken: string, fault: FaultInput): Promise<void> {
+  const response = await fetch(`${emulatorUrl}${faultRoute}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify(fault),
+  });
+  if (response.status !== 201)
+    throw new Error(`fault route answered ${response.status}: ${await response.text()}`);
 }
 
 export interface ApiResponse {
@@ -110,6 +138,26 @@ export async function waitForPipeline(
     if (status !== 200) throw new Error(`pipeline status answered ${status}: ${JSON.stringify(body)}`);
     if (body.status !== 'RUNNING') return body;
     if (Date.now() > deadline) throw new Error(`pipeline ${executionId} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Waits until the outbox holds the notification whose subject names `requestId`. */
+export async function waitForNotification(
+  cloud: LocalCloud,
+  requestId: string,
+  timeoutMs = 30_000,
+): Promise<OutboxEntry> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(cloud.outboxFile, 'utf8').catch(() => '');
+    const entries = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as OutboxEntry);
+    const found = entries.find((entry) => entry.subject?.endsWith(` ${requestId}`));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no notification for ${requestId} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -117,6 +117,8 @@ export interface ModelServerOptions extends ClassifierOptions {
   /** Default 127.0.0.1; a container must listen on 0.0.0.0. */
   host?: string;
   log?: (event: LogEvent) => void;
+  /** Called with the HTTP server before it listens (the local cloud puts its request checks in front). */
+  beforeListen?: (server: Server) => void;
 }
 
 export interface RunningModelServer {
@@ -142,6 +144,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     log: options.log,
   });
   const host = options.host ?? modelServerDefaults.HOST;
+  options.beforeListen?.(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? modelServerDefaults.PORT, host, () => {

@@ -1,10 +1,12 @@
 import {
   buildResultRecord,
+  pipelineNotificationSchema,
   providerNames,
   toResultItem,
   type BuildRecordOutput,
   type BuildRecordTask,
   type CaughtError,
+  type PipelineNotification,
   type ProviderErrorInfo,
   type ProviderName,
   type ResultRecord,
@@ -15,6 +17,8 @@ import {
 
 export interface BuildOptions {
   ttlDays: number;
+  /** Where callers reach the API (`API_BASE_URL`): the notification links to the result there. */
+  apiBaseUrl?: string;
   now?: Date;
 }
 
@@ -38,7 +42,7 @@ export function buildPipelineRecord(task: BuildRecordTask, options: BuildOptions
     ttlDays: options.ttlDays,
     now: options.now,
   });
-  return { record, item: toResultItem(record), notification: notificationFor(record) };
+  return { record, item: toResultItem(record), notification: notificationFor(record, options.apiBaseUrl) };
 }
 
 const maxMessageLength = 1000;
@@ -65,37 +69,40 @@ function causeMessage(cause: unknown): string | undefined {
   return message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 1)}…` : message;
 }
 
-/** What the topic's subscribers (an email inbox) read. */
-export function notificationFor(record: ResultRecord): BuildRecordOutput['notification'] {
+/**
+ * What the topic's subscribers (an e-mail inbox) read: only what the platform itself says — the requestId, the
+ * status, each provider's outcome (ok, or its error code) and a link to the result. Never model output: a
+ * caption or tag is text a picture can put there ("visit …", instructions painted in the photo), and this
+ * message reaches people from AWS's own address. Nor error messages, which can quote a provider; nor the image
+ * key, which a caller chose.
+ */
+export function notificationFor(record: ResultRecord, apiBaseUrl?: string): PipelineNotification {
   const answered = Object.values(record.results).filter(Boolean).length;
-  const lines = [
-    `MC Vision analysed ${record.imageKey} (request ${record.requestId}): ${record.status}, ` +
+  const outcomes = providerNames
+    .filter((provider) => record.results[provider] || record.errors?.[provider])
+    .map((provider) => {
+      const error = record.errors?.[provider];
+      return `${provider}: ${error ? `error ${errorCodePattern.test(error.code) ? error.code : 'unrecognized'}` : 'ok'}`;
+    });
+  const message = [
+    `MC Vision pipeline result for request ${record.requestId}: ${record.status}, ` +
       `${answered} of ${providerNames.length} providers answered.`,
     '',
-  ];
-  for (const provider of providerNames) {
-    const error = record.errors?.[provider];
-    if (error) {
-      lines.push(`${provider}: FAILED (${error.code}) ${error.message}`);
-      continue;
-    }
-    if (provider === 'sagemaker') {
-      const result = record.results.sagemaker;
-      const labels = result?.labels
-        .slice(0, 3)
-        .map(({ label, score }) => `${label} ${Math.round(score * 100)}%`)
-        .join(', ');
-      if (result) lines.push(`${provider} (${result.model}): ${labels || 'no labels'}`);
-    } else {
-      const result = record.results[provider];
-      if (result) lines.push(`${provider} (${result.model}): ${result.caption} [${result.tags.join(', ')}]`);
-    }
-  }
-  lines.push(
+    ...outcomes,
     '',
-    `Stored at ${record.createdAt}; kept until ${new Date(record.expiresAt * 1000).toISOString()}.`,
-  );
-  // SNS subjects: at most 100 printable ASCII characters (a requestId is at most 64).
+    `The result: ${resultLink(record.requestId, apiBaseUrl)} (send your API key in x-api-key).`,
+    `Kept until ${new Date(record.expiresAt * 1000).toISOString()}.`,
+  ].join('\n');
+  // SNS subjects: at most 100 printable ASCII characters (a requestId is at most 64, of [A-Za-z0-9_-]).
   const subject = `MC Vision: ${record.status} result for ${record.requestId}`.slice(0, 100);
-  return { subject, message: lines.join('\n') };
+  return pipelineNotificationSchema.parse({ subject, message });
+}
+
+/** Error codes are names (`ProviderThrottled`, `States.Timeout`); anything else is not repeated. */
+const errorCodePattern = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** `GET /v1/results/<requestId>` at the API's address, or the route alone when the worker is not told it. */
+function resultLink(requestId: string, apiBaseUrl: string | undefined): string {
+  const path = `/v1/results/${encodeURIComponent(requestId)}`;
+  return apiBaseUrl ? `${apiBaseUrl.replace(/\/+$/, '')}${path}` : `GET ${path}`;
 }

@@ -18,7 +18,7 @@ import { buildPipelineRecord } from './build-record.ts';
 import { readImage, type ImageSource } from './image.ts';
 
 export interface TaskHandlerDeps {
-  config: Pick<Config, 'IMAGES_BUCKET' | 'MAX_IMAGE_BYTES' | 'RESULT_TTL_DAYS'>;
+  config: Pick<Config, 'IMAGES_BUCKET' | 'MAX_IMAGE_BYTES' | 'RESULT_TTL_DAYS' | 'API_BASE_URL'>;
   s3: S3Client;
   providers: Providers;
   now?: () => Date;
@@ -54,7 +54,11 @@ export function createTaskHandler(deps: TaskHandlerDeps): TaskHandler {
       case 'describe-azure':
         return describe(providers.azure, task);
       case 'build-record':
-        return buildPipelineRecord(task, { ttlDays: config.RESULT_TTL_DAYS, now: deps.now?.() });
+        return buildPipelineRecord(task, {
+          ttlDays: config.RESULT_TTL_DAYS,
+          apiBaseUrl: config.API_BASE_URL,
+          now: deps.now?.(),
+        });
     }
   };
 }

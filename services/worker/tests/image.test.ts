@@ -105,6 +105,7 @@ beforeAll(async () => {
     BEDROCK_GUARDRAIL_VERSION: '1',
     AZURE_OPENAI_ENDPOINT: 'https://mc-vision-image-test.openai.azure.com/',
     AZURE_OPENAI_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:azure-key-AbCdEf',
+    API_BASE_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com',
   };
   [tasks, ingest] = await Promise.all([
     invoke(

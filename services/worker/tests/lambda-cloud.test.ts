@@ -73,6 +73,7 @@ describe('the Lambda entries in the cloud', () => {
       'BEDROCK_GUARDRAIL_VERSION',
       'AZURE_OPENAI_ENDPOINT',
       'AZURE_OPENAI_KEY_SECRET_ARN',
+      'API_BASE_URL',
     ]) {
       expect(error.message).toContain(`${key}: required when MODE=aws`);
     }
@@ -88,6 +89,7 @@ describe('the Lambda entries in the cloud', () => {
       // Nothing listens here: the call must fail before it is made.
       AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9/',
       AZURE_OPENAI_KEY_SECRET_ARN: azureKeySecretArn,
+      API_BASE_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com',
     });
     const error = await rejectionOf(
       entries.taskHandler({ task: 'describe-azure', requestId: 'cloud-2', imageKey, hints: [] }, context),

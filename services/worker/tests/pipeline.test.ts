@@ -181,8 +181,10 @@ describe('the pipeline', () => {
       TopicArn: resources.notifyTopicArn,
       Subject: `MC Vision: complete result for ${input.requestId}`,
     });
-    expect(run.published[0]!.Message).toContain('A pelican on a rock.');
-    expect(run.published[0]!.Message).toContain('pelican 99%');
+    // What the platform says, never what the models said.
+    expect(run.published[0]!.Message).toContain('sagemaker: ok\nbedrock: ok\nazure: ok');
+    expect(run.published[0]!.Message).not.toContain('A pelican on a rock.');
+    expect(run.published[0]!.Message).not.toContain('pelican 99%');
     expect(run.failureNotices).toHaveLength(0);
   });
 
@@ -233,9 +235,9 @@ describe('the pipeline', () => {
     expect(run.published).toHaveLength(1);
     expect(run.published[0]!.Subject).toBe(`MC Vision: partial result for ${input.requestId}`);
     expect(run.published[0]!.Message).toContain(
-      'bedrock: FAILED (ProviderThrottled) bedrock: too many requests',
+      'sagemaker: ok\nbedrock: error ProviderThrottled\nazure: error GuardrailIntervened',
     );
-    expect(run.published[0]!.Message).toContain('azure: FAILED (GuardrailIntervened)');
+    expect(run.published[0]!.Message).not.toContain('too many requests');
     expect(run.output).toEqual(record);
   });
 
@@ -261,7 +263,7 @@ describe('the pipeline', () => {
     expect(record.errors).toEqual({
       sagemaker: { code: 'ProviderUnavailable', message: 'sagemaker: endpoint answered 503' },
     });
-    expect(run.published[0]!.Message).toContain('sagemaker: FAILED (ProviderUnavailable)');
+    expect(run.published[0]!.Message).toContain('sagemaker: error ProviderUnavailable');
   });
 
   it('saves a failed record and notifies it when every provider fails', async () => {
@@ -371,7 +373,12 @@ describe('the pipeline', () => {
       TopicArn: resources.notifyTopicArn,
       Subject: `MC Vision: pipeline failed for ${input.requestId}`,
     });
-    expect(run.failureNotices[0]!.Message).toContain('DynamoDB.ProvisionedThroughputExceededException');
+    // The error's name and where to look, not the service's message.
+    expect(run.failureNotices[0]!.Message).toBe(
+      `MC Vision could not finish request ${input.requestId}: no result was saved ` +
+        '(error DynamoDB.ProvisionedThroughputExceededException). ' +
+        `The execution: GET /v1/pipelines/${input.requestId} (send your API key in x-api-key).`,
+    );
     expect(run.output).toBeUndefined();
     expect(run.failure?.Error).toBe('DynamoDB.ProvisionedThroughputExceededException');
   });

@@ -35,7 +35,11 @@ export function ApiKeyForm({ apiKey, rejected, onChange }: Props) {
           stored in the platform&apos;s secret, then save it.
         </p>
       ) : (
-        !apiKey && <p className="hint">Enter the API key to use the platform.</p>
+        <p className="hint">
+          {apiKey
+            ? 'Kept for this tab only: closing it forgets the key.'
+            : 'Enter the API key to use the platform (kept for this tab only).'}
+        </p>
       )}
     </form>
   );

@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   analysisRequestSchema,
   buildResultRecord,
@@ -17,6 +16,7 @@ import {
   type ImageInput,
   type ProviderErrorInfo,
   type ProviderName,
+  type RequestIdEntry,
   type ResultRecord,
 } from '@mc-vision/core';
 import { Router } from 'express';
@@ -27,7 +27,6 @@ import { loadImage } from '../images.ts';
 import { requestContext, type RequestContext } from '../request-context.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
 import { providerDeadlineMs, startDeadline, withinDeadline, type Deadline } from './deadline.ts';
-import { executionArnPrefix } from './pipelines.ts';
 
 interface Analysis {
   record: ResultRecord;
@@ -79,19 +78,21 @@ function isSameAnalysis(
   );
 }
 
-/** Whether a pipeline execution, running or finished, is named `requestId`: that requestId's record is the pipeline's. */
-async function namesPipeline({ config, sfn }: ApiDependencies, requestId: string): Promise<boolean> {
-  try {
-    await sfn.send(
-      new DescribeExecutionCommand({
-        executionArn: `${executionArnPrefix(config.STATE_MACHINE_ARN)}${requestId}`,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return false;
-    throw error;
-  }
+/**
+ * How long an analysis holds its claim on a requestId: longer than any request can run (the function's
+ * timeout), so only a request that was cut off before it stored its record leaves a claim that lapses.
+ */
+const claimMarginSeconds = 60;
+
+/** 409 for a requestId that something else already holds, saying what. */
+function claimedElsewhere(requestId: string, holder: RequestIdEntry): RecordExistsError {
+  if ('record' in holder)
+    return new RecordExistsError(`requestId ${requestId} already names another request`);
+  return new RecordExistsError(
+    holder.claim.source === 'pipeline'
+      ? `requestId ${requestId} already names a pipeline execution`
+      : `requestId ${requestId} already names a request in progress`,
+  );
 }
 
 interface AnalysisInput {
@@ -111,16 +112,19 @@ async function analyse(
   const { config, s3, results } = deps;
   const requestId = input.requestId ?? randomUUID();
   if (input.requestId) {
-    // A retry of the same request gets the stored record back; another request under a used requestId is a
-    // conflict, and so is a pipeline's (it may still be running, or have failed without a record). All
-    // settled before paying for any provider call (`create` still guards the race).
-    const stored = await results.get(requestId);
-    if (stored) {
-      if (isSameAnalysis(stored, input)) return { record: stored, failures: [] };
-      throw new RecordExistsError(`requestId ${requestId} already names another request`);
-    }
-    if (await namesPipeline(deps, requestId)) {
-      throw new RecordExistsError(`requestId ${requestId} already names a pipeline execution`);
+    // The requestId is claimed before any provider is paid for (core's results store: one atomic claim per
+    // requestId, so of an analysis and a pipeline started at once exactly one goes ahead). A retry of the same
+    // request gets the stored record back; anything else holding the requestId is a conflict.
+    const holder = await results.claim(requestId, {
+      source: 'analysis',
+      imageKey: input.key,
+      ttlDays: config.RESULT_TTL_DAYS,
+      holdSeconds: config.API_TIMEOUT_SECONDS + claimMarginSeconds,
+    });
+    if (holder) {
+      if ('record' in holder && isSameAnalysis(holder.record, input))
+        return { record: holder.record, failures: [] };
+      throw claimedElsewhere(requestId, holder);
     }
   }
   const image = await loadImage(s3, config.IMAGES_BUCKET, input.key, {

@@ -61,10 +61,23 @@ export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): R
     const body = parseInput(pipelineRequestSchema, req.body, 'body');
     const requestId = body.requestId ?? randomUUID();
     await assertImageExists(s3, config.IMAGES_BUCKET, body.key);
-    // One record per requestId: a synchronous analysis's record must not be overwritten by a pipeline.
-    const stored = body.requestId ? await results.get(requestId) : undefined;
-    if (stored && stored.source !== 'pipeline') {
+    // One record per requestId: the pipeline claims it before it starts (core's results store; its SaveResult
+    // writes only over this claim), so an analysis under the same requestId, stored or running, is a conflict.
+    const holder = await results.claim(requestId, {
+      source: 'pipeline',
+      imageKey: body.key,
+      ttlDays: config.RESULT_TTL_DAYS,
+    });
+    const held = holder && ('record' in holder ? holder.record : holder.claim);
+    if (held && held.source !== 'pipeline') {
       throw new ApiError(409, 'conflict', `requestId ${requestId} already names an analysis`);
+    }
+    if (held && held.imageKey !== body.key) {
+      throw new ApiError(
+        409,
+        'conflict',
+        `requestId ${requestId} already names a pipeline for another image`,
+      );
     }
     const input: PipelineInput = pipelineInputSchema.parse({ requestId, imageKey: body.key });
     try {

@@ -1,5 +1,5 @@
 import { classifierResponseSchema } from '@mc-vision/core';
-import type { FaultInput } from '@mc-vision/emulators';
+import { faultRoute, type FaultInput } from '@mc-vision/emulators';
 import { startAzureOpenAiServer } from '@mc-vision/emulators/azure-openai';
 import { startBedrockRuntimeServer } from '@mc-vision/emulators/bedrock';
 import { startModelServer } from '@mc-vision/model-server';
@@ -10,6 +10,8 @@ import { testModelDir } from '@mc-vision/assets';
 // emulator can be told to fail its next requests (`fault`), in the service's own error shape.
 
 export const azureApiKey = 'azure-key-for-tests';
+/** The emulators' fault routes need a token, as in the local cloud. */
+const adminToken = 'admin-token-for-tests';
 
 export interface LocalProviders {
   /** Endpoint settings for `loadConfig`. */
@@ -32,11 +34,14 @@ export async function startLocalProviders(): Promise<LocalProviders> {
     });
     return classifierResponseSchema.parse(await response.json());
   };
-  const bedrock = await startBedrockRuntimeServer({ classify });
-  const azure = await startAzureOpenAiServer({ classify, apiKey: azureApiKey });
+  const bedrock = await startBedrockRuntimeServer({ classify, adminToken });
+  const azure = await startAzureOpenAiServer({ classify, apiKey: azureApiKey, adminToken });
   const urls = { bedrock: bedrock.url, azure: azure.url };
   const admin = (provider: 'bedrock' | 'azure', init: RequestInit) =>
-    fetch(`${urls[provider]}/_emulator/faults`, init).then(async (response) => {
+    fetch(`${urls[provider]}${faultRoute}`, {
+      ...init,
+      headers: { ...init.headers, authorization: `Bearer ${adminToken}` },
+    }).then(async (response) => {
       if (!response.ok) throw new Error(`fault admin answered ${response.status}: ${await response.text()}`);
     });
   return {

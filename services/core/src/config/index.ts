@@ -57,6 +57,8 @@ export const cloudRequirements = {
     'BEDROCK_GUARDRAIL_VERSION',
     'AZURE_OPENAI_ENDPOINT',
     'AZURE_OPENAI_KEY_SECRET_ARN',
+    // The result notices link to the result at the API.
+    'API_BASE_URL',
   ],
   /** The ingest handler (same image as the worker) only logs S3 events, under its own service name. */
   ingest: ['SERVICE_NAME'],

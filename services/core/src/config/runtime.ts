@@ -48,6 +48,12 @@ export const runtimeConfigShape = {
   BEDROCK_RUNTIME_ENDPOINT: z.url().optional(),
   SECRETS_MANAGER_ENDPOINT: z.url().optional(),
   CLOUDWATCH_ENDPOINT: z.url().optional(),
+  /**
+   * Local only: what the SDK clients sign with when an endpoint override points them at an emulator. The local
+   * cloud makes a new secret at every start, and its DynamoDB and S3 refuse requests not signed with it.
+   */
+  EMULATOR_ACCESS_KEY_ID: z.string().min(1).default('S3RVER'),
+  EMULATOR_SECRET_ACCESS_KEY: z.string().min(1).default('S3RVER'),
 
   // Providers.
   SAGEMAKER_ENDPOINT_NAME: z.string().min(1).default('mc-vision-classifier'),
@@ -81,6 +87,12 @@ export const runtimeConfigShape = {
   ROUTE_COST_PROVIDER: providerName.default('azure'),
   ROUTE_QUALITY_PROVIDER: providerName.default('bedrock'),
   PORT: int(0, 65535).default(3000),
+  /**
+   * Where callers reach the API (e.g. `https://api.example.com`): the pipeline's notifications link to the
+   * result there. The local cloud sets it; in the cloud, infra renders the HTTP API's URL into the worker's
+   * environment. Unset, a notification names the route (`GET /v1/results/<requestId>`) without a host.
+   */
+  API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The built web UI the API serves at `/` (the API image sets it; the local cloud passes web/dist itself). */
   WEB_ROOT: z.string().min(1).optional(),
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { retryableErrors } from '../errors.ts';
+import { pipelineSaveCondition } from '../results-store.ts';
 import type { TaskName } from './tasks.ts';
 
 // The pipeline, defined once as Amazon States Language (JSONPath): infra renders it into
@@ -11,7 +12,9 @@ import type { TaskName } from './tasks.ts';
 //   ─ BuildRecord ─ SaveResult ─ Notify
 // A provider that fails for good is caught and recorded as that step's outcome, so the others' results are
 // still saved (`partial`, or `failed` when all three failed) and the notification says so. If the record
-// cannot be built or saved, NotifyPipelineFailure tells the topic before the execution fails.
+// cannot be built or saved, NotifyPipelineFailure tells the topic before the execution fails. SaveResult writes
+// only over the pipeline's own claim on the requestId (`pipelineSaveCondition`): a record of another flow is
+// never replaced, and the execution fails with `RecordExists`, the conflict the API answers 409 for.
 
 export const pipelineStates = {
   classify: 'Classify',
@@ -25,6 +28,7 @@ export const pipelineStates = {
   buildRecord: 'BuildRecord',
   saveResult: 'SaveResult',
   notify: 'Notify',
+  recordConflict: 'RecordConflict',
   notifyPipelineFailure: 'NotifyPipelineFailure',
   pipelineFailed: 'PipelineFailed',
 } as const;
@@ -37,6 +41,9 @@ export const workerTaskStates = {
   [pipelineStates.describeWithAzure]: 'describe-azure',
   [pipelineStates.buildRecord]: 'build-record',
 } as const satisfies Record<string, TaskName>;
+
+/** What DynamoDB, through the optimized integration, reports when `pipelineSaveCondition` does not hold. */
+const recordConflictError = 'DynamoDB.ConditionalCheckFailedException';
 
 export const serviceIntegrations = {
   dynamoDbPutItem: 'arn:aws:states:::dynamodb:putItem',
@@ -81,6 +88,7 @@ export type AslPassState = {
   Type: 'Pass';
   Comment?: string;
   InputPath?: string;
+  Parameters?: Payload;
   Result?: unknown;
   ResultPath?: string | null;
 } & Transition;
@@ -340,12 +348,36 @@ export function buildPipelineDefinition(
       [s.saveResult]: {
         Type: 'Task',
         Resource: serviceIntegrations.dynamoDbPutItem,
-        Parameters: { TableName: resultsTableName, 'Item.$': '$.built.item' },
+        Parameters: {
+          TableName: resultsTableName,
+          'Item.$': '$.built.item',
+          ConditionExpression: pipelineSaveCondition.ConditionExpression,
+          ExpressionAttributeNames: { ...pipelineSaveCondition.ExpressionAttributeNames },
+          ExpressionAttributeValues: {
+            ...pipelineSaveCondition.ExpressionAttributeValues,
+            ':imageKey': { 'S.$': '$.imageKey' },
+          },
+        },
         ResultPath: null,
         TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,
         Retry: serviceRetry(transientDynamoDbErrors),
-        Catch: [toFailureNotice],
+        Catch: [
+          { ErrorEquals: [recordConflictError], ResultPath: null, Next: s.recordConflict },
+          toFailureNotice,
+        ],
         Next: s.notify,
+      },
+      [s.recordConflict]: {
+        Type: 'Pass',
+        Comment:
+          'Another flow holds the requestId (an analysis): nothing was replaced. The API calls it 409.',
+        Parameters: {
+          Error: 'RecordExists',
+          'Cause.$':
+            "States.Format('requestId {} already names another result: this pipeline saved none', $.requestId)",
+        },
+        ResultPath: '$.failure',
+        Next: s.notifyPipelineFailure,
       },
       [s.notify]: {
         Type: 'Task',
@@ -369,9 +401,12 @@ export function buildPipelineDefinition(
         Parameters: {
           TopicArn: notifyTopicArn,
           'Subject.$': "States.Format('MC Vision: pipeline failed for {}', $.requestId)",
+          // The error's name only: its cause can quote a service, and this reaches an inbox (see the worker's
+          // notifications: never text the platform did not write itself).
           'Message.$':
-            "States.Format('MC Vision could not finish request {} (image {}): no result was saved. " +
-            "Error: {}', $.requestId, $.imageKey, States.JsonToString($.failure))",
+            "States.Format('MC Vision could not finish request {}: no result was saved (error {}). " +
+            "The execution: GET /v1/pipelines/{} (send your API key in x-api-key).', " +
+            '$.requestId, $.failure.Error, $.requestId)',
         },
         ResultPath: null,
         TimeoutSeconds: timeouts.serviceTaskTimeoutSeconds,

@@ -58,6 +58,7 @@ describe('loadConfig with requiredInCloud', () => {
     BEDROCK_GUARDRAIL_VERSION: '3',
     AZURE_OPENAI_ENDPOINT: 'https://acme-openai.openai.azure.com/',
     AZURE_OPENAI_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:azure-key-AbCdEf',
+    API_BASE_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
   };
 
   function problemsOf(load: () => unknown): string[] {
@@ -92,6 +93,7 @@ describe('loadConfig with requiredInCloud', () => {
         'BEDROCK_GUARDRAIL_VERSION',
         'AZURE_OPENAI_ENDPOINT',
         'AZURE_OPENAI_KEY_SECRET_ARN',
+        'API_BASE_URL',
       ].sort(),
     );
     expect(problems).toContain(

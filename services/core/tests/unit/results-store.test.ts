@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import {
@@ -7,9 +7,11 @@ import {
   createDynamoDbClient,
   InvalidPageTokenError,
   loadConfig,
+  pipelineSaveCondition,
   RecordExistsError,
   resultsTableDefinition,
   ResultsStore,
+  toResultItem,
   type ResultRecord,
 } from '../../src/index.ts';
 
@@ -110,5 +112,126 @@ describe('ResultsStore', () => {
     }
     // The genuine token still works.
     expect((await store.list(1, nextToken)).items.map((item) => item.requestId)).toEqual(['req-02']);
+  });
+});
+
+describe('claims on a requestId', () => {
+  const now = new Date('2026-06-01T12:00:00.000Z');
+  const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+  const analysisClaim = {
+    source: 'analysis',
+    imageKey: 'images/a.jpg',
+    ttlDays: 1,
+    holdSeconds: 60,
+  } as const;
+  const pipelineClaim = { source: 'pipeline', imageKey: 'images/a.jpg', ttlDays: 1 } as const;
+
+  it('lets one claim win; the next one learns what holds the requestId', async () => {
+    const store = await freshStore();
+    expect(await store.claim('req-1', pipelineClaim, now)).toBeUndefined();
+    expect(await store.claim('req-1', analysisClaim, now)).toEqual({
+      claim: { source: 'pipeline', imageKey: 'images/a.jpg' },
+    });
+    expect(await store.claim('req-1', pipelineClaim, now)).toEqual({
+      claim: { source: 'pipeline', imageKey: 'images/a.jpg' },
+    });
+  });
+
+  it('is no record: neither get nor list shows a claim', async () => {
+    const store = await freshStore();
+    await store.claim('req-claimed', analysisClaim, now);
+    await store.create(recordAt('req-stored', '2026-06-01T12:00:00.000Z'));
+    expect(await store.get('req-claimed')).toBeUndefined();
+    expect((await store.list(10)).items.map((item) => item.requestId)).toEqual(['req-stored']);
+  });
+
+  it("lets an analysis's claim lapse after its hold, never a pipeline's", async () => {
+    const store = await freshStore();
+    await store.claim('req-analysis', analysisClaim, now);
+    expect(await store.claim('req-analysis', pipelineClaim, later(59))).toEqual({
+      claim: { source: 'analysis', imageKey: 'images/a.jpg' },
+    });
+    expect(await store.claim('req-analysis', pipelineClaim, later(61))).toBeUndefined();
+    expect(await store.claim('req-analysis', analysisClaim, later(86_000))).toEqual({
+      claim: { source: 'pipeline', imageKey: 'images/a.jpg' },
+    });
+  });
+
+  it('gives way to the record, which no claim replaces', async () => {
+    const store = await freshStore();
+    const record = recordAt('req-1', '2026-06-01T12:00:00.000Z');
+    await store.claim('req-1', analysisClaim, now);
+    await store.create(record);
+    expect(await store.get('req-1')).toEqual(record);
+    expect(await store.claim('req-1', pipelineClaim, later(3600))).toEqual({ record });
+  });
+});
+
+describe("the pipeline's SaveResult condition", () => {
+  const pipelineRecord = (imageKey: string) =>
+    buildResultRecord({ requestId: 'req-1', imageKey, source: 'pipeline', results: {}, ttlDays: 1 });
+
+  /** SaveResult's PutItem as Step Functions sends it for an execution of `images/a.jpg`. */
+  async function save(tableName: string): Promise<'saved' | string> {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: toResultItem(pipelineRecord('images/a.jpg')),
+          ...pipelineSaveCondition,
+          ExpressionAttributeValues: {
+            ...pipelineSaveCondition.ExpressionAttributeValues,
+            ':imageKey': { S: 'images/a.jpg' },
+          },
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      return (error as Error).name;
+    }
+  }
+
+  async function storeWith(arrange: (store: ResultsStore) => Promise<unknown>) {
+    const store = await freshStore();
+    await arrange(store);
+    return save(`results-${tableCount}`);
+  }
+
+  it('writes where nothing is, over its own claim, and over its own record of the same image', async () => {
+    expect(await storeWith(async () => {})).toBe('saved');
+    expect(
+      await storeWith((store) =>
+        store.claim('req-1', { source: 'pipeline', imageKey: 'images/a.jpg', ttlDays: 1 }),
+      ),
+    ).toBe('saved');
+    expect(await storeWith((store) => store.create(pipelineRecord('images/a.jpg')))).toBe('saved');
+  });
+
+  it("never replaces an analysis's claim or record, nor anything for another image", async () => {
+    const conflict = 'ConditionalCheckFailedException';
+    expect(
+      await storeWith((store) =>
+        store.claim('req-1', { source: 'analysis', imageKey: 'images/a.jpg', ttlDays: 1, holdSeconds: 60 }),
+      ),
+    ).toBe(conflict);
+    expect(
+      await storeWith((store) =>
+        store.create(
+          buildResultRecord({
+            requestId: 'req-1',
+            imageKey: 'images/a.jpg',
+            source: 'analysis',
+            results: {},
+            ttlDays: 1,
+          }),
+        ),
+      ),
+    ).toBe(conflict);
+    expect(
+      await storeWith((store) =>
+        store.claim('req-1', { source: 'pipeline', imageKey: 'images/b.jpg', ttlDays: 1 }),
+      ),
+    ).toBe(conflict);
+    expect(await storeWith((store) => store.create(pipelineRecord('images/b.jpg')))).toBe(conflict);
   });
 });

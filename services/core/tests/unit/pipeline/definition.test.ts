@@ -177,12 +177,40 @@ describe('the pipeline definition', () => {
       expect(task.Catch?.map((catcher) => catcher.ErrorEquals)).toEqual([['States.ALL']]);
     }
     // Nothing after the describers is skipped by a failure: BuildRecord and SaveResult failures are notified.
-    for (const name of ['BuildRecord', 'SaveResult']) {
-      const task = tasks.find(([state]) => state === name)![1];
-      expect(task.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'NotifyPipelineFailure' },
-      ]);
-    }
+    const toFailureNotice = {
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.failure',
+      Next: 'NotifyPipelineFailure',
+    };
+    expect(tasks.find(([state]) => state === 'BuildRecord')![1].Catch).toEqual([toFailureNotice]);
+    // SaveResult's conflict (another flow holds the requestId) is named RecordExists, then notified too.
+    expect(tasks.find(([state]) => state === 'SaveResult')![1].Catch).toEqual([
+      { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'RecordConflict' },
+      toFailureNotice,
+    ]);
+    expect(definition.States.RecordConflict).toMatchObject({
+      Type: 'Pass',
+      Parameters: { Error: 'RecordExists' },
+      ResultPath: '$.failure',
+      Next: 'NotifyPipelineFailure',
+    });
+  });
+
+  it('saves the record only where nothing is, over its own claim, or over its own record, for its image', () => {
+    const save = definition.States.SaveResult as AslTaskState;
+    expect(save.Parameters).toEqual({
+      TableName: placeholderResources.resultsTableName,
+      'Item.$': '$.built.item',
+      ConditionExpression:
+        'attribute_not_exists(#requestId) OR (#imageKey = :imageKey AND (#claimedBy = :pipeline OR #source = :pipeline))',
+      ExpressionAttributeNames: {
+        '#requestId': 'requestId',
+        '#imageKey': 'imageKey',
+        '#claimedBy': 'claimedBy',
+        '#source': 'source',
+      },
+      ExpressionAttributeValues: { ':pipeline': { S: 'pipeline' }, ':imageKey': { 'S.$': '$.imageKey' } },
+    });
   });
 });
 
