@@ -147,7 +147,7 @@ describe('monitoring on the local cloud', () => {
       },
     });
     expect(message!.message.NewStateReason).toMatch(
-      /^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 /,
+      /^Threshold Crossed: 1 out of the last 1 datapoints \[[\d.]+ \([^)]+\)\] was greater than the threshold \(0\.2\)/,
     );
     expect(Date.parse(message!.message.StateChangeTime.replace('+0000', 'Z'))).toBeGreaterThan(0);
 
