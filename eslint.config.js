@@ -25,6 +25,20 @@ export default tseslint.config(
     },
   },
   {
+    // What the Lambda bundles hold: `import { z }` names zod's whole namespace, locales included (370 KB);
+    // `import * as z` lets esbuild keep only what is used.
+    files: ['services/core/src/**', 'services/api/src/**', 'services/worker/src/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+          message: "Use `import * as z from 'zod'`.",
+        },
+      ],
+    },
+  },
+  {
     files: ['web/src/**'],
     languageOptions: { globals: { ...globals.browser } },
   },

@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import {
-  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 // A Lambda image's task root (/var/task), laid out the way docker/api.Dockerfile and worker.Dockerfile lay
 // it out, from the package's real `build`, and its handlers invoked the way the Lambda runtime invokes
@@ -162,16 +162,16 @@ export async function invoke(
 }
 
 /**
- * The error loading the bundle alone gives: its module copied into an empty folder (no node_modules). It
- * names the first package the bundle left out, which must be a native one.
+ * The error loading the bundle's entry gives when every file the build wrote (the entry, its chunks, its
+ * data files) is copied into an empty folder without node_modules: '' when it loads, which it must, since
+ * the native packages are imported on first use.
  */
 export function loadWithoutPackages(taskRoot: string, handler: string): string {
   const { file } = handlerFile(taskRoot, handler);
   const bare = mkdtempSync(join(tmpdir(), 'mcv-bare-'));
   try {
+    cpSync(taskRoot, bare, { recursive: true, filter: (source) => basename(source) !== 'node_modules' });
     const copy = join(bare, file.slice(taskRoot.length + 1));
-    copyFileSync(file, copy);
-    copyFileSync(join(taskRoot, 'package.json'), join(bare, 'package.json'));
     const load = spawnSync(
       process.execPath,
       ['--input-type=module', '-e', `await import(${JSON.stringify(copy)})`],

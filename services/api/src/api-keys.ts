@@ -1,9 +1,7 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The API keys secret: a JSON array of keys, e.g. `["k3y-one…", "k3y-two…"]`. More than one lets a key be
@@ -16,24 +14,15 @@ export const apiKeysSecretSchema = z
 /** How long a secret value is reused before Secrets Manager is asked again (a rotation shows within this). */
 export const secretMaxAgeSeconds = 300;
 
-/** Reads a Secrets Manager secret through Powertools Parameters, cached for `secretMaxAgeSeconds`. */
-export function secretReader(client: SecretsManagerClient): (secretId: string) => Promise<string> {
-  const provider = new SecretsProvider({ awsSdkV3Client: client });
-  return async (secretId) => {
-    const value = await provider.get(secretId, { maxAge: secretMaxAgeSeconds });
-    if (typeof value !== 'string' || value.length === 0)
-      throw new Error(`secret ${secretId} has no string value`);
-    return value;
-  };
-}
-
 /** The accepted API keys, from the secret named by `API_KEYS_SECRET_ARN`. */
 export function secretApiKeys(
   readSecret: (secretId: string) => Promise<string>,
   secretArn: string,
 ): () => Promise<readonly string[]> {
   return async () => {
-    const parsed = apiKeysSecretSchema.safeParse(JSON.parse(await readSecret(secretArn)));
+    const value = await readSecret(secretArn);
+    if (value === '') throw new Error(`secret ${secretArn} has no string value`);
+    const parsed = apiKeysSecretSchema.safeParse(JSON.parse(value));
     if (!parsed.success)
       throw new Error('the API keys secret must be a JSON array of keys (16+ characters each)');
     return parsed.data;

@@ -1,4 +1,5 @@
-import { foreignRequest, healthResponseSchema } from '@mc-vision/core';
+import { foreignRequest } from '@mc-vision/core/loopback';
+import { healthResponseSchema } from '@mc-vision/core/schemas';
 import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -6,14 +7,8 @@ import { extname, join, resolve } from 'node:path';
 import { requireApiKey } from './auth.ts';
 import type { ApiDependencies } from './deps.ts';
 import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
-import { runHealthChecks } from './health.ts';
-import { createOpenApiDocument } from './openapi.ts';
+import { cachedHealthChecks, type HealthReport } from './health.ts';
 import { requestContextMiddleware } from './request-context.ts';
-import { analysisRoutes } from './routes/analyses.ts';
-import { imageRoutes } from './routes/images.ts';
-import { monitoringRoutes } from './routes/monitoring.ts';
-import { pipelineRoutes } from './routes/pipelines.ts';
-import { resultRoutes } from './routes/results.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { sendValidated } from './validation.ts';
 
@@ -59,8 +54,9 @@ function ownerOnly(trustedOrigins: readonly string[]): RequestHandler {
   };
 }
 
-/** Each dependency gets this long to answer `/health`. */
+/** Each dependency gets this long to answer `/health`, whose report is then served for `healthMaxAgeMs`. */
 const healthTimeoutMs = 2_000;
+export const healthMaxAgeMs = 3_000;
 
 /** The whole HTTP API as one Express app; the Lambda entry and the laptop server both serve exactly this. */
 export function createApp(deps: ApiDependencies): Express {
@@ -81,8 +77,13 @@ export function createApp(deps: ApiDependencies): Express {
     }),
   );
 
+  let health: (() => Promise<HealthReport>) | undefined;
   app.get('/health', async (_req, res) => {
-    const { ready, components } = await runHealthChecks(deps.healthChecks, healthTimeoutMs);
+    health ??= cachedHealthChecks((await deps.services()).healthChecks, {
+      timeoutMs: healthTimeoutMs,
+      maxAgeMs: healthMaxAgeMs,
+    });
+    const { ready, components } = await health();
     const allUp = Object.values(components).every((c) => c.status === 'up');
     sendValidated(res, ready ? 200 : 503, healthResponseSchema, {
       status: allUp ? 'ok' : 'degraded',
@@ -92,28 +93,40 @@ export function createApp(deps: ApiDependencies): Express {
     });
   });
 
-  const openApiDocument = createOpenApiDocument(deps.version);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+  // Built (zod-openapi and every schema's JSON Schema) on its first request, not at start.
+  let openApiDocument: Promise<unknown> | undefined;
+  app.get('/openapi.json', async (_req, res) => {
+    openApiDocument ??= import('./openapi.ts').then((m) => m.createOpenApiDocument(deps.version));
+    res.json(await openApiDocument);
   });
 
   app.use('/v1', requireApiKey(deps.apiKeys), (_req, res, next) => {
     res.set('cache-control', 'no-store');
     next();
   });
-  app.use(
-    imageRoutes(deps),
-    analysisRoutes(deps),
-    pipelineRoutes(deps),
-    resultRoutes(deps),
-    monitoringRoutes(deps),
-  );
+  app.use(lazyV1Routes(deps));
   if (deps.signIn) app.use(signInRoutes(deps.signIn));
 
   if (deps.webRoot) app.use(webApp(deps.webRoot));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * The `/v1` routes (routes/index.ts), loaded with the services they use on the first `/v1` request: neither a
+ * Lambda's start nor a request for the UI loads the route modules or the SDK (`/health` loads the services
+ * for its checks, not the routes).
+ */
+function lazyV1Routes(deps: ApiDependencies): RequestHandler {
+  let routes: Promise<RequestHandler> | undefined;
+  return (req, res, next) => {
+    if (!req.path.startsWith('/v1/')) return next();
+    routes ??= Promise.all([import('./routes/index.ts'), deps.services()]).then(([{ v1Routes }, services]) =>
+      v1Routes({ ...deps, ...services }),
+    );
+    routes.then((router) => router(req, res, next), next);
+  };
 }
 
 /**

@@ -6,9 +6,8 @@ import {
   ProviderError,
   ProviderThrottledError,
   RecordExistsError,
-  type ErrorCode,
-  type ErrorResponse,
-} from '@mc-vision/core';
+} from '@mc-vision/core/errors';
+import type { ErrorCode, ErrorResponse } from '@mc-vision/core/schemas';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ZodError } from 'zod';
 import { requestContext } from './request-context.ts';

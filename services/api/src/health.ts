@@ -1,10 +1,8 @@
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { Config, HealthResponse } from '@mc-vision/core';
-import { z } from 'zod';
+import type { HealthResponse } from '@mc-vision/core/schemas';
 import { networkErrorCode } from './errors.ts';
+
+// What `/health` reports and how often it asks (no AWS SDK here: the checks themselves, health-checks.ts, are
+// built with the services on first use).
 
 /** A check's own verdict (`table is CREATING`), safe to show on an unauthenticated route. */
 export class Unhealthy extends Error {
@@ -19,93 +17,6 @@ export interface HealthCheck {
   check(signal: AbortSignal): Promise<string | void>;
 }
 
-export interface HealthClients {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
-  sfn: SFNClient;
-}
-
-/**
- * One cheap read per dependency: the images bucket, the results table, the state machine (required: no route
- * works without them) and the classifier endpoint (not required: the LLM providers still answer without it).
- * In the cloud these need s3:ListBucket, dynamodb:DescribeTable, states:DescribeStateMachine and
- * sagemaker:DescribeEndpoint on exactly those resources.
- */
-export function createHealthChecks(config: Config, clients: HealthClients): HealthCheck[] {
-  return [
-    {
-      name: 'imagesBucket',
-      required: true,
-      check: async (abortSignal) => {
-        await clients.s3.send(new HeadBucketCommand({ Bucket: config.IMAGES_BUCKET }), { abortSignal });
-      },
-    },
-    {
-      name: 'resultsTable',
-      required: true,
-      check: async (abortSignal) => {
-        const { Table } = await clients.dynamodb.send(
-          new DescribeTableCommand({ TableName: config.RESULTS_TABLE }),
-          { abortSignal },
-        );
-        if (Table?.TableStatus !== 'ACTIVE')
-          throw new Unhealthy(`table is ${Table?.TableStatus ?? 'missing'}`);
-      },
-    },
-    {
-      name: 'stateMachine',
-      required: true,
-      check: async (abortSignal) => {
-        const { status } = await clients.sfn.send(
-          new DescribeStateMachineCommand({ stateMachineArn: config.STATE_MACHINE_ARN }),
-          { abortSignal },
-        );
-        if (status && status !== 'ACTIVE') throw new Unhealthy(`state machine is ${status}`);
-      },
-    },
-    classifierCheck(config),
-  ];
-}
-
-const pingReadySchema = z.object({ model: z.string() });
-const pingFailureSchema = z.object({ error: z.object({ message: z.string() }) });
-
-function classifierCheck(config: Config): HealthCheck {
-  const endpoint = config.SAGEMAKER_RUNTIME_ENDPOINT;
-  if (endpoint) {
-    // On a laptop the runtime endpoint is the model server itself: SageMaker's `GET /ping` names the model it
-    // serves, or says why it is not ready.
-    return {
-      name: 'classifier',
-      required: false,
-      check: async (signal) => {
-        const response = await fetch(new URL('/ping', endpoint), { signal });
-        const body: unknown = await response.json().catch(() => undefined);
-        if (response.ok) {
-          const ready = pingReadySchema.safeParse(body);
-          return ready.success ? `model ${ready.data.model}` : undefined;
-        }
-        const failure = pingFailureSchema.safeParse(body);
-        throw new Unhealthy(
-          failure.success ? failure.data.error.message : `ping answered ${response.status}`,
-        );
-      },
-    };
-  }
-  const sagemaker = new SageMakerClient({ region: config.AWS_REGION });
-  return {
-    name: 'classifier',
-    required: false,
-    check: async (abortSignal) => {
-      const { EndpointStatus } = await sagemaker.send(
-        new DescribeEndpointCommand({ EndpointName: config.SAGEMAKER_ENDPOINT_NAME }),
-        { abortSignal },
-      );
-      if (EndpointStatus !== 'InService') throw new Unhealthy(`endpoint is ${EndpointStatus}`);
-    },
-  };
-}
-
 /** Error names and codes only: SDK messages can carry ARNs and addresses, which `/health` does not publish. */
 function describeFailure(error: unknown): string {
   if (error instanceof Unhealthy) return error.message;
@@ -115,11 +26,17 @@ function describeFailure(error: unknown): string {
   return typeof name === 'string' ? name : 'unknown error';
 }
 
+export interface HealthReport {
+  /** Every required component is up. */
+  ready: boolean;
+  components: HealthResponse['components'];
+}
+
 /** Runs every check in parallel, each cut off after `timeoutMs`. */
 export async function runHealthChecks(
   checks: readonly HealthCheck[],
   timeoutMs: number,
-): Promise<{ ready: boolean; components: HealthResponse['components'] }> {
+): Promise<HealthReport> {
   const outcomes = await Promise.all(
     checks.map(async (check) => {
       const signal = AbortSignal.timeout(timeoutMs);
@@ -137,5 +54,34 @@ export async function runHealthChecks(
     components: Object.fromEntries(
       outcomes.map(({ check, status, ...rest }) => [check.name, { status, ...rest }]),
     ),
+  };
+}
+
+export interface HealthCacheOptions {
+  timeoutMs: number;
+  /** How long a report is served after its checks started. */
+  maxAgeMs: number;
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
+}
+
+/**
+ * `/health` needs no key, so any caller could otherwise multiply calls to every dependency at will. The
+ * checks run at most once per `maxAgeMs` per process: callers meanwhile get the last report, and callers
+ * arriving while the checks run wait for those same checks. A component that goes down shows in the first
+ * report started after it did, so at most `maxAgeMs` (plus the checks' own time) later.
+ */
+export function cachedHealthChecks(
+  checks: readonly HealthCheck[],
+  options: HealthCacheOptions,
+): () => Promise<HealthReport> {
+  const { timeoutMs, maxAgeMs, now = Date.now } = options;
+  let latest: { startedAt: number; report: Promise<HealthReport> } | undefined;
+  return () => {
+    const time = now();
+    if (!latest || time - latest.startedAt >= maxAgeMs) {
+      latest = { startedAt: time, report: runHealthChecks(checks, timeoutMs) };
+    }
+    return latest.report;
   };
 }

@@ -2,12 +2,12 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import {
   ImageNotFoundError,
   InvalidImageError,
+  loadSharp,
   sniffImageType,
   type ImageContentType,
   type ImageInput,
 } from '@mc-vision/core';
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { ApiError } from './errors.ts';
 
 export const imageExtensions: Record<ImageContentType, string> = {
@@ -53,6 +53,7 @@ export async function inspectImage(
     );
   }
   const options = { limitInputPixels: limits.maxPixels, failOn: 'truncated' } as const;
+  const sharp = await loadSharp();
   try {
     const { width, height } = await sharp(bytes, options).metadata();
     await sharp(bytes, options).stats(); // decodes every pixel

@@ -3,6 +3,7 @@ export * from './app.ts';
 export * from './auth.ts';
 export * from './deps.ts';
 export * from './errors.ts';
+export * from './health-checks.ts';
 export * from './health.ts';
 export * from './images.ts';
 export * from './openapi.ts';

@@ -1,12 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { configure as serverlessExpress } from '@codegenie/serverless-express';
-import { cloudRequirements, ConfigError, customMetrics, loadConfig, type Config } from '@mc-vision/core';
+import { cloudRequirements, ConfigError, loadConfig, type Config } from '@mc-vision/core/config/index';
+import { customMetrics } from '@mc-vision/core/monitoring/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Request, Response } from 'express';
-import { secretApiKeys, secretMaxAgeSeconds, secretReader } from './api-keys.ts';
+import { secretApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
 import type { ApiDependencies } from './deps.ts';
 import { wireDependencies } from './wiring.ts';
@@ -63,32 +62,28 @@ function apiKeysFrom(config: Config, readSecret: (id: string) => Promise<string>
   throw new ConfigError(['API_KEYS_SECRET_ARN: required (the secret holding the API keys)']);
 }
 
-/**
- * The Azure OpenAI key from its secret. A secret without a string value reads as no key, which the Azure
- * provider fails as `ProviderMisconfigured` (a 502 naming the provider, not a retryable outage).
- */
-function secretAzureKey(client: SecretsManagerClient, secretArn: string): () => Promise<string> {
-  const secrets = new SecretsProvider({ awsSdkV3Client: client });
-  return async () => {
-    const value = await secrets.get(secretArn, { maxAge: secretMaxAgeSeconds });
-    return typeof value === 'string' ? value : '';
+/** Secrets Manager, its client loaded on the first read (secrets.ts); '' for a secret without a string value. */
+function secretReader(config: Config): (secretId: string) => Promise<string> {
+  let reader: Promise<(secretId: string) => Promise<string>> | undefined;
+  return async (secretId) => {
+    reader ??= import('./secrets.ts').then(({ secretsManagerReader }) => secretsManagerReader(config));
+    return (await reader)(secretId);
   };
 }
 
 function createFromEnvironment(): ApiHandler {
   // In the cloud every setting the API needs must be given: none falls back to a laptop default.
   const config = loadConfig(process.env, { requiredInCloud: cloudRequirements.api });
-  const secrets = new SecretsManagerClient({
-    region: config.AWS_REGION,
-    ...(config.SECRETS_MANAGER_ENDPOINT ? { endpoint: config.SECRETS_MANAGER_ENDPOINT } : {}),
-  });
+  const readSecret = secretReader(config);
   const azureKeyArn = config.AZURE_OPENAI_KEY_SECRET_ARN;
   return createLambdaHandler(
     wireDependencies(config, {
-      apiKeys: apiKeysFrom(config, secretReader(secrets)),
+      apiKeys: apiKeysFrom(config, readSecret),
       logger: new Logger({ serviceName: config.SERVICE_NAME }),
       metrics: new Metrics({ namespace: metricsNamespace, serviceName: config.SERVICE_NAME }),
-      ...(azureKeyArn ? { azureApiKey: secretAzureKey(secrets, azureKeyArn) } : {}),
+      // A secret without a string value reads as no key: the Azure provider fails as `ProviderMisconfigured`
+      // (a 502 naming the provider, not a retryable outage).
+      ...(azureKeyArn ? { azureApiKey: () => readSecret(azureKeyArn) } : {}),
       ...(config.WEB_ROOT ? { webRoot: config.WEB_ROOT } : {}),
     }),
   );

@@ -20,9 +20,9 @@ import {
   routeResponseSchema,
   uploadRequestSchema,
   uploadResponseSchema,
-} from '@mc-vision/core';
+} from '@mc-vision/core/schemas';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The OpenAPI 3.1 document, generated from the same core schemas the routes validate with.
 

@@ -1,13 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, LogItemExtraInput } from '@aws-lambda-powertools/logger/types';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { customMetrics as m } from '@mc-vision/core';
+import { customMetrics as m } from '@mc-vision/core/monitoring/metrics';
 import type { Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+
+/** The logging a route does: each line stamped with the request's id. */
+export type RequestLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 /** What the API keeps per request: its id, a logger that stamps every line with it, and timing. */
 export interface RequestContext {
   requestId: string;
-  logger: Logger;
+  logger: RequestLogger;
   startedAt: bigint;
   /** The contract error code the request ended with, for the request log line. */
   error?: string;
@@ -27,6 +31,27 @@ function routeLabel(req: Request, res: Response): string {
   return res.locals.routeLabel ?? 'unmatched';
 }
 
+/**
+ * `logger`, with `requestId` on every line. Not `logger.createChild()`: that builds a whole Logger (reading its
+ * settings from the environment again), a cost paid on every request for lines most requests never write.
+ */
+function requestLogger(logger: Logger, requestId: string): RequestLogger {
+  const id = { requestId };
+  // An error or a string as the one extra argument goes under the key Powertools itself would use.
+  const stamped = (extra: LogItemExtraInput): LogAttributes[] => {
+    const [first] = extra;
+    if (first instanceof Error) return [{ error: first }, id];
+    if (typeof first === 'string') return [{ extra: first }, id];
+    return [...(extra as LogAttributes[]), id];
+  };
+  return {
+    debug: (input, ...extra) => logger.debug(input, ...stamped(extra)),
+    info: (input, ...extra) => logger.info(input, ...stamped(extra)),
+    warn: (input, ...extra) => logger.warn(input, ...stamped(extra)),
+    error: (input, ...extra) => logger.error(input, ...stamped(extra)),
+  };
+}
+
 export interface RequestContextOptions {
   logger: Logger;
   metrics?: Metrics;
@@ -42,7 +67,7 @@ export function requestContextMiddleware({ logger, metrics }: RequestContextOpti
     const requestId = offered && wellFormedRequestId.test(offered) ? offered : randomUUID();
     const context: RequestContext = {
       requestId,
-      logger: logger.createChild({ persistentKeys: { requestId } }),
+      logger: requestLogger(logger, requestId),
       startedAt: process.hrtime.bigint(),
     };
     res.locals.context = context;

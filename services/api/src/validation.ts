@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError, invalidInput, type InputLocation } from './errors.ts';
 
 /** Parses a request part with its contract schema; a mismatch is a 400 naming the field. */

@@ -1,20 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  buildMonitoringDefinition,
-  createCloudWatchClient,
-  createDynamoDbClient,
-  createProviders,
-  createS3Client,
-  createSfnClient,
-  monitoredResources,
-  ResultsStore,
-  type Config,
-  type Providers,
-} from '@mc-vision/core';
+import type { Config } from '@mc-vision/core/config/index';
+import type { Providers } from '@mc-vision/core/providers/index';
 import packageJson from '../package.json' with { type: 'json' };
-import type { ApiDependencies } from './deps.ts';
-import { createHealthChecks } from './health.ts';
+import type { ApiDependencies, ApiServices } from './deps.ts';
 import type { SignIn } from './routes/sign-in.ts';
 
 export interface WiringOptions {
@@ -32,25 +21,19 @@ export interface WiringOptions {
   signIn?: SignIn;
 }
 
-/** The app's dependencies from configuration: core's SDK clients (emulators when endpoints are set). */
+/**
+ * The app's dependencies from configuration: core's SDK clients (emulators when endpoints are set), built
+ * with their code on the first request that needs them.
+ */
 export function wireDependencies(config: Config, options: WiringOptions): ApiDependencies {
-  const s3 = createS3Client(config);
-  const dynamodb = createDynamoDbClient(config);
-  const sfn = createSfnClient(config);
+  let services: Promise<ApiServices> | undefined;
   return {
     config,
-    s3,
-    sfn,
-    cloudwatch: createCloudWatchClient(config),
-    monitoring: buildMonitoringDefinition(monitoredResources(config), config),
-    results: new ResultsStore(dynamodb, config.RESULTS_TABLE),
-    providers:
-      options.providers ??
-      createProviders(config, options.azureApiKey ? { azureApiKey: options.azureApiKey } : {}),
+    services: () =>
+      (services ??= import('./services.ts').then(({ buildServices }) => buildServices(config, options))),
     apiKeys: options.apiKeys,
     logger: options.logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    healthChecks: createHealthChecks(config, { s3, dynamodb, sfn }),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
     ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
     ...(options.signIn ? { signIn: options.signIn } : {}),

@@ -3,10 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadConfig, type Config } from '@mc-vision/core';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { Express } from 'express';
+import type { Express, Router } from 'express';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, matchesApiKey, wireDependencies } from '../src/index.ts';
+import { v1Routes } from '../src/routes/index.ts';
 import { startFailingAwsService } from './support/aws-errors.ts';
 import { apiClient, expectError, serve, type ApiClient } from './support/http.ts';
 import { pelican } from './support/images.ts';
@@ -320,8 +321,8 @@ describe('GET /health', () => {
 });
 
 describe('GET /openapi.json', () => {
-  /** Every `METHOD /path` the Express app routes, in OpenAPI's `{param}` form. */
-  function routesOf(app: Express): string[] {
+  /** Every `METHOD /path` an Express app or router routes, in OpenAPI's `{param}` form. */
+  function routesOf(app: Express | Router): string[] {
     type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
     const found: string[] = [];
     const walk = (stack: Layer[]) => {
@@ -335,7 +336,8 @@ describe('GET /openapi.json', () => {
         }
       }
     };
-    walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+    const router = 'router' in app ? (app as unknown as { router: { stack: Layer[] } }).router : app;
+    walk((router as unknown as { stack: Layer[] }).stack);
     return found.sort();
   }
 
@@ -355,7 +357,16 @@ describe('GET /openapi.json', () => {
         Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
       )
       .sort();
-    expect(routesOf(appFor())).toEqual(documented);
+    // The app's own routes, and the /v1 ones it loads on the first /v1 request.
+    const deps = wireDependencies(config, {
+      apiKeys: async () => [apiKey],
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
+    const served = [
+      ...routesOf(createApp(deps)),
+      ...routesOf(v1Routes({ ...deps, ...(await deps.services()) })),
+    ];
+    expect(served.sort()).toEqual(documented);
     expect(documented).toHaveLength(13);
 
     expect(document.components.securitySchemes.apiKey).toEqual({

@@ -99,6 +99,16 @@ export class ImageUnavailableError extends Error {
   override readonly name = PlatformErrorName.ImageUnavailable;
 }
 
+/** `ResultsStore.create`: a record with that requestId exists already. */
+export class RecordExistsError extends Error {
+  override readonly name = 'RecordExists';
+}
+
+/** `ResultsStore.list`: the page token is not one the store handed out. */
+export class InvalidPageTokenError extends Error {
+  override readonly name = 'InvalidPageToken';
+}
+
 /** `{code, message}` as stored in a result record's `errors`. */
 export function toErrorInfo(error: unknown): { code: string; message: string } {
   if (error instanceof Error) return { code: error.name, message: error.message };

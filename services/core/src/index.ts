@@ -12,3 +12,4 @@ export * from './providers/types.ts';
 export * from './records.ts';
 export * from './results-store.ts';
 export * from './schemas.ts';
+export * from './sharp.ts';

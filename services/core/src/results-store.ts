@@ -8,7 +8,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
+import { InvalidPageTokenError, RecordExistsError } from './errors.ts';
 import { resultRecordSchema, type ResultRecord } from './schemas.ts';
 
 /**
@@ -111,14 +112,6 @@ function fromStoredItem(item: Record<string, AttributeValue>): RequestIdEntry {
     return { claim: { source: claim.claimedBy, imageKey: claim.imageKey } };
   }
   return { record: fromResultItem(item) };
-}
-
-export class RecordExistsError extends Error {
-  override readonly name = 'RecordExists';
-}
-
-export class InvalidPageTokenError extends Error {
-  override readonly name = 'InvalidPageToken';
 }
 
 export interface ResultPage {

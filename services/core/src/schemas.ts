@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The contracts of ARCHITECTURE.md as zod schemas: the API validates with them, the OpenAPI document is
 // generated from them, the worker and the web UI share them.

@@ -10,7 +10,8 @@ import {
   type BedrockRuntimeClient,
   type ConverseCommandInput,
 } from '@aws-sdk/client-bedrock-runtime';
-import { createBedrockRuntimeClient, guardrailPolicy, loadConfig } from '@mc-vision/core';
+import { guardrailPolicy, loadConfig } from '@mc-vision/core';
+import { createBedrockRuntimeClient } from '@mc-vision/core/providers/clients';
 import {
   claudeImageTokens,
   startBedrockRuntimeServer,

@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { AzureOpenAI } from 'openai';
-import {
-  classifierResponseSchema,
-  createBedrockRuntimeClient,
-  guardrailPolicy,
-  loadConfig,
-} from '@mc-vision/core';
+import { classifierResponseSchema, guardrailPolicy, loadConfig } from '@mc-vision/core';
+import { createBedrockRuntimeClient } from '@mc-vision/core/providers/clients';
 import { startModelServer, type RunningModelServer } from '@mc-vision/model-server';
 import {
   startAzureOpenAiServer,

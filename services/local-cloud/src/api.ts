@@ -101,13 +101,18 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         ...(options.metrics ? { metrics: options.metrics } : {}),
         ...(options.webRoot ? { webRoot: options.webRoot } : {}),
       });
-      const healthChecks = [
-        ...deps.healthChecks,
+      const extraChecks = [
         topicCheck(options.sns, config.NOTIFY_TOPIC_ARN),
         ...options.emulators.map((emulator) => emulatorCheck(emulator, options.adminToken)),
       ];
+      let services: ReturnType<typeof deps.services> | undefined;
+      const withLocalChecks = () =>
+        (services ??= deps.services().then((built) => ({
+          ...built,
+          healthChecks: [...built.healthChecks, ...extraChecks],
+        })));
       server.off('request', starting);
-      const app: RequestListener = createApp({ ...deps, healthChecks });
+      const app: RequestListener = createApp({ ...deps, services: withLocalChecks });
       server.on('request', options.observe ? options.observe(app) : app);
       return {
         name: 'api',
@@ -117,9 +122,10 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         signInUrl: `${url}/#code=${options.signInCode}`,
         async close() {
           await close();
-          deps.s3.destroy();
-          deps.sfn.destroy();
-          deps.cloudwatch.destroy();
+          const { s3, sfn, cloudwatch } = await withLocalChecks();
+          s3.destroy();
+          sfn.destroy();
+          cloudwatch.destroy();
         },
       };
     },

@@ -9,7 +9,7 @@ import {
   type LogEvent,
   type ModelDownload,
 } from '@mc-vision/model-server';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { basename, join } from 'node:path';
@@ -142,7 +142,7 @@ export async function startClassifier(
       url: server.url,
       model: server.classifier.model,
       unavailable: undefined,
-      classify: (bytes) => server.classifier.classify(bytes),
+      classify: answersByImage((bytes) => server.classifier.classify(bytes)),
       close: () => server.close(),
     };
   } catch (error) {
@@ -170,6 +170,35 @@ export async function startClassifier(
       throw new Error(`the classifier is unavailable: ${reason}`);
     },
     close: () => stopServer(server),
+  };
+}
+
+/** Distinct images whose classification is kept. */
+const keptAnswers = 64;
+
+/**
+ * `classify`, answering the same bytes from one classification: the model is deterministic, and the LLM
+ * emulators of one pipeline (Bedrock and Azure, in parallel) describe the same image, so they share one
+ * inference instead of each running its own. Callers arriving while it runs wait for it; a failure is not
+ * kept. The last `keptAnswers` images are remembered.
+ */
+export function answersByImage(
+  classify: (bytes: Uint8Array) => Promise<ClassifierResponse>,
+): (bytes: Uint8Array) => Promise<ClassifierResponse> {
+  const answers = new Map<string, Promise<ClassifierResponse>>();
+  return (bytes) => {
+    const key = createHash('sha256').update(bytes).digest('base64');
+    const kept = answers.get(key);
+    if (kept) {
+      answers.delete(key); // most recently used last
+      answers.set(key, kept);
+      return kept;
+    }
+    const answer = classify(bytes);
+    answers.set(key, answer);
+    answer.catch(() => answers.delete(key));
+    if (answers.size > keptAnswers) answers.delete(answers.keys().next().value!);
+    return answer;
   };
 }
 

@@ -1,4 +1,3 @@
-import { classifierResponseSchema } from '@mc-vision/core/schemas';
 import type { ClassifierResponse } from '@mc-vision/core/schemas';
 import { ImageRejectedError, ModelPackageError, tooLarge } from './errors.ts';
 import { startInferenceSession } from './inference.ts';
@@ -6,7 +5,7 @@ import type { InferenceSession, TensorInfo } from './inference.ts';
 import type { ModelManifest } from './manifest.ts';
 import type { ModelPackage } from './model-package.ts';
 import { modelServerDefaults } from './config.ts';
-import { preprocessImage, tensorDims } from './preprocess.ts';
+import { tensorDims } from './preprocess.ts';
 
 export interface ClassifierOptions {
   maxImageBytes?: number;
@@ -42,7 +41,12 @@ export async function createClassifier(
   const defaultTopK = options.defaultTopK ?? modelServerDefaults.CLASSIFIER_TOP_K;
   const { manifest, labels } = pkg;
 
-  const session = await startInferenceSession(pkg.modelPath);
+  const session = await startInferenceSession({
+    modelPath: pkg.modelPath,
+    input: manifest.input,
+    outputName: manifest.output.name,
+    maxImagePixels,
+  });
   try {
     checkModelAgainstManifest(session, manifest, labels.length);
   } catch (error) {
@@ -64,15 +68,17 @@ export async function createClassifier(
           `the image is ${bytes.byteLength} bytes; the limit is ${maxImageBytes}`,
         );
       }
-      const { tensor, dims } = await preprocessImage(bytes, manifest.input, { maxImagePixels });
-      const output = await session.run(manifest.input.name, manifest.output.name, tensor, dims);
+      // Decoded, preprocessed and run on the inference worker's thread.
+      const output = await session.infer(bytes);
       if (output.length !== labels.length) {
         throw new Error(`the model returned ${output.length} scores for ${labels.length} labels`);
       }
-      return classifierResponseSchema.parse({
+      // Built here from the model's scores, so its type is the check: a schema parse per request would only
+      // repeat it (the scores are in 0..1 by construction, see `activate`).
+      return {
         model: manifest.name,
         labels: topLabels(activate(output, manifest.output.activation), labels, topK),
-      });
+      } satisfies ClassifierResponse;
     },
     close: () => session.close(),
   };
@@ -97,11 +103,18 @@ export function activate(
   return scores;
 }
 
+/** The `k` best labels, best first (equal scores in label order), without sorting every score. */
 export function topLabels(scores: Float64Array, labels: readonly string[], k: number) {
-  return [...scores.keys()]
-    .sort((a, b) => scores[b]! - scores[a]!)
-    .slice(0, k)
-    .map((i) => ({ label: labels[i]!, score: scores[i]! }));
+  const best: number[] = [];
+  for (let i = 0; i < scores.length && k > 0; i++) {
+    const score = scores[i]!;
+    if (best.length === k && score <= scores[best[k - 1]!]!) continue;
+    let at = best.length;
+    while (at > 0 && scores[best[at - 1]!]! < score) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best.map((i) => ({ label: labels[i]!, score: scores[i]! }));
 }
 
 /** A manifest that does not describe its model fails here, at load, not on the first request. */

@@ -1,7 +1,10 @@
 import { Worker } from 'node:worker_threads';
+import { ImageRejectedError, type ImageRejection } from './errors.ts';
+import type { ModelInput } from './manifest.ts';
 
 // The main thread's handle on the inference worker (inference-worker.ts): one onnxruntime session, built once,
-// fed one request at a time in arrival order.
+// fed one image at a time in arrival order. The worker decodes and preprocesses the image too, so the main
+// thread only reads requests and writes answers.
 
 export interface TensorInfo {
   name: string;
@@ -10,32 +13,39 @@ export interface TensorInfo {
   shape: (number | string)[];
 }
 
-export type WorkerRequest = {
-  id: number;
-  inputName: string;
+/** What the worker is started with: the model, and how images become its input. */
+export interface WorkerSetup {
+  modelPath: string;
+  input: ModelInput;
   outputName: string;
-  data: Float32Array;
-  dims: number[];
-};
+  maxImagePixels: number;
+}
+
+export type WorkerRequest = { id: number; bytes: Uint8Array };
 
 export type WorkerReply =
   | { type: 'ready'; inputs: TensorInfo[]; outputs: TensorInfo[] }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; data: Float32Array; dims: number[] }
+  | { type: 'rejected'; id: number; rejection: ImageRejection; message: string }
   | { type: 'error'; id: number; message: string };
 
 export interface InferenceSession {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
-  /** Runs the model on one tensor; the tensor's buffer is handed to the worker (not copied, not reusable). */
-  run(inputName: string, outputName: string, data: Float32Array, dims: number[]): Promise<Float32Array>;
+  /**
+   * Decodes and preprocesses one encoded image and runs the model on it: the model's output. Throws
+   * ImageRejectedError for an image it cannot take.
+   */
+  infer(bytes: Uint8Array): Promise<Float32Array>;
   /** False once the worker has died: the server then answers /ping with 503. */
   readonly alive: boolean;
   close(): Promise<void>;
 }
 
-export async function startInferenceSession(modelPath: string): Promise<InferenceSession> {
-  const worker = new Worker(new URL('./inference-worker.ts', import.meta.url), { workerData: { modelPath } });
+export async function startInferenceSession(setup: WorkerSetup): Promise<InferenceSession> {
+  const { modelPath } = setup;
+  const worker = new Worker(new URL('./inference-worker.ts', import.meta.url), { workerData: setup });
   const pending = new Map<
     number,
     { resolve: (data: Float32Array) => void; reject: (error: Error) => void }
@@ -53,6 +63,8 @@ export async function startInferenceSession(modelPath: string): Promise<Inferenc
         const request = pending.get(reply.id);
         pending.delete(reply.id);
         if (reply.type === 'result') request?.resolve(reply.data);
+        else if (reply.type === 'rejected')
+          request?.reject(new ImageRejectedError(reply.rejection, reply.message));
         else request?.reject(new Error(`inference failed: ${reply.message}`));
       }
     });
@@ -79,14 +91,14 @@ export async function startInferenceSession(modelPath: string): Promise<Inferenc
     get alive() {
       return alive;
     },
-    run(inputName, outputName, data, dims) {
+    infer(bytes) {
       if (!alive) return Promise.reject(new Error('inference worker is not running'));
       return new Promise((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, inputName, outputName, data, dims } satisfies WorkerRequest, [
-          data.buffer as ArrayBuffer,
-        ]);
+        // A copy of exactly these bytes, handed over: the caller's buffer may be a slice of a shared pool.
+        const copy = new Uint8Array(bytes);
+        worker.postMessage({ id, bytes: copy } satisfies WorkerRequest, [copy.buffer]);
       });
     },
     async close() {

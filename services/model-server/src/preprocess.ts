@@ -5,7 +5,8 @@ import { ImageRejectedError, tooLarge, undecodable, unsupported } from './errors
 import type { ModelInput } from './manifest.ts';
 
 // Image bytes → the model's input tensor, exactly as the manifest says. sharp (libvips) does the decoding and
-// resampling off the main thread; only the final byte → float conversion runs here. Only JPEG, PNG and WebP
+// resampling on its own threads; the final byte → float conversion runs here, which the classifier calls on
+// its inference worker's thread. Only JPEG, PNG and WebP
 // (by their magic bytes, `sniffImageFormat`) ever reach the decoder: libvips also parses SVG, TIFF, ….
 
 /** torchvision's Resize(int): the shorter side becomes `target`, the longer one is scaled and truncated. */
@@ -97,13 +98,14 @@ export async function preprocessImage(
   const format = sniffImageFormat(bytes);
   if (!format) throw new ImageRejectedError(unsupported, 'the body is not a JPEG, PNG or WebP image');
 
-  // failOn 'warning': a truncated or corrupt image is refused, not classified from a half-grey bitmap.
-  const options = { failOn: 'warning', limitInputPixels: limits.maxImagePixels, autoOrient: true } as const;
+  // failOn 'warning': a truncated or corrupt image is refused, not classified from a half-grey bitmap. One
+  // sharp instance reads the header for the size check below and then decodes; the pixel limit is that check,
+  // made before any pixel is decoded (sharp's own would refuse without naming the size).
+  const image = sharp(bytes, { failOn: 'warning', limitInputPixels: false, autoOrient: true });
   let width: number;
   let height: number;
   try {
-    // Header only (no pixel limit here, so the refusal can name the size): nothing is decoded yet.
-    const metadata = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
+    const metadata = await image.metadata();
     width = metadata.autoOrient.width;
     height = metadata.autoOrient.height;
   } catch (error) {
@@ -116,7 +118,7 @@ export async function preprocessImage(
     );
   }
 
-  let pipeline = sharp(bytes, options).removeAlpha().toColourspace('srgb');
+  let pipeline = image.removeAlpha().toColourspace('srgb');
   if (input.resize === 'stretch') {
     pipeline = pipeline.resize(input.width, input.height, { fit: 'fill', kernel: 'linear' });
   } else {

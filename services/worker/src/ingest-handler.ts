@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The S3 ingest handler: one structured log line per uploaded object. A malformed record is logged and
 // skipped; it never fails the batch (S3 would retry the whole event, and every good record with it).

@@ -3,22 +3,14 @@
 // which take their dependencies as arguments and run anywhere (the local cloud calls them directly).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  cloudRequirements,
-  createProviders,
-  createS3Client,
-  loadConfig,
-  taskNames,
-  customMetrics,
-  type Config,
-} from '@mc-vision/core';
+import { cloudRequirements, loadConfig, type Config } from '@mc-vision/core/config/index';
+import { customMetrics } from '@mc-vision/core/monitoring/metrics';
+import { taskNames } from '@mc-vision/core/pipeline/index';
 import type { Context } from 'aws-lambda';
 import { createIngestHandler, type IngestSummary } from './ingest-handler.ts';
 import { taskNameOf, withIngestMetrics, withTaskMetrics } from './metrics.ts';
-import { createTaskHandler, type TaskHandler, type TaskOutput } from './task-handler.ts';
+import type { TaskHandler, TaskOutput } from './task-handler.ts';
 
 // The task and ingest functions run this one module with different environments: at init it asks only for
 // what both need (the ingest function's environment has little more than its service name); the task
@@ -29,51 +21,16 @@ const logger = new Logger({ serviceName: config.SERVICE_NAME });
 const metrics = new Metrics({ namespace: customMetrics.namespace, serviceName: config.SERVICE_NAME });
 const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
 
-/** Seconds a read Azure OpenAI key is cached; a rotated key is picked up within this time. */
-const secretMaxAgeSeconds = 300;
-
-/**
- * In the cloud the key is a Secrets Manager secret (plain string); locally `AZURE_OPENAI_API_KEY`. A secret
- * without a string value reads as no key, which the Azure provider fails as `ProviderMisconfigured`: named,
- * so the pipeline records it instead of retrying it.
- */
-function azureApiKeyReader(config: Config): (() => Promise<string>) | undefined {
-  const secretArn = config.AZURE_OPENAI_KEY_SECRET_ARN;
-  if (!secretArn) return undefined;
-  const client = new SecretsManagerClient({
-    region: config.AWS_REGION,
-    ...(config.SECRETS_MANAGER_ENDPOINT ? { endpoint: config.SECRETS_MANAGER_ENDPOINT } : {}),
-  });
-  const secrets = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client(client) });
-  return async () => {
-    const value = await secrets.get(secretArn, { maxAge: secretMaxAgeSeconds });
-    return typeof value === 'string' ? value : '';
-  };
-}
-
-// Built on first use, so the ingest function (same image) never creates provider clients.
-let handleTask: TaskHandler | undefined;
-function taskHandlerInstance(): TaskHandler {
+// Built on the first task (task-wiring.ts, loaded then), so the ingest function never loads the clients. A
+// failure (a missing setting) is not kept: each task reports it until the environment is fixed.
+let handleTask: Promise<TaskHandler> | undefined;
+function taskHandlerInstance(): Promise<TaskHandler> {
   if (!handleTask) {
-    // One attempt per provider call: Step Functions retries the task with backoff, and SDK retries inside
-    // would multiply its attempts.
-    const taskConfig: Config = {
-      ...loadConfig(process.env, { requiredInCloud: cloudRequirements.worker }),
-      PROVIDER_MAX_ATTEMPTS: 1,
-    };
-    const azureApiKey = azureApiKeyReader(taskConfig);
-    handleTask = withTaskMetrics(
-      createTaskHandler({
-        config: taskConfig,
-        s3: tracer.captureAWSv3Client(createS3Client(taskConfig)),
-        providers: createProviders(taskConfig, {
-          ...(azureApiKey ? { azureApiKey } : {}),
-          instrumentAwsClient: (client) => tracer.captureAWSv3Client(client),
-        }),
-      }),
-      metrics,
-      taskNames,
+    // Its metrics (metrics.ts): succeeded or failed, latency, and what a built record says.
+    handleTask = import('./task-wiring.ts').then(({ buildTaskHandler }) =>
+      withTaskMetrics(buildTaskHandler(tracer), metrics, taskNames),
     );
+    handleTask.catch(() => (handleTask = undefined));
   }
   return handleTask;
 }
@@ -124,8 +81,7 @@ export async function taskHandler(event: unknown, context: Context): Promise<Tas
   metrics.captureColdStartMetric();
   tracer.putAnnotation('task', task);
   try {
-    // Its metrics (metrics.ts): succeeded or failed, latency, and what a built record says.
-    const output = await traced(task, () => taskHandlerInstance()(event));
+    const output = await traced(task, async () => (await taskHandlerInstance())(event));
     logger.info('task succeeded');
     return output;
   } catch (error) {

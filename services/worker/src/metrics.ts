@@ -2,11 +2,10 @@ import {
   customMetrics as m,
   publishCustomMetrics,
   recordMetrics,
-  type BuildRecordOutput,
   type CustomMetricValue,
   type MetricsPublisher,
-  type TaskName,
-} from '@mc-vision/core';
+} from '@mc-vision/core/monitoring/metrics';
+import type { BuildRecordOutput, TaskName } from '@mc-vision/core/pipeline/index';
 import type { IngestSummary } from './ingest-handler.ts';
 import type { TaskHandler, TaskOutput } from './task-handler.ts';
 

@@ -157,7 +157,8 @@ describe('the worker image (docker/worker.Dockerfile)', () => {
     expect(native).toMatch(/--os=linux --cpu=x64 --libc=glibc/);
   });
 
-  it("pins the lockfile's sharp in the bundle's package.json, and loads nothing else from outside the bundle", () => {
+  // sharp is imported on the first image a task prepares, so the bundle starts from its own files alone.
+  it("pins the lockfile's sharp in the bundle's package.json, and starts with no package beside the bundle", () => {
     const lock = readFileSync(join(repoRoot, 'pnpm-lock.yaml'), 'utf8');
     // importers → services/worker → dependencies → sharp → version
     const locked = lock.match(
@@ -165,7 +166,7 @@ describe('the worker image (docker/worker.Dockerfile)', () => {
     )?.[1];
     expect(locked).toMatch(/^\d+\.\d+\.\d+/);
     expect(taskRoot.manifest).toEqual({ type: 'module', private: true, dependencies: { sharp: locked } });
-    expect(loadWithoutPackages(taskRoot.dir, cmd![0]!)).toMatch(/Cannot find package 'sharp'/);
+    expect(loadWithoutPackages(taskRoot.dir, cmd![0]!)).toBe('');
   });
 
   it('classifies an image from S3 with the model server, as the pipeline task does', () => {

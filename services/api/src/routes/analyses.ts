@@ -21,7 +21,7 @@ import {
 } from '@mc-vision/core';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { ApiDependencies } from '../deps.ts';
+import type { RouteDependencies } from '../deps.ts';
 import { ApiError, fromProviderError } from '../errors.ts';
 import { loadImage } from '../images.ts';
 import { requestContext, type RequestContext } from '../request-context.ts';
@@ -35,7 +35,7 @@ interface Analysis {
 }
 
 function callProvider(
-  { providers }: ApiDependencies,
+  { providers }: RouteDependencies,
   name: ProviderName,
   image: ImageInput,
   deadline: Deadline,
@@ -104,7 +104,7 @@ interface AnalysisInput {
 
 /** Runs the providers concurrently on one stored image and stores the one record for its requestId. */
 async function analyse(
-  deps: ApiDependencies,
+  deps: RouteDependencies,
   context: RequestContext,
   deadline: Deadline,
   input: AnalysisInput,
@@ -197,7 +197,7 @@ function providerLabel(config: Config, name: ProviderName): string {
   }
 }
 
-export function analysisRoutes(deps: ApiDependencies): Router {
+export function analysisRoutes(deps: RouteDependencies): Router {
   const router = Router();
   const { config } = deps;
   const deadlineMs = providerDeadlineMs(config);

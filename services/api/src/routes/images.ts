@@ -9,7 +9,7 @@ import {
 } from '@mc-vision/core';
 import express, { Router } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { ApiDependencies } from '../deps.ts';
+import type { RouteDependencies } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { imageExtensions, inspectImage, storeImage } from '../images.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
@@ -17,7 +17,7 @@ import { jsonBody, parseInput, sendValidated } from '../validation.ts';
 /** Headers a presigned PUT must send as given: S3 refuses the upload if either differs from what was signed. */
 const signedUploadHeaders = new Set(['content-type', 'content-length']);
 
-export function imageRoutes({ config, s3 }: ApiDependencies): Router {
+export function imageRoutes({ config, s3 }: RouteDependencies): Router {
   const router = Router();
   const limits = { maxBytes: config.MAX_IMAGE_BYTES, maxPixels: config.MAX_IMAGE_PIXELS };
   const tooLarge = () =>

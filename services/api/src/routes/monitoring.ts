@@ -17,7 +17,7 @@ import {
 } from '@mc-vision/core';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ApiDependencies } from '../deps.ts';
+import type { RouteDependencies } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { parseInput, sendValidated } from '../validation.ts';
 
@@ -32,7 +32,7 @@ const iso = (date: Date | number) => new Date(date).toISOString();
 
 /** Every GetMetricData page, by query id. */
 async function metricData(
-  deps: ApiDependencies,
+  deps: RouteDependencies,
   queries: MetricDataQuery[],
   start: Date,
   end: Date,
@@ -92,7 +92,7 @@ function toAlarm(alarm: MetricAlarm): MonitoringAlarm {
 
 const historyParamsSchema = z.object({ name: alarmNameSchema });
 
-export function monitoringRoutes(deps: ApiDependencies): Router {
+export function monitoringRoutes(deps: RouteDependencies): Router {
   const router = Router();
   const { dashboard, alarms } = deps.monitoring;
   const alarmNames = alarms.map((alarm) => alarm.name);

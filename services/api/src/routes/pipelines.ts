@@ -1,9 +1,7 @@
 import {
   DescribeExecutionCommand,
-  paginateGetExecutionHistory,
   StartExecutionCommand,
   type DescribeExecutionCommandOutput,
-  type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import {
   executionStatusSchema,
@@ -20,10 +18,11 @@ import {
   type PipelineStatusResponse,
 } from '@mc-vision/core';
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { randomUUID } from 'node:crypto';
-import type { ApiDependencies } from '../deps.ts';
+import type { RouteDependencies } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { executionHistoryReader } from '../execution-history.ts';
 import { assertImageExists } from '../images.ts';
 import { causeMessage, pipelineShape, summarizeSteps } from '../pipeline-progress.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
@@ -44,9 +43,10 @@ function statusOf(execution: DescribeExecutionCommandOutput): ExecutionStatus {
 
 const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
 
-export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): Router {
+export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies): Router {
   const router = Router();
   const prefix = executionArnPrefix(config.STATE_MACHINE_ARN);
+  const history = executionHistoryReader(sfn);
 
   async function describe(executionArn: string): Promise<DescribeExecutionCommandOutput> {
     try {
@@ -131,13 +131,7 @@ export function pipelineRoutes({ config, s3, sfn, results }: ApiDependencies): R
       requestId = parseInput(z.object({ executionId: requestIdSchema }), req.params, 'path').executionId;
     }
     const execution = await describe(`${prefix}${requestId}`);
-    const events: HistoryEvent[] = [];
-    for await (const page of paginateGetExecutionHistory(
-      { client: sfn },
-      { executionArn: execution.executionArn!, includeExecutionData: false, maxResults: 1000 },
-    )) {
-      events.push(...(page.events ?? []));
-    }
+    const events = await history(execution.executionArn!);
     const status = statusOf(execution);
     const steps = summarizeSteps(shape, events, status);
     const saved = steps.some((s) => s.name === pipelineStates.saveResult && s.status === 'succeeded');

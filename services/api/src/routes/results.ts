@@ -5,14 +5,14 @@ import {
   resultsQuerySchema,
 } from '@mc-vision/core';
 import { Router } from 'express';
-import { z } from 'zod';
-import type { ApiDependencies } from '../deps.ts';
+import * as z from 'zod';
+import type { RouteDependencies } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { parseInput, sendValidated } from '../validation.ts';
 
 const resultParamsSchema = z.object({ requestId: requestIdSchema });
 
-export function resultRoutes({ results }: ApiDependencies): Router {
+export function resultRoutes({ results }: RouteDependencies): Router {
   const router = Router();
 
   router.get('/v1/results', async (req, res) => {

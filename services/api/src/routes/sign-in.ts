@@ -1,4 +1,5 @@
-import { matchesSecret, signInRequestSchema, signInResponseSchema } from '@mc-vision/core';
+import { matchesSecret } from '@mc-vision/core/loopback';
+import { signInRequestSchema, signInResponseSchema } from '@mc-vision/core/schemas';
 import { Router } from 'express';
 import { ApiError } from '../errors.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { infraConfigShape } from './infra.ts';
 import { monitoringConfigShape } from './monitoring.ts';
 import { runtimeConfigShape } from './runtime.ts';

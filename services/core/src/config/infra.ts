@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Settings only the infrastructure app reads (names, sizes). Environments (dev/prod)
 // differ by these values, never by code: `infra/env/<env>.env` sets them and is validated by this schema.

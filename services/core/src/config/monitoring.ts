@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Monitoring settings: the alarms' period, how many periods must breach, and one threshold per alarm (counts
 // per period, durations in milliseconds, rates in percent). infra renders the alarms with them and the local

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Settings the API, the worker and the local cloud read. Defaults are the laptop's; in the cloud the infra
 // renders every value into the Lambda environment from this same schema.

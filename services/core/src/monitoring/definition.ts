@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config/index.ts';
 import { classifierVariant, httpApiStage, platformNames, type FunctionRole } from '../names.ts';
 import type { ProviderName } from '../schemas.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { retryableErrors } from '../errors.ts';
 import { pipelineSaveCondition } from '../results-store.ts';
 import type { TaskName } from './tasks.ts';

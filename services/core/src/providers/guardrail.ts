@@ -1,5 +1,5 @@
 import type { GuardrailAssessment } from '@aws-sdk/client-bedrock-runtime';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { guardrailFindingSchema } from '../schemas.ts';
 
 // Reads Bedrock guardrail assessments (Converse's trace and ApplyGuardrail's answer share this shape) into

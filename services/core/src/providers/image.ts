@@ -1,6 +1,7 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { InvalidImageError } from '../errors.ts';
 import { imageFormatContentTypes, type ImageFormat } from '../image-type.ts';
+import { loadSharp } from '../sharp.ts';
 import type { ImageInput } from './types.ts';
 
 // Vision LLMs bill by image size and gain nothing from pixels beyond their own working resolution, so images are
@@ -27,6 +28,7 @@ function isSupported(format: string): format is ImageFormat {
 /** Checks the image decodes as JPEG, PNG or WebP and scales it so its longest edge is at most `maxEdge`. */
 export async function prepareImage(image: ImageInput, options: PrepareImageOptions): Promise<PreparedImage> {
   const { maxEdge, maxPixels } = options;
+  const sharp = await loadSharp();
   let metadata: Metadata;
   try {
     metadata = await sharp(image.bytes).metadata();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidModelResponseError } from '../errors.ts';
 import type { LabelScore, ProviderName } from '../schemas.ts';
 

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import {
-  createAzureDescriber,
-  createAzureOpenAIClient,
-  createBedrockRuntimeClient,
-  createProviders,
-  loadConfig,
-  type ConfigInput,
-  type Describer,
-} from '../../../src/index.ts';
+import { createAzureDescriber, createAzureOpenAIClient } from '../../../src/providers/azure.ts';
+import { createBedrockRuntimeClient } from '../../../src/providers/clients.ts';
+import { createProviders, loadConfig, type ConfigInput, type Describer } from '../../../src/index.ts';
 import { pelican } from './fixtures.ts';
 import {
   awsError,

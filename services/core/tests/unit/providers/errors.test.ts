@@ -1,12 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import {
-  GuardrailIntervenedError,
-  InvalidImageError,
-  retryAfterSeconds,
-  retryAfterCappedFetch,
-  toProviderError,
-} from '../../../src/index.ts';
+import { GuardrailIntervenedError, InvalidImageError } from '../../../src/index.ts';
+import { retryAfterCappedFetch } from '../../../src/providers/azure.ts';
+import { retryAfterSeconds, toProviderError } from '../../../src/providers/errors.ts';
 
 function awsError(name: string, status: number | undefined, headers: Record<string, string> = {}) {
   return Object.assign(new Error(`${name} happened`), {

@@ -1,15 +1,16 @@
-// `pnpm bench`: how long and how much memory synthesizing every stack takes, our way (`pnpm synth` =
-// `tsx src/main.ts`) side by side with the cdktf CLI (`cdktf synth`, which runs the same app from
-// cdktf.json), in one run. Peak memory is the resident set of the whole process tree (the CLI runs the app
+// How long and how much memory synthesizing every stack takes, our way (`pnpm synth` = `tsx src/main.ts`)
+// side by side with the cdktf CLI (`cdktf synth`, which runs the same app from cdktf.json), in one run. Peak memory is the resident set of the whole process tree (the CLI runs the app
 // in child processes), sampled from /proc. Both outputs are compared, so the two measure the same work.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from '../paths.ts';
+import { median, megabytes, ratio, Report, seconds as inSeconds } from '../report.ts';
 
-const infraDir = join(__dirname, '..');
-const rounds = Number(process.argv[2] ?? 5);
+const infraDir = join(repoRoot, 'infra');
+const rounds = Number(process.env.BENCH_SYNTH_ROUNDS ?? 5);
 const sampleEveryMs = 10;
 
 interface Measurement {
@@ -33,7 +34,7 @@ const env = { ...process.env, TF_CLI_CONFIG_FILE: emptyTerraformConfig, CHECKPOI
 const contenders: Contender[] = [
   {
     name: 'pnpm synth (tsx src/main.ts)',
-    command: [join(infraDir, '..', 'node_modules', '.bin', 'tsx'), 'src/main.ts'],
+    command: [join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/main.ts'],
     outdir: join(work, 'tsx'),
   },
   {
@@ -120,17 +121,10 @@ function synthesized(outdir: string): Map<string, string> {
   );
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
 /** The CLI loads a native terminal binding at start; say why it cannot, rather than show its stack trace. */
 function checkCliCanStart(): void {
-  const fromCli = createRequire(require.resolve('cdktf-cli/package.json', { paths: [infraDir] }));
+  const fromInfra = createRequire(join(infraDir, 'package.json'));
+  const fromCli = createRequire(fromInfra.resolve('cdktf-cli/package.json'));
   const printError = console.error;
   console.error = () => {}; // the binding's loader prints its own failure before throwing
   try {
@@ -145,6 +139,14 @@ function checkCliCanStart(): void {
     console.error = printError;
   }
 }
+
+const report = new Report(
+  'synth',
+  'Synth: pnpm synth against the cdktf CLI',
+  'Every stack synthesized by `pnpm synth` (tsx src/main.ts) and by `cdktf synth` (the same app from cdktf.json), ' +
+    'taking turns; peak memory is the resident set of the whole process tree, sampled from /proc every 10 ms. ' +
+    'Both outputs are compared, so the two measure the same work.',
+);
 
 async function main() {
   if (!readdirSync('/proc').some((entry) => entry === 'self')) {
@@ -164,8 +166,6 @@ async function main() {
   const cli = synthesized(contenders[1]!.outdir);
   const same = ours.size === cli.size && [...ours].every(([stack, json]) => cli.get(stack) === json);
 
-  console.log(`synth of ${ours.size} stacks (${[...ours.keys()].join(', ')})`);
-  console.log(`${rounds} runs each after one warm-up; Node ${process.version}; outputs identical: ${same}\n`);
   const rows = contenders.map((c) => {
     const runs = results.get(c.name)!;
     return {
@@ -176,21 +176,27 @@ async function main() {
       processes: Math.max(...runs.map((r) => r.processes)),
     };
   });
-  const header = ['', 'wall (median)', 'wall (best)', 'peak RSS, tree (median)', 'processes'];
-  const table = [
-    header,
-    ...rows.map((r) => [r.name, s(r.wall), s(r.best), mb(r.rss), String(r.processes)]),
+  report.table(
+    `Synth of ${ours.size} stacks (${[...ours.keys()].join(', ')}), ${rounds} runs each after one warm-up; outputs identical: ${same}`,
+    ['', 'wall (median)', 'wall (best)', 'peak RSS of the process tree (median)', 'processes'],
     [
-      'cdktf CLI / pnpm synth',
-      `${(rows[1]!.wall / rows[0]!.wall).toFixed(2)}×`,
-      `${(rows[1]!.best / rows[0]!.best).toFixed(2)}×`,
-      `${(rows[1]!.rss / rows[0]!.rss).toFixed(2)}×`,
-      '',
+      ...rows.map((r) => [
+        r.name,
+        inSeconds(r.wall),
+        inSeconds(r.best),
+        megabytes(r.rss),
+        String(r.processes),
+      ]),
+      [
+        'cdktf CLI ÷ pnpm synth',
+        ratio(rows[1]!.wall / rows[0]!.wall),
+        ratio(rows[1]!.best / rows[0]!.best),
+        ratio(rows[1]!.rss / rows[0]!.rss),
+        '',
+      ],
     ],
-  ];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  for (const row of table)
-    console.log(row.map((cell, i) => (i ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
+  );
+  report.finish();
   rmSync(work, { recursive: true, force: true });
   if (!same) process.exitCode = 1;
 }

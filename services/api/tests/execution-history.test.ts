@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { createSfnClient, loadConfig } from '@mc-vision/core';
+import { startStepFunctionsServer, type EmulatorServer } from '@mc-vision/emulators';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executionHistoryReader, historyPageSize } from '../src/execution-history.ts';
+
+// A pipeline's status is polled while it runs: each poll of a process reads only the events added since its
+// last one, and answers the same history a full read gives. Against the Step Functions emulator, with tasks
+// the test lets finish one at a time.
+
+const machineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:three-steps';
+const lambda = 'arn:aws:lambda:us-east-1:000000000000:function:step';
+const steps = 6;
+
+let dataDir: string;
+let server: EmulatorServer;
+let sfn: SFNClient;
+/** Events the service sent in answer to GetExecutionHistory, summed. */
+let eventsSent = 0;
+const waiting: (() => void)[] = [];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'mcv-history-'));
+  server = await startStepFunctionsServer({
+    dataDir,
+    stateMachines: [
+      {
+        name: 'three-steps',
+        definition: {
+          StartAt: 'Step1',
+          States: Object.fromEntries(
+            Array.from({ length: steps }, (_, i) => [
+              `Step${i + 1}`,
+              {
+                Type: 'Task',
+                Resource: lambda,
+                ...(i + 1 < steps ? { Next: `Step${i + 2}` } : { End: true }),
+              },
+            ]),
+          ),
+        },
+      },
+    ],
+    taskHandler: () => new Promise((resolve) => waiting.push(() => resolve({ done: true }))),
+  });
+  sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
+  sfn.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'GetExecutionHistoryCommand') {
+        eventsSent += (result.output as { events?: unknown[] }).events?.length ?? 0;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'countHistoryEvents' },
+  );
+});
+
+afterAll(async () => {
+  sfn?.destroy();
+  await server?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function fullHistory(executionArn: string) {
+  const { events } = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false, maxResults: 1000 }),
+  );
+  return events ?? [];
+}
+
+/** Lets the task that is running finish, once it has started. */
+async function finishTask(): Promise<void> {
+  while (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  waiting.shift()!();
+}
+
+describe('executionHistoryReader', () => {
+  it('answers the whole history each poll while reading only the new events', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name: 'polled', input: '{}' }),
+    );
+    const read = executionHistoryReader(sfn);
+    const polls: number[][] = [];
+    for (let step = 0; step < steps; step++) {
+      await finishTask();
+      const before = eventsSent;
+      const events = await read(executionArn!);
+      const sent = eventsSent - before;
+      const full = await fullHistory(executionArn!);
+      expect(events).toEqual(full);
+      polls.push([events.length, sent]);
+    }
+    while ((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'RUNNING') {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const before = eventsSent;
+    const final = await read(executionArn!);
+    const sentLast = eventsSent - before;
+    expect(final).toEqual(await fullHistory(executionArn!));
+    expect(final.at(-1)?.type).toBe('ExecutionSucceeded');
+    // The first poll read the whole history; each later one the newest page, which held every new event.
+    const [first, ...later] = polls;
+    expect(first![1]).toBe(first![0]);
+    for (const [total, sent] of later) expect(sent).toBe(Math.min(total!, historyPageSize));
+    expect(final.length).toBeGreaterThan(historyPageSize);
+    expect(sentLast).toBe(historyPageSize);
+  });
+});
