@@ -16,7 +16,7 @@ import {
   type MonitoringDashboardResponse,
 } from '@mc-vision/core';
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDependencies } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { parseInput, sendValidated } from '../validation.ts';
