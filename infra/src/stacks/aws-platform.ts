@@ -1,6 +1,7 @@
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
+import { foundationModelArn, grantedBedrockModelIds } from '@mc-vision/core/bedrock-models';
 import type { Config } from '@mc-vision/core/config/index';
 import { guardrailPolicy } from '@mc-vision/core/guardrail-policy';
 import { resultsTable } from '@mc-vision/core/results-store';
@@ -84,7 +85,7 @@ export class AwsPlatformStack extends TerraformStack {
       allow('sagemaker:InvokeEndpoint', classifier.endpoint.arn, 'InvokeClassifier'),
       allow(
         'bedrock:InvokeModel',
-        `arn:aws:bedrock:${region}::foundation-model/${config.BEDROCK_MODEL_ID}`,
+        grantedBedrockModelIds.map((modelId) => foundationModelArn(region, modelId)),
         'InvokeBedrockModel',
       ),
       allow('bedrock:ApplyGuardrail', guardrail.guardrail.guardrailArn, 'ApplyGuardrail'),

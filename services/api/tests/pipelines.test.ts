@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   buildResultRecord,
@@ -9,23 +9,25 @@ import {
   type Config,
   type PipelineStatusResponse,
 } from '@mc-vision/core';
-import { startModelServer, type RunningModelServer } from '@mc-vision/model-server';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer, type ApiServer } from '../src/index.ts';
 import { apiClient, expectError, type ApiClient } from './support/http.ts';
 import { pelican } from './support/images.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { namedError as named, startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
-import { testModelDir } from '@mc-vision/assets';
+import { startLocalProviders, type LocalProviders } from './support/providers.ts';
 
-// The pipeline routes against the project's Step Functions endpoint running the real pipeline definition
-// (canned worker answers, see support/pipeline.ts), dynalite, s3rver and the real classifier (for /health).
+// The pipeline routes against the project's Step Functions endpoint running the real pipeline definition with
+// the worker's real task handler (see support/pipeline.ts), dynalite, s3rver, the real classifier and the
+// Bedrock and Azure OpenAI emulators.
 
 const apiKey = 'pipeline-test-key-0123456789';
+// Each execution runs the real classifier and both LLM emulators: on a busy machine that takes seconds.
+jest.setTimeout(30_000);
 
 let aws: LocalAws;
 let pipeline: LocalPipeline;
-let modelServer: RunningModelServer;
+let providers: LocalProviders;
 let server: ApiServer;
 let api: ApiClient;
 let config: Config;
@@ -33,18 +35,15 @@ let imageKey: string;
 let otherImageKey: string;
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  const base = loadConfig({ ...aws.env, DATA_DIR: aws.dataDir, API_KEY: apiKey });
-  [pipeline, modelServer] = await Promise.all([
-    startLocalPipeline(base, aws.clients(base).dynamodb),
-    startModelServer({ modelDir: testModelDir, port: 0 }),
-  ]);
+  [aws, providers] = await Promise.all([startLocalAws(), startLocalProviders()]);
+  const base = loadConfig({ ...aws.env, ...providers.env, DATA_DIR: aws.dataDir, API_KEY: apiKey });
+  pipeline = await startLocalPipeline(base, aws.clients(base).dynamodb);
   config = loadConfig({
     ...aws.env,
+    ...providers.env,
     DATA_DIR: aws.dataDir,
     API_KEY: apiKey,
     SFN_ENDPOINT: pipeline.stepFunctions.url,
-    SAGEMAKER_RUNTIME_ENDPOINT: modelServer.url,
   });
   server = await startApiServer({ config, port: 0, logger: new Logger({ logLevel: 'SILENT' }) });
   api = apiClient(server.url, apiKey);
@@ -59,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await pipeline?.close();
-  await modelServer?.close();
+  await providers?.close();
   await aws?.close();
 });
 
@@ -132,9 +131,11 @@ describe('POST /v1/pipelines and GET /v1/pipelines/{executionId}', () => {
     pipeline.scenarios.set('pipeline-slow-1', { hold: ['DescribeWithAzure'] });
     const { started } = await start({ key: imageKey, requestId: 'pipeline-slow-1' });
     let running: PipelineStatusResponse | undefined;
+    const stepStatus = (name: string) => running?.steps.find((s) => s.name === name)?.status;
     for (
       let i = 0;
-      i < 100 && running?.steps.find((s) => s.name === 'DescribeWithAzure')?.status !== 'running';
+      i < 200 &&
+      (stepStatus('DescribeWithAzure') !== 'running' || stepStatus('DescribeWithBedrock') !== 'succeeded');
       i++
     ) {
       running = await status(started.executionId);
@@ -227,6 +228,26 @@ describe('POST /v1/pipelines and GET /v1/pipelines/{executionId}', () => {
       errors: { azure: { code: 'ProviderModelError' } },
     });
     expect(Object.keys(done.output!.results).sort()).toEqual(['bedrock', 'sagemaker']);
+  });
+
+  it("records Azure's content filter as the cloud would: the describer caught, GuardrailIntervened", async () => {
+    await providers.fault('azure', { status: 400, type: 'content_filter' });
+    const { started } = await start({ key: imageKey, requestId: 'pipeline-filtered-1' });
+    const done = await finished(started.executionId);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(stepsOf(done)).toMatchObject({
+      DescribeWithAzure: 'caught/1',
+      DescribeWithBedrock: 'succeeded/1',
+    });
+    expect(done.output).toMatchObject({
+      status: 'partial',
+      errors: {
+        azure: {
+          code: 'GuardrailIntervened',
+          message: 'azure: the content filter blocked the request: hate high (400 content_filter)',
+        },
+      },
+    });
   });
 
   it('reports a step that failed the execution, and the execution error, with no output', async () => {

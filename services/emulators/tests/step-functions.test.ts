@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -32,6 +32,10 @@ import {
   type TaskCall,
 } from '../src/index.ts';
 import { eventually, tempDir } from './support.ts';
+
+// Starting a server validates every definition (aws-local-stepfunctions' ASL checks), and executions run on
+// real timers: seconds each on a busy machine.
+jest.setTimeout(30_000);
 
 const account = '000000000000';
 const machineArn = (name: string) => `arn:aws:states:us-east-1:${account}:stateMachine:${name}`;
@@ -160,6 +164,10 @@ describe('Step Functions emulator', () => {
         return new Promise(() => {});
       case 'Double':
         return (call.input as number) * 2;
+      case 'Grow':
+        return 'g'.repeat(200 * 1024);
+      case 'Flood':
+        return 'f'.repeat(300 * 1024);
       default:
         throw new Error(`unexpected state ${call.stateName}`);
     }
@@ -192,6 +200,65 @@ describe('Step Functions emulator', () => {
       },
     },
     {
+      name: 'data-limit',
+      definition: {
+        StartAt: 'Grow',
+        States: {
+          // 200 KiB of result beside 100 KiB of input: each under the quota, the state's output over it.
+          Grow: {
+            Type: 'Task',
+            Resource: lambdaArn('g'),
+            ResultPath: '$.grown',
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+            End: true,
+          },
+          Caught: { Type: 'Pass', End: true },
+        },
+      },
+    },
+    {
+      name: 'data-limit-result',
+      definition: {
+        StartAt: 'Flood',
+        States: {
+          Flood: {
+            Type: 'Task',
+            Resource: lambdaArn('f'),
+            Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }],
+            End: true,
+          },
+        },
+      },
+    },
+    {
+      name: 'data-limit-input',
+      definition: {
+        StartAt: 'Echo',
+        States: {
+          Echo: {
+            Type: 'Task',
+            Resource: lambdaArn('e'),
+            Parameters: { 'a.$': '$.pad', 'b.$': '$.pad', 'c.$': '$.pad' },
+            End: true,
+          },
+        },
+      },
+    },
+    {
+      name: 'data-limit-pass',
+      definition: {
+        StartAt: 'Triple',
+        States: {
+          Triple: {
+            Type: 'Pass',
+            Parameters: { 'a.$': '$.pad', 'b.$': '$.pad', 'c.$': '$.pad' },
+            Next: 'Never',
+          },
+          Never: { Type: 'Pass', End: true },
+        },
+      },
+    },
+    {
       name: 'task-timeout',
       definition: {
         StartAt: 'Hang',
@@ -213,7 +280,7 @@ describe('Step Functions emulator', () => {
       dataDir,
       stateMachines: machines,
       taskHandler,
-      retryIntervalOverrides: { Classify: 0, DescribeWithBedrock: 0, DescribeWithAzure: 0 },
+      retryIntervalOverrides: { Classify: 0, DescribeWithBedrock: 0, DescribeWithAzure: 0, Flood: 0 },
     });
 
   beforeAll(async () => {
@@ -223,7 +290,7 @@ describe('Step Functions emulator', () => {
   });
   afterAll(async () => {
     releaseSlow();
-    await server.close();
+    await server?.close();
   });
 
   it('runs Parallel, Retry and Catch, handing each Task its effective input', async () => {
@@ -480,6 +547,84 @@ describe('Step Functions emulator', () => {
     expect(types.slice(-3)).toEqual(['MapStateSucceeded', 'MapStateExited', 'ExecutionSucceeded']);
     expect(types.filter((type) => type === 'MapIterationSucceeded')).toHaveLength(3);
     expect(types.filter((type) => type === 'LambdaFunctionSucceeded')).toHaveLength(3);
+  });
+
+  it('fails the execution with States.DataLimitExceeded when a state’s output is over 256 KiB, past any Catch', async () => {
+    const pad = 'p'.repeat(100 * 1024);
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('data-limit'),
+        input: JSON.stringify({ pad }),
+      }),
+    );
+    const done = await waitForStatus(sfn, executionArn!);
+    expect(done).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause:
+        "The state/task 'Grow' returned a result with a size exceeding the maximum number of bytes service limit.",
+    });
+    expect(done.output).toBeUndefined();
+    const history = await fullHistory(sfn, executionArn!);
+    expect(history.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'ExecutionFailed',
+    ]);
+    expect(history.at(-1)!.executionFailedEventDetails).toEqual({ error: done.error, cause: done.cause });
+  });
+
+  it('fails on a task result over 256 KiB without retrying it, and on any other state’s output', async () => {
+    const flood = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn('data-limit-result') }),
+    );
+    const flooded = await waitForStatus(sfn, flood.executionArn!);
+    const cause = `The state/task '${lambdaArn('f')}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+    expect(flooded).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect((await fullHistory(sfn, flood.executionArn!)).slice(-2)).toMatchObject([
+      {
+        type: 'LambdaFunctionFailed',
+        lambdaFunctionFailedEventDetails: { error: 'States.DataLimitExceeded', cause },
+      },
+      { type: 'ExecutionFailed', executionFailedEventDetails: { error: 'States.DataLimitExceeded', cause } },
+    ]);
+    expect(calls.filter((call) => call.executionArn === flood.executionArn)).toHaveLength(1);
+
+    const pass = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('data-limit-pass'),
+        input: JSON.stringify({ pad: 'p'.repeat(100 * 1024) }),
+      }),
+    );
+    expect(await waitForStatus(sfn, pass.executionArn!)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause:
+        "The state/task 'Triple' returned a result with a size exceeding the maximum number of bytes service limit.",
+    });
+    expect((await fullHistory(sfn, pass.executionArn!)).map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'ExecutionFailed',
+    ]);
+
+    // A Task whose input after Parameters is over the quota is never called.
+    const echo = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('data-limit-input'),
+        input: JSON.stringify({ pad: 'p'.repeat(100 * 1024) }),
+      }),
+    );
+    expect(await waitForStatus(sfn, echo.executionArn!)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause:
+        "The state/task 'Echo' has an input with a size exceeding the maximum number of bytes service limit.",
+    });
+    expect(calls.filter((call) => call.executionArn === echo.executionArn)).toEqual([]);
   });
 
   it('times out a Task (States.Timeout) and a whole execution (TIMED_OUT)', async () => {

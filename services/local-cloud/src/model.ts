@@ -114,6 +114,8 @@ export interface ClassifierLimits {
   maxImageBytes: number;
   maxImagePixels: number;
   defaultTopK: number;
+  /** The SageMaker endpoint name the runtime path answers for (`SAGEMAKER_ENDPOINT_NAME`). */
+  endpointName: string;
 }
 
 /** The model server (SageMaker's container and runtime contract) for `choice`, on loopback. */
@@ -156,6 +158,7 @@ export async function startClassifier(
     classifier: failed,
     maxImageBytes: limits.maxImageBytes,
     ...(onEvent ? { log: onEvent } : {}),
+    endpointName: limits.endpointName,
   });
   ownerOnly(server);
   await listen(server, 0, '127.0.0.1');

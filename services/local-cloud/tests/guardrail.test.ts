@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { guardrailPolicy } from '@mc-vision/core';
-import { guardrailEngineCovers, guardrailRealOnly, type ImageDescription } from '@mc-vision/emulators';
-import { readFileSync } from 'node:fs';
+import type { ImageDescription } from '@mc-vision/emulators';
 import { startTestCloud, uploadPelican, waitForPipeline, type TestCloud } from './support.ts';
 
 // The emulated LLMs' description is made to carry personal data (the emulators' test hook); the guardrail
@@ -54,6 +53,23 @@ describe('the guardrail on emulated descriptions', () => {
     }
   }, 30_000);
 
+  it("masks a person's name in the caption as {NAME}, as the policy says", async () => {
+    expect(actionFor('NAME')).toBe('ANONYMIZE');
+    extra = ' Photographed by Ana Lopez.';
+    const { status, body } = await local.api.post('/v1/analyses', { key });
+    expect(status).toBe(200);
+    expect(body.status).toBe('complete');
+    for (const provider of ['bedrock', 'azure']) {
+      const description = body.results[provider];
+      expect(description.caption).toMatch(/^A photo .*pelican.* Photographed by \{NAME\}\.$/);
+      expect(JSON.stringify(description)).not.toContain('Ana Lopez');
+      expect(description.guardrail).toEqual({
+        action: 'ANONYMIZED',
+        findings: [{ policy: 'pii', type: 'NAME', action: 'ANONYMIZED' }],
+      });
+    }
+  }, 30_000);
+
   it('blocks a description carrying a card number, with GuardrailIntervened in the record', async () => {
     extra = ` Prints of this photo: ${email}, paid with card ${card}.`;
     const { status, body } = await local.api.post('/v1/analyses', { key });
@@ -69,6 +85,23 @@ describe('the guardrail on emulated descriptions', () => {
     expect(JSON.stringify(body)).not.toContain(card);
     expect(JSON.stringify(body)).not.toContain(email);
   }, 30_000);
+
+  it("ends a description that trips the content policy as Azure's content filter in the pipeline's record", async () => {
+    extra = ' A gory massacre.';
+    const started = await local.api.post('/v1/pipelines', { key, requestId: 'content-filter-1' });
+    expect(started.status).toBe(202);
+    const finished = await waitForPipeline(local.api, 'content-filter-1');
+    expect(finished.status).toBe('SUCCEEDED');
+    const record = (await local.api.get('/v1/results/content-filter-1')).body;
+    expect(record.status).toBe('partial');
+    expect(record.errors.azure).toEqual({
+      code: 'GuardrailIntervened',
+      message: "azure: Azure OpenAI's content filter stopped the answer: violence high",
+    });
+    // Bedrock's guardrail blocks the same description under the same policy (VIOLENCE).
+    expect(record.errors.bedrock.code).toBe('GuardrailIntervened');
+    expect(record.errors.bedrock.message).toMatch(/content:VIOLENCE:BLOCKED/);
+  }, 60_000);
 
   it('blocks it in the pipeline too: the Describe steps are caught, the record is saved and notified', async () => {
     extra = ` Card ${card}.`;
@@ -91,35 +124,4 @@ describe('the guardrail on emulated descriptions', () => {
     });
     expect(JSON.stringify(record)).not.toContain(card);
   }, 60_000);
-});
-
-describe("the README's guardrail tables", () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const section = readme.split(/^## The guardrail emulator$/m)[1]!.split(/^## /m)[0]!;
-  /** The tables of the section, each as rows of cells (header and separator left out). */
-  const tables = section
-    .split(/\n\n/)
-    .filter((block) => block.trim().startsWith('|'))
-    .map((block) =>
-      block
-        .trim()
-        .split('\n')
-        .slice(2)
-        .map((row) =>
-          row
-            .split('|')
-            .slice(1, -1)
-            .map((cell) => cell.trim()),
-        ),
-    );
-
-  it("lists exactly what the emulator covers, with the action core's policy gives each entity", () => {
-    const [covered, realOnly] = tables;
-    expect(covered!.map(([feature]) => feature)).toEqual(guardrailEngineCovers.map((item) => item.feature));
-    expect(realOnly!.map(([feature]) => feature)).toEqual(guardrailRealOnly.map((item) => item.feature));
-    for (const [feature, action] of covered!) {
-      const policyAction = actionFor(feature!);
-      if (policyAction) expect(action).toBe(policyAction.toLowerCase());
-    }
-  });
 });

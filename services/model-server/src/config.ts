@@ -15,6 +15,8 @@ export const modelServerConfigSchema = z.object({
   MAX_IMAGE_PIXELS: runtimeConfigShape.MAX_IMAGE_PIXELS,
   /** Labels returned when the caller does not ask for a number. */
   CLASSIFIER_TOP_K: runtimeConfigShape.CLASSIFIER_TOP_K,
+  /** The endpoint the runtime path (`/endpoints/{name}/invocations`) answers for; any other name is not found. */
+  SAGEMAKER_ENDPOINT_NAME: runtimeConfigShape.SAGEMAKER_ENDPOINT_NAME,
 });
 
 export type ModelServerConfig = z.infer<typeof modelServerConfigSchema>;

@@ -25,6 +25,7 @@ try {
     maxImageBytes: config.MAX_IMAGE_BYTES,
     maxImagePixels: config.MAX_IMAGE_PIXELS,
     defaultTopK: config.CLASSIFIER_TOP_K,
+    endpointName: config.SAGEMAKER_ENDPOINT_NAME,
     log,
   });
   log({ event: 'listening', url: server.url, model: server.classifier.model, modelDir });

@@ -19,6 +19,8 @@ export interface ModelServerHandlerOptions {
   /** The classifier, or its loading: until it resolves /ping answers 503. */
   classifier: ImageClassifier | Promise<ImageClassifier>;
   maxImageBytes?: number;
+  /** The endpoint name the runtime path serves (default `SAGEMAKER_ENDPOINT_NAME`'s default). */
+  endpointName?: string;
   log?: (event: LogEvent) => void;
 }
 
@@ -34,11 +36,26 @@ class HttpError extends Error {
   }
 }
 
-const endpointPath = /^\/endpoints\/[^/]+\/invocations$/;
+const endpointPath = /^\/endpoints\/([^/]+)\/invocations$/;
+
+/** An error of SageMaker's runtime API itself (not the container's), sent as the runtime sends it. */
+class RuntimeApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  constructor(status: number, type: string, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+/** The runtime names the caller's account; the local server checks no credentials, so it is a fixed one. */
+const localAccount = '000000000000';
 
 /** The HTTP server without listening: for callers that manage the model's loading themselves. */
 export function createModelServer(options: ModelServerHandlerOptions): Server {
   const maxImageBytes = options.maxImageBytes ?? modelServerDefaults.MAX_IMAGE_BYTES;
+  const endpointName = options.endpointName ?? modelServerDefaults.SAGEMAKER_ENDPOINT_NAME;
   const log = options.log ?? (() => {});
   let classifier: ImageClassifier | undefined;
   let loadError: string | undefined;
@@ -62,7 +79,8 @@ export function createModelServer(options: ModelServerHandlerOptions): Server {
     const started = performance.now();
     // URL.parse, not new URL: a request target that is not a URL must get a 404, not an exception.
     const url = URL.parse(req.url ?? '/', 'http://model-server') ?? new URL('http://model-server/not-a-url');
-    const style: Style = endpointPath.test(url.pathname) ? 'runtime' : 'container';
+    const endpoint = url.pathname.match(endpointPath)?.[1];
+    const style: Style = endpoint === undefined ? 'container' : 'runtime';
     try {
       if (url.pathname === '/ping') {
         if (req.method !== 'GET') throw methodNotAllowed(res, 'GET');
@@ -73,6 +91,14 @@ export function createModelServer(options: ModelServerHandlerOptions): Server {
         throw new HttpError(404, 'not_found', `no route ${url.pathname}: use GET /ping or POST /invocations`);
       }
       if (req.method !== 'POST') throw methodNotAllowed(res, 'POST');
+      if (endpoint !== undefined && safeDecode(endpoint) !== endpointName) {
+        req.resume(); // the body is not read: SageMaker refuses the call before it reaches a container
+        throw new RuntimeApiError(
+          400,
+          'ValidationError',
+          `Endpoint ${safeDecode(endpoint) ?? endpoint} of account ${localAccount} not found.`,
+        );
+      }
 
       const ready = readyClassifier();
       const topK = requestedTopK(url, req.headers['x-amzn-sagemaker-custom-attributes'], ready);
@@ -89,6 +115,11 @@ export function createModelServer(options: ModelServerHandlerOptions): Server {
         ms: Math.round(performance.now() - started),
       });
     } catch (error) {
+      if (error instanceof RuntimeApiError) {
+        log({ event: 'invocation', requestId, status: error.status, code: error.type });
+        res.setHeader('x-amzn-errortype', error.type);
+        return sendJson(res, error.status, { message: error.message });
+      }
       const failure =
         error instanceof HttpError || error instanceof ImageRejectedError
           ? { status: error.status, code: error.code, message: error.message }
@@ -109,6 +140,14 @@ export function createModelServer(options: ModelServerHandlerOptions): Server {
   });
 }
 
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ModelServerOptions extends ClassifierOptions {
   /** A model package folder (manifest.json, the ONNX file, labels.json). */
   modelDir: string;
@@ -116,6 +155,8 @@ export interface ModelServerOptions extends ClassifierOptions {
   port?: number;
   /** Default 127.0.0.1; a container must listen on 0.0.0.0. */
   host?: string;
+  /** The endpoint name the runtime path serves, see `ModelServerHandlerOptions`. */
+  endpointName?: string;
   log?: (event: LogEvent) => void;
   /** Called with the HTTP server before it listens (the local cloud puts its request checks in front). */
   beforeListen?: (server: Server) => void;
@@ -141,6 +182,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
   const server = createModelServer({
     classifier: loading.promise,
     maxImageBytes: options.maxImageBytes,
+    endpointName: options.endpointName,
     log: options.log,
   });
   const host = options.host ?? modelServerDefaults.HOST;

@@ -4,6 +4,7 @@ import {
   ModelError,
   ModelNotReadyException,
   SageMakerRuntimeClient,
+  ValidationError,
 } from '@aws-sdk/client-sagemaker-runtime';
 import { classifierResponseSchema } from '@mc-vision/core/schemas';
 import type { ImageClassifier } from '../src/classifier.ts';
@@ -75,6 +76,43 @@ describe('InvokeEndpoint through @aws-sdk/client-sagemaker-runtime', () => {
       error: { code: 'unsupported_media_type' },
     });
     expect(modelError.message).toContain('Received client error (415)');
+  });
+
+  it('answers ValidationError, as the runtime does, for an endpoint that is not the configured one', async () => {
+    const error = await client
+      .send(
+        new InvokeEndpointCommand({
+          EndpointName: 'someone-elses-endpoint',
+          ContentType: 'image/jpeg',
+          Body: pelican,
+        }),
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toBe(
+      'Endpoint someone-elses-endpoint of account 000000000000 not found.',
+    );
+    expect((error as ValidationError).$metadata.httpStatusCode).toBe(400);
+
+    // A server configured for another endpoint serves that one, and no longer the default.
+    const named = createModelServer({
+      classifier: server.classifier,
+      endpointName: 'mc-vision-prod-classifier',
+    });
+    await new Promise<void>((resolve) => named.listen(0, '127.0.0.1', resolve));
+    const namedClient = clientFor(`http://127.0.0.1:${(named.address() as { port: number }).port}`, 1);
+    const invoke = (EndpointName: string) =>
+      namedClient.send(new InvokeEndpointCommand({ EndpointName, ContentType: 'image/jpeg', Body: pelican }));
+    try {
+      const output = await invoke('mc-vision-prod-classifier');
+      expect(
+        classifierResponseSchema.parse(JSON.parse(new TextDecoder().decode(output.Body))).labels[0]?.label,
+      ).toBe('pelican');
+      await expect(invoke('mc-vision-classifier')).rejects.toBeInstanceOf(ValidationError);
+    } finally {
+      namedClient.destroy();
+      await new Promise((resolve) => named.close(resolve));
+    }
   });
 
   it('raises ModelNotReadyException while the model is loading', async () => {

@@ -1,39 +1,22 @@
-import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import {
   buildPipelineDefinition,
-  buildRecordTaskSchema,
-  buildResultRecord,
-  toResultItem,
-  type Classification,
+  createProviders,
+  createS3Client,
+  serviceIntegrations,
   type Config,
-  type Description,
 } from '@mc-vision/core';
 import type { EmulatorServer } from '@mc-vision/emulators';
 import { startStepFunctionsServer, type TaskCall } from '@mc-vision/emulators/step-functions';
+import { createTaskHandler } from '@mc-vision/worker';
 import { join } from 'node:path';
 
-// The project's Step Functions endpoint (the real JSON protocol) running the real pipeline definition. The
-// worker's Lambda tasks answer with canned provider results, or with named failures set per requestId;
-// SaveResult really puts the item into DynamoDB; Notify is recorded. The full stack (real worker, real
-// providers, SNS) is the local cloud's test.
+// The project's Step Functions endpoint (the real JSON protocol) running the real pipeline definition, its
+// Lambda tasks run by the worker's real task handler (Classify, DescribeWith*, BuildRecord) against the
+// providers `config` points at; SaveResult really puts the item into DynamoDB; Notify is recorded (the full stack
+// with SNS is the local cloud's test). A test can make a state fail with named errors, or hold, per requestId.
 
 export const workerFunctionArn = 'arn:aws:lambda:us-east-1:000000000000:function:mc-vision-worker';
-
-const classification: Classification = {
-  model: 'darknet-tiny',
-  labels: [{ label: 'pelican', score: 0.99 }],
-  latencyMs: 12,
-};
-const description = (model: string): Description => ({
-  model,
-  caption: 'A pelican standing on a rock.',
-  tags: ['pelican', 'bird'],
-  guardrail: { action: 'NONE', findings: [] },
-  usage: { inputTokens: 380, outputTokens: 14 },
-  costUsd: 0.0001,
-  latencyMs: 40,
-  emulated: true,
-});
 
 /** An error as the worker throws it: Step Functions matches Retry and Catch on its name. */
 export const namedError = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -67,11 +50,19 @@ const retriedStates = [
   'NotifyPipelineFailure',
 ];
 
+/**
+ * `config` must point at S3 (the images) and at the three providers (`startLocalProviders().env`), as the
+ * worker's would.
+ */
 export async function startLocalPipeline(config: Config, dynamodb: DynamoDBClient): Promise<LocalPipeline> {
   const scenarios = new Map<string, Scenario>();
   const attempts = new Map<string, number>();
   const held: (() => void)[] = [];
   const release = () => held.splice(0).forEach((go) => go());
+  const s3 = createS3Client(config);
+  const worker = createTaskHandler({ config, s3, providers: createProviders(config) });
+  /** Lambda hands a function a copy of the JSON it was sent, and sends back only JSON. */
+  const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null));
 
   async function runTask(call: TaskCall): Promise<unknown> {
     const requestId = call.executionArn.split(':').at(-1)!;
@@ -82,46 +73,20 @@ export async function startLocalPipeline(config: Config, dynamodb: DynamoDBClien
     const failure = scenario.failures?.[call.stateName];
     const error = failure && (failure.always ? failure.errors[0] : failure.errors[count - 1]);
     if (error) throw error;
-    switch (call.stateName) {
-      case 'Classify':
-        return classification;
-      case 'DescribeWithBedrock':
-        return description(config.BEDROCK_MODEL_ID);
-      case 'DescribeWithAzure':
-        return description('gpt-4o-mini-2024-07-18');
-      case 'BuildRecord': {
-        const task = buildRecordTaskSchema.parse(call.input);
-        const results: Record<string, unknown> = {};
-        const errors: Record<string, { code: string; message: string }> = {};
-        for (const [provider, outcome] of Object.entries(task.outcomes)) {
-          if ('result' in outcome) results[provider] = outcome.result;
-          else errors[provider] = { code: outcome.Error, message: String(outcome.Cause ?? '') };
-        }
-        const record = buildResultRecord({
-          requestId: task.requestId,
-          imageKey: task.imageKey,
-          source: 'pipeline',
-          results,
-          errors,
-          ttlDays: config.RESULT_TTL_DAYS,
-        });
-        return {
-          record,
-          item: toResultItem(record),
-          notification: { subject: `MC Vision: ${record.status}`, message: JSON.stringify(record) },
-        };
+    if (call.resource === workerFunctionArn) return asJson(await worker(asJson(call.input)));
+    if (call.resource === serviceIntegrations.dynamoDbPutItem) {
+      // The definition's parameters as they are (the conditional put included); errors named as Step Functions
+      // names them.
+      try {
+        await dynamodb.send(new PutItemCommand(call.input as PutItemCommandInput));
+      } catch (error) {
+        const { name, message } = error as Error;
+        throw namedError(`DynamoDB.${name}`, message);
       }
-      case 'SaveResult': {
-        const { TableName, Item } = call.input as { TableName: string; Item: never };
-        await dynamodb.send(new PutItemCommand({ TableName, Item }));
-        return {};
-      }
-      case 'Notify':
-      case 'NotifyPipelineFailure':
-        return { MessageId: `message-${requestId}` };
-      default:
-        throw namedError('States.TaskFailed', `no task ${call.stateName}`);
+      return {};
     }
+    if (call.resource === serviceIntegrations.snsPublish) return { MessageId: `message-${requestId}` };
+    throw namedError('States.TaskFailed', `no task for ${call.resource}`);
   }
 
   const stepFunctions = await startStepFunctionsServer({
@@ -147,6 +112,7 @@ export async function startLocalPipeline(config: Config, dynamodb: DynamoDBClien
     async close() {
       release();
       await stepFunctions.close();
+      s3.destroy();
     },
   };
 }

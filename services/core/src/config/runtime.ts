@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { grantedBedrockModelIds } from '../bedrock-models.ts';
 
 // Settings the API, the worker and the local cloud read. Defaults are the laptop's; in the cloud the infra
 // renders every value into the Lambda environment from this same schema.
@@ -58,7 +59,8 @@ export const runtimeConfigShape = {
   // Providers.
   SAGEMAKER_ENDPOINT_NAME: z.string().min(1).default('mc-vision-classifier'),
   CLASSIFIER_TOP_K: int(1, 20).default(5),
-  BEDROCK_MODEL_ID: z.string().min(1).default('anthropic.claude-3-haiku-20240307-v1:0'),
+  /** One of the models infra grants (bedrock-models.ts). */
+  BEDROCK_MODEL_ID: z.enum(grantedBedrockModelIds).default(grantedBedrockModelIds[0]),
   BEDROCK_GUARDRAIL_ID: z.string().min(1).default('mc-vision-guardrail'),
   BEDROCK_GUARDRAIL_VERSION: z.string().min(1).default('1'),
   AZURE_OPENAI_ENDPOINT: z.url().default('http://127.0.0.1:4610'),

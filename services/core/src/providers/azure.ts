@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import { GuardrailIntervenedError, InvalidModelResponseError } from '../errors.ts';
 import type { Description, GuardrailResult } from '../schemas.ts';
 import type { GuardrailRef } from './bedrock.ts';
-import { mapProviderErrors, retryAfterSeconds } from './errors.ts';
+import { filteredCategories, mapProviderErrors, retryAfterSeconds } from './errors.ts';
 import { describeFindings, readGuardrailAssessments } from './guardrail.ts';
 import { prepareImage } from './image.ts';
 import { estimateCostUsd } from './pricing.ts';
@@ -67,6 +67,8 @@ export interface AzureDescriberOptions {
   maxOutputTokens: number;
   /** Images with more pixels are rejected before decoding (config `MAX_IMAGE_PIXELS`). */
   maxImagePixels?: number;
+  /** Milliseconds, for `latencyMs` (default `performance.now`). */
+  clock?: () => number;
 }
 
 /**
@@ -75,6 +77,7 @@ export interface AzureDescriberOptions {
  */
 export function createAzureDescriber(options: AzureDescriberOptions): Describer {
   const { client, deployment, guardrail, maxImageEdge, maxOutputTokens, maxImagePixels } = options;
+  const clock = options.clock ?? (() => performance.now());
 
   async function applyGuardrail(
     described: DescribedImage,
@@ -114,7 +117,7 @@ export function createAzureDescriber(options: AzureDescriberOptions): Describer 
       return mapProviderErrors('azure', async () => {
         const prepared = await prepareImage(image, { maxEdge: maxImageEdge, maxPixels: maxImagePixels });
         const dataUri = `data:${prepared.contentType};base64,${Buffer.from(prepared.bytes).toString('base64')}`;
-        const started = performance.now();
+        const started = clock();
         const completion = await client.chat.completions.create(
           {
             model: deployment,
@@ -139,16 +142,19 @@ export function createAzureDescriber(options: AzureDescriberOptions): Describer 
         }
         // Azure's own content filter cut the answer short.
         if (choice.finish_reason === 'content_filter') {
+          const flagged = filteredCategories(
+            (choice as { content_filter_results?: unknown }).content_filter_results,
+          );
           throw new GuardrailIntervenedError(
             'azure',
-            "azure: Azure OpenAI's content filter stopped the answer",
+            `azure: Azure OpenAI's content filter stopped the answer${flagged.length > 0 ? `: ${flagged.join(', ')}` : ''}`,
           );
         }
         const checked = await applyGuardrail(
           parseDescription('azure', choice.message.content ?? ''),
           callOptions.signal,
         );
-        const latencyMs = Math.round(performance.now() - started);
+        const latencyMs = Math.round(clock() - started);
 
         const model = completion.model || deployment;
         const usage = {

@@ -26,6 +26,8 @@ export interface BedrockDescriberOptions {
   maxOutputTokens: number;
   /** Images with more pixels are rejected before decoding (config `MAX_IMAGE_PIXELS`). */
   maxImagePixels?: number;
+  /** Milliseconds, for `latencyMs` (default `performance.now`). */
+  clock?: () => number;
 }
 
 /** Our local emulators mark what they produce; the real services never send this marker. */
@@ -52,12 +54,13 @@ function traceAssessments(response: ConverseResponse): GuardrailAssessment[] {
  */
 export function createBedrockDescriber(options: BedrockDescriberOptions): Describer {
   const { client, modelId, guardrail, maxImageEdge, maxOutputTokens, maxImagePixels } = options;
+  const clock = options.clock ?? (() => performance.now());
   return {
     provider: 'bedrock',
     async describe(image: ImageInput, callOptions: DescribeOptions = {}): Promise<Description> {
       return mapProviderErrors('bedrock', async () => {
         const prepared = await prepareImage(image, { maxEdge: maxImageEdge, maxPixels: maxImagePixels });
-        const started = performance.now();
+        const started = clock();
         const response = await client.send(
           new ConverseCommand({
             modelId,
@@ -79,7 +82,7 @@ export function createBedrockDescriber(options: BedrockDescriberOptions): Descri
           }),
           { abortSignal: callOptions.signal },
         );
-        const latencyMs = Math.round(performance.now() - started);
+        const latencyMs = Math.round(clock() - started);
 
         const reading = readGuardrailAssessments(traceAssessments(response));
         const anonymized = reading.findings.some((finding) => finding.action === 'ANONYMIZED');

@@ -51,6 +51,7 @@ export function buildProviders(config: Config, options: CreateProvidersOptions =
     maxImageEdge: config.LLM_IMAGE_MAX_EDGE,
     maxOutputTokens: config.LLM_MAX_OUTPUT_TOKENS,
     maxImagePixels: config.MAX_IMAGE_PIXELS,
+    ...(options.clock ? { clock: options.clock } : {}),
   };
   const readAzureKey =
     options.azureApiKey ?? (async (): Promise<string | undefined> => config.AZURE_OPENAI_API_KEY);
@@ -88,6 +89,7 @@ export function buildProviders(config: Config, options: CreateProvidersOptions =
       client: instrument(createSageMakerRuntimeClient(config)),
       endpointName: config.SAGEMAKER_ENDPOINT_NAME,
       topK: config.CLASSIFIER_TOP_K,
+      ...(options.clock ? { clock: options.clock } : {}),
     }),
     bedrock: createBedrockDescriber({
       client: bedrockClient,

@@ -155,6 +155,26 @@ export function toProviderError(provider: ProviderName, error: unknown): Provide
   return new ProviderUnavailableError(provider, text('call failed'), options);
 }
 
+/**
+ * What Azure's content filter flagged, from its verdict (a choice's `content_filter_results`, a 400's
+ * `innererror.content_filter_result`): `["violence high", "jailbreak"]`. Only category names and severities are
+ * kept, never text.
+ */
+export function filteredCategories(results: unknown): string[] {
+  if (typeof results !== 'object' || results === null) return [];
+  return Object.entries(results as Record<string, { filtered?: unknown; severity?: unknown }>).flatMap(
+    ([category, verdict]) => {
+      if (!/^[a-z_]{1,40}$/.test(category) || verdict?.filtered !== true) return [];
+      const severity = verdict.severity;
+      return [
+        typeof severity === 'string' && /^(low|medium|high)$/.test(severity)
+          ? `${category} ${severity}`
+          : category,
+      ];
+    },
+  );
+}
+
 function fromOpenAiError(provider: ProviderName, error: APIError): ProviderError {
   const status = error.status;
   const options = { cause: error, statusCode: status, retryAfterSeconds: retryAfterSeconds(error.headers) };
@@ -171,7 +191,11 @@ function fromOpenAiError(provider: ProviderName, error: APIError): ProviderError
   if (status === 429) return new ProviderThrottledError(provider, text('throttled'), options);
   // Azure's own content filter rejects a prompt with 400 `content_filter`: a guardrail decision, not a bug.
   if (status === 400 && error.code === 'content_filter') {
-    return new GuardrailIntervenedError(provider, text('the content filter blocked the request'), options);
+    const verdict = (error.error as { innererror?: { content_filter_result?: unknown } } | undefined)
+      ?.innererror;
+    const flagged = filteredCategories(verdict?.content_filter_result);
+    const category = `the content filter blocked the request${flagged.length > 0 ? `: ${flagged.join(', ')}` : ''}`;
+    return new GuardrailIntervenedError(provider, text(category), options);
   }
   // No status: a timeout, an abort or a connection failure ("Request timed out.", "Connection error.").
   if (status === undefined || status >= 500 || status === 408) {

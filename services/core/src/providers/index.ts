@@ -20,6 +20,8 @@ export interface CreateProvidersOptions {
   azureApiKey?: () => Promise<string>;
   /** Wraps each AWS SDK client once it is built (the Lambdas pass Powertools Tracer's `captureAWSv3Client`). */
   instrumentAwsClient?: <Client extends object>(client: Client) => Client;
+  /** Milliseconds, for each result's `latencyMs` (default `performance.now`; a test hook). */
+  clock?: () => number;
 }
 
 /**

@@ -9,6 +9,8 @@ export interface SageMakerClassifierOptions {
   endpointName: string;
   /** Labels to return; sent to the model server as the `top_k` custom attribute. */
   topK: number;
+  /** Milliseconds, for `latencyMs` (default `performance.now`). */
+  clock?: () => number;
 }
 
 /**
@@ -18,11 +20,12 @@ export interface SageMakerClassifierOptions {
  */
 export function createSageMakerClassifier(options: SageMakerClassifierOptions): Classifier {
   const { client, endpointName, topK } = options;
+  const clock = options.clock ?? (() => performance.now());
   return {
     provider: 'sagemaker',
     async classify(image: ImageInput, callOptions: CallOptions = {}): Promise<Classification> {
       return mapProviderErrors('sagemaker', async () => {
-        const started = performance.now();
+        const started = clock();
         const output = await client.send(
           new InvokeEndpointCommand({
             EndpointName: endpointName,
@@ -33,7 +36,7 @@ export function createSageMakerClassifier(options: SageMakerClassifierOptions): 
           }),
           { abortSignal: callOptions.signal },
         );
-        const latencyMs = Math.round(performance.now() - started);
+        const latencyMs = Math.round(clock() - started);
 
         let body: unknown;
         try {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { cloudRequirements, ConfigError, loadConfig, toEnvironment } from '../../src/index.ts';
+import {
+  cloudRequirements,
+  ConfigError,
+  grantedBedrockModelIds,
+  loadConfig,
+  toEnvironment,
+} from '../../src/index.ts';
 
 describe('loadConfig', () => {
   it('gives a laptop a working configuration with no variables set', () => {
@@ -35,6 +41,13 @@ describe('loadConfig', () => {
       expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
       expect((caught as ConfigError).message).toContain(name);
     }
+  });
+
+  it('takes only a Bedrock model the platform is granted', () => {
+    expect(loadConfig({}).BEDROCK_MODEL_ID).toBe(grantedBedrockModelIds[0]);
+    expect(() => loadConfig({ BEDROCK_MODEL_ID: 'anthropic.claude-3-5-sonnet-20240620-v1:0' })).toThrow(
+      /BEDROCK_MODEL_ID: .*"anthropic\.claude-3-haiku-20240307-v1:0"/,
+    );
   });
 
   it('ignores variables it does not know', () => {

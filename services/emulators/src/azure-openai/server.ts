@@ -22,6 +22,13 @@ import {
   type ImageFacts,
   type TransformDescription,
 } from '../vision.ts';
+import {
+  injectedPromptFilter,
+  isFiltered,
+  promptFilteredError,
+  rateCompletion,
+  ratePrompt,
+} from './content-filter.ts';
 import { chatCompletionRequestSchema, type ChatCompletionRequest, type ImagePart } from './schemas.ts';
 
 // Azure OpenAI emulator: `POST /openai/deployments/{deployment}/chat/completions?api-version=...`, keyed by the
@@ -64,6 +71,7 @@ function faultError(fault: Fault, apiVersion: string): HttpError {
   const headers: Record<string, string> =
     fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
   const wait = fault.retryAfterSeconds ?? 1;
+  if (fault.status === 400 && fault.type === 'content_filter') return injectedPromptFilter();
   switch (fault.status) {
     case 429:
       return azureError(
@@ -162,6 +170,10 @@ export async function startAzureOpenAiServer(options: AzureOpenAiEmulatorOptions
       );
     }
 
+    // Azure's content filter reads the prompt before the model sees it.
+    const promptResults = ratePrompt(request.messages.map(messageText).join('\n'));
+    if (isFiltered(promptResults)) throw promptFilteredError(promptResults);
+
     const imageParts = request.messages.flatMap((message) =>
       message.role === 'user' && Array.isArray(message.content)
         ? message.content.filter((part): part is ImagePart => part.type === 'image_url')
@@ -205,6 +217,11 @@ export async function startAzureOpenAiServer(options: AzureOpenAiEmulatorOptions
       finishReason = 'length';
     }
 
+    // A completion the content filter stops ends there, without its text.
+    const completionResults = rateCompletion(content);
+    const filtered = isFiltered(completionResults);
+    if (filtered) finishReason = 'content_filter';
+
     // Chat formatting costs about 3 tokens per message plus 3 to prime the reply.
     const promptTokens =
       3 +
@@ -221,12 +238,14 @@ export async function startAzureOpenAiServer(options: AzureOpenAiEmulatorOptions
         created: Math.floor(Date.now() / 1000),
         model,
         system_fingerprint: azureEmulatorFingerprint,
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: promptResults }],
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content, refusal: null },
+            message: { role: 'assistant', content: filtered ? null : content, refusal: null },
             finish_reason: finishReason,
             logprobs: null,
+            content_filter_results: completionResults,
           },
         ],
         usage: {

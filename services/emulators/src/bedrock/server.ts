@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { guardrailPolicy as defaultGuardrailPolicy, type GuardrailPolicy } from '@mc-vision/core';
+import { guardrailPolicy as defaultGuardrailPolicy, loadConfig, type GuardrailPolicy } from '@mc-vision/core';
 import { FaultQueue, serveFaultAdmin } from '../faults.ts';
 import { applyGuardrailPolicy } from '../guardrail/engine.ts';
 import {
@@ -26,6 +26,7 @@ import {
   type TransformDescription,
 } from '../vision.ts';
 import { bedrockError, bedrockErrorTypeFor } from './errors.ts';
+import { checkConversation, checkModelAccess, signingRegion } from './requests.ts';
 import { applyGuardrailRequestSchema, converseRequestSchema } from './schemas.ts';
 
 // Bedrock runtime emulator: Converse (`POST /model/{modelId}/converse`) answering as a Claude vision model would
@@ -37,9 +38,13 @@ export interface BedrockRuntimeEmulatorOptions extends ListenOptions {
   classify: ClassifyImage;
   /** The guardrail identifier requests must name (default: the policy's name, as core's config defaults to). */
   guardrailId?: string;
+  /** Its published version (default core's `BEDROCK_GUARDRAIL_VERSION` default); `DRAFT` is always there. */
+  guardrailVersion?: string;
   guardrailPolicy?: GuardrailPolicy;
   /** Test hook, see `TransformDescription`. */
   transformDescription?: TransformDescription;
+  /** Milliseconds, for `metrics.latencyMs` (default `performance.now`; a test hook). */
+  clock?: () => number;
 }
 
 /** Marks every Converse answer as emulated; the provider client keys `emulated: true` on exactly this. */
@@ -49,23 +54,26 @@ const maxBodyBytes = 25 * 1024 * 1024;
 const maxImageBytes = 3.75 * 1024 * 1024;
 const maxImageEdge = 8000;
 const defaultMaxTokens = 4096;
-// Claude models on Bedrock (foundation model ids, cross-region inference profiles, or their ARNs).
-const modelIdPattern =
-  /^(?:arn:aws[\w-]*:bedrock:[\w-]+:\d{0,12}:(?:foundation-model|inference-profile)\/)?(?:(?:us|eu|apac|global)\.)?anthropic\.claude-[\w.:-]+$/;
 
 export async function startBedrockRuntimeServer(
   options: BedrockRuntimeEmulatorOptions,
 ): Promise<EmulatorServer> {
   const policy = options.guardrailPolicy ?? defaultGuardrailPolicy;
   const guardrailId = options.guardrailId ?? policy.name;
+  const guardrailVersions = new Set([
+    'DRAFT',
+    options.guardrailVersion ?? loadConfig({}).BEDROCK_GUARDRAIL_VERSION,
+  ]);
   const faults = new FaultQueue();
+  const clock = options.clock ?? (() => performance.now());
 
+  /** Bedrock answers an unknown guardrail and an unknown version of a known one alike. */
   function checkGuardrail(identifier: string, version: string): void {
     const id = identifier.match(/^arn:aws[\w-]*:bedrock:[\w-]+:\d{12}:guardrail\/(.+)$/)?.[1] ?? identifier;
-    if (id !== guardrailId || !/^(DRAFT|[1-9]\d{0,7})$/.test(version)) {
+    if (id !== guardrailId || !guardrailVersions.has(version)) {
       throw bedrockError(
-        'ResourceNotFoundException',
-        `The guardrail identifier or version provided in the request does not exist: ${identifier} version ${version}.`,
+        'ValidationException',
+        'The guardrail identifier or version provided in the request does not exist.',
       );
     }
   }
@@ -83,14 +91,16 @@ export async function startBedrockRuntimeServer(
   }
 
   async function converse(req: IncomingMessage, res: ServerResponse, modelId: string): Promise<void> {
-    const started = performance.now();
-    if (!modelIdPattern.test(modelId)) {
-      throw bedrockError('ValidationException', 'The provided model identifier is invalid.');
-    }
+    const started = clock();
+    checkModelAccess(modelId, signingRegion(req));
     const request = await readRequest(req, converseRequestSchema);
+    checkConversation(request.messages);
     const { messages } = request;
-    if (messages[0]?.role !== 'user' || messages.at(-1)?.role !== 'user') {
-      throw bedrockError('ValidationException', 'A conversation must start and end with a user message.');
+    if (messages.at(-1)?.role !== 'user') {
+      throw bedrockError(
+        'ValidationException',
+        'The emulator only answers image descriptions: the conversation must end with a user message.',
+      );
     }
     if (request.guardrailConfig) {
       checkGuardrail(request.guardrailConfig.guardrailIdentifier, request.guardrailConfig.guardrailVersion);
@@ -131,7 +141,7 @@ export async function startBedrockRuntimeServer(
         text: policy.blockedInputMessaging,
         stopReason: 'guardrail_intervened',
         usage: { inputTokens: 0, outputTokens: 0 },
-        started,
+        latencyMs: clock() - started,
         trace: traceOn
           ? { guardrail: { inputAssessment: { [guardrailId]: inputVerdict.assessments[0] } } }
           : undefined,
@@ -177,7 +187,7 @@ export async function startBedrockRuntimeServer(
       text,
       stopReason,
       usage,
-      started,
+      latencyMs: clock() - started,
       trace: guardrailTrace ? { guardrail: guardrailTrace } : undefined,
     });
   }
@@ -296,7 +306,8 @@ interface ConverseAnswer {
   text: string;
   stopReason: string;
   usage: { inputTokens: number; outputTokens: number };
-  started: number;
+  /** Time taken, ms (Bedrock reports at least 1). */
+  latencyMs: number;
   trace: Record<string, unknown> | undefined;
 }
 
@@ -308,7 +319,7 @@ function sendConverse(res: ServerResponse, answer: ConverseAnswer): void {
       output: { message: { role: 'assistant', content: [{ text: answer.text }] } },
       stopReason: answer.stopReason,
       usage: { ...answer.usage, totalTokens: answer.usage.inputTokens + answer.usage.outputTokens },
-      metrics: { latencyMs: Math.max(1, Math.round(performance.now() - answer.started)) },
+      metrics: { latencyMs: Math.max(1, Math.round(answer.latencyMs)) },
       additionalModelResponseFields: bedrockEmulatorMarker,
       ...(answer.trace ? { trace: answer.trace } : {}),
     },

@@ -6,7 +6,13 @@ import {
   type GuardrailPolicy,
 } from '@mc-vision/core';
 import { detectPii } from './pii.ts';
-import { contentWordLists, findPhrase, profanityList, type Confidence } from './word-lists.ts';
+import {
+  contentFindings,
+  findPhrase,
+  highestConfidence,
+  profanityList,
+  type Confidence,
+} from './word-lists.ts';
 
 // The guardrail policy applied locally, answering in Bedrock's ApplyGuardrail shapes (GuardrailAssessment,
 // GuardrailUsage), so the same client code reads the emulator's verdict and the real guardrail's.
@@ -85,7 +91,6 @@ const blockingConfidences: Record<FilterStrength, readonly Confidence[]> = {
   MEDIUM: ['MEDIUM', 'HIGH'],
   HIGH: ['LOW', 'MEDIUM', 'HIGH'],
 };
-const confidenceRank: Record<Confidence, number> = { LOW: 1, MEDIUM: 2, HIGH: 3 };
 
 export function applyGuardrailPolicy(
   text: string,
@@ -105,17 +110,13 @@ export function applyGuardrailPolicy(
 
   const filters: GuardrailContentFilterFinding[] = [];
   for (const filter of policy.contentFilters) {
-    if (filter.type === 'PROMPT_ATTACK') continue; // judged by Bedrock's classifier only
     const strength = source === 'INPUT' ? filter.inputStrength : filter.outputStrength;
     const blocking = blockingConfidences[strength];
-    const hits = contentWordLists[filter.type].filter(
-      (entry) => blocking.includes(entry.confidence) && findPhrase(text, entry.phrase).length > 0,
-    );
-    if (hits.length === 0) continue;
-    const confidence = hits.reduce<Confidence>(
-      (top, entry) => (confidenceRank[entry.confidence] > confidenceRank[top] ? entry.confidence : top),
-      'LOW',
-    );
+    // Prompt attacks are judged on input only (Bedrock requires output strength NONE for them).
+    const found =
+      filter.type === 'PROMPT_ATTACK' && source === 'OUTPUT' ? [] : contentFindings(filter.type, text);
+    const confidence = highestConfidence(found.filter((level) => blocking.includes(level)));
+    if (!confidence) continue;
     filters.push({
       type: filter.type,
       confidence,

@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
+import nlp from 'compromise';
 
-// Pattern detectors for the PII types the emulator covers. Bedrock uses ML entity recognition; these are
-// deliberately conservative patterns (checksums, valid ranges, separators) so ordinary prose is not masked.
+// Detectors for the PII types the emulator covers. Bedrock uses ML entity recognition; here person names come
+// from compromise's English NLP (its `people()` match), and the rest from deliberately conservative patterns
+// (checksums, valid ranges, separators) so ordinary prose is not masked.
 
 export const detectedPiiTypes = [
   'AWS_ACCESS_KEY',
@@ -11,6 +13,7 @@ export const detectedPiiTypes = [
   'CREDIT_DEBIT_CARD_NUMBER',
   'US_SOCIAL_SECURITY_NUMBER',
   'PHONE',
+  'NAME',
 ] as const;
 export type DetectedPiiType = (typeof detectedPiiTypes)[number];
 
@@ -94,7 +97,32 @@ const detectors: Detector[] = [
   },
 ];
 
-/** Every PII entity found, left to right, without overlaps. */
+/**
+ * Person names as compromise finds them. It reads prose, so JSON is read string by string (its quotes and
+ * brackets would otherwise glue words of neighbouring strings together). Kept conservative, as the patterns are:
+ * a name starts with a capital letter and does not follow an article ("a Saint Bernard", "a Gordon setter" are
+ * the classifier's breeds, not people); the punctuation compromise keeps around a match is trimmed off.
+ */
+function personNames(text: string): { match: string; start: number; end: number }[] {
+  const names: { match: string; start: number; end: number }[] = [];
+  for (const segment of text.matchAll(/[^"{}[\]]+/g)) {
+    const people = nlp(segment[0]).people().json({ offset: true }) as {
+      offset: { start: number; length: number };
+    }[];
+    for (const { offset } of people) {
+      const at = segment.index + offset.start;
+      const raw = text.slice(at, at + offset.length);
+      const lead = raw.length - raw.replace(/^[^\p{L}]+/u, '').length;
+      const match = raw.slice(lead).replace(/[^\p{L}.]+$|(?<=\p{L}{2})\.$/u, '');
+      const start = at + lead;
+      if (!/^\p{Lu}/u.test(match) || /\b(?:an?|the)\s+$/i.test(text.slice(0, start))) continue;
+      names.push({ match, start, end: start + match.length });
+    }
+  }
+  return names;
+}
+
+/** Every PII entity found, left to right, without overlaps (patterns first: an address's name is the address). */
 export function detectPii(text: string): PiiMatch[] {
   const found: PiiMatch[] = [];
   const overlaps = (start: number, end: number) => found.some((m) => start < m.end && m.start < end);
@@ -107,6 +135,9 @@ export function detectPii(text: string): PiiMatch[] {
       if (overlaps(start, end)) continue;
       found.push({ type: detector.type, match, start, end });
     }
+  }
+  for (const name of personNames(text)) {
+    if (!overlaps(name.start, name.end)) found.push({ type: 'NAME', ...name });
   }
   return found.sort((a, b) => a.start - b.start);
 }

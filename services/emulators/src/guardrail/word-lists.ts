@@ -1,4 +1,5 @@
 import type { ContentFilterType } from '@mc-vision/core';
+import { promptAttackPatterns } from './prompt-attack.ts';
 
 // Short word lists standing in for Bedrock's ML content classifiers. Each entry carries the confidence Bedrock
 // would plausibly assign, so the policy's filter strength decides as it does in Bedrock: LOW strength blocks
@@ -91,4 +92,27 @@ export function phrasePattern(phrase: string): RegExp {
 /** Each occurrence of `phrase` in `text`, as written there. */
 export function findPhrase(text: string, phrase: string): string[] {
   return [...text.matchAll(phrasePattern(phrase))].map((hit) => hit[0]);
+}
+
+const confidenceRank: Record<Confidence, number> = { LOW: 1, MEDIUM: 2, HIGH: 3 };
+
+/**
+ * The confidence of every listed phrasing of `type` found in `text`: the stand-in for a content classifier,
+ * shared by the guardrail engine and Azure OpenAI's content filter.
+ */
+export function contentFindings(type: ContentFilterType, text: string): Confidence[] {
+  if (type === 'PROMPT_ATTACK') {
+    return promptAttackPatterns.filter((entry) => entry.pattern.test(text)).map((entry) => entry.confidence);
+  }
+  return contentWordLists[type]
+    .filter((entry) => findPhrase(text, entry.phrase).length > 0)
+    .map((entry) => entry.confidence);
+}
+
+/** The highest of `confidences`, if any. */
+export function highestConfidence(confidences: readonly Confidence[]): Confidence | undefined {
+  return confidences.reduce<Confidence | undefined>(
+    (top, next) => (top === undefined || confidenceRank[next] > confidenceRank[top] ? next : top),
+    undefined,
+  );
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { awsJsonActionFor, decodePageToken, encodePageToken, toEpochSeconds } from '../aws-json/index.ts';
 import type { ExecutionRun } from './execution-run.ts';
 import type { MachineEntry } from './machines.ts';
-import { isValidExecutionName, maxPayloadBytes, sfnError } from './protocol.ts';
+import { isValidExecutionName, sfnError } from './protocol.ts';
+import { maxPayloadBytes } from './quotas.ts';
 import { executionStatuses, type ExecutionRecord, type ExecutionStore, type StoredEvent } from './store.ts';
 
 // The Step Functions actions, each a function over the server's shared state. A new action is one more entry

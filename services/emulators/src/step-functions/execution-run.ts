@@ -4,6 +4,7 @@ import type { StateInfo } from './definition.ts';
 import { Gate } from './gate.ts';
 import { eventData, History } from './history.ts';
 import type { MachineRuntime } from './machines.ts';
+import { dataLimitCause, dataLimitError, exceedsPayloadQuota } from './quotas.ts';
 import type { ExecutionRecord, ExecutionStore } from './store.ts';
 import { scheduledEvent, taskEvent, taskFailureCause, taskKind, type TaskKind } from './task-events.ts';
 
@@ -27,6 +28,8 @@ import { scheduledEvent, taskEvent, taskFailureCause, taskKind, type TaskKind } 
 //   override itself, which first waits until the log consumer has recorded the state's entry (or retry).
 // - The context object has `Execution.Id/Name/Input/RoleArn`, `StateMachine.Id/Name`; the library sets
 //   `Execution.StartTime` to the (re-)run's start. `$$.State`, `$$.Task` and JSONata are not supported.
+// - It has no payload quota. States.DataLimitExceeded (quotas.ts) is enforced here, where a state's effective
+//   input, a task's result and a state's output are seen; being terminal, it ends the run (no Catch applies).
 
 export interface TaskCall {
   stateMachineArn: string;
@@ -176,6 +179,12 @@ export class ExecutionRun {
     this.abortLibraryRun?.();
   }
 
+  /** A payload over the quota: the execution fails at once, whatever the definition's Retry and Catch say. */
+  private exceedDataLimit(cause: string): void {
+    this.finish({ status: 'FAILED', error: dataLimitError, cause });
+    this.abortLibraryRun?.();
+  }
+
   /** StopExecution: records ABORTED at once and stops the run from starting anything new. */
   stop(error?: string, cause?: string): void {
     this.finish({ status: 'ABORTED', error, cause });
@@ -260,6 +269,10 @@ export class ExecutionRun {
   private async runTask(state: StateInfo, input: unknown): Promise<unknown> {
     await this.gate(state.name).next();
     if (this.finished) return null; // stopped while waiting: start nothing new (the library discards this)
+    if (exceedsPayloadQuota(input)) {
+      this.exceedDataLimit(dataLimitCause(state.name, 'input'));
+      return null;
+    }
     const kind = taskKind(state.resource!);
     const attempt: Attempt = { stateName: state.name, kind, closed: false };
     const open = this.attempts.get(state.name) ?? [];
@@ -284,6 +297,12 @@ export class ExecutionRun {
       ]);
       if (result === runEnded) return null; // the library has moved on; it discards this
       const output: unknown = JSON.parse(JSON.stringify(result ?? null));
+      if (exceedsPayloadQuota(output)) {
+        const cause = dataLimitCause(kind.kind === 'lambda' ? kind.resource : kind.resourceType, 'result');
+        record(taskEvent(kind, 'Failed', { error: dataLimitError, cause }));
+        this.exceedDataLimit(cause);
+        return null;
+      }
       record(taskEvent(kind, 'Succeeded', eventData('output', output)));
       return output;
     } catch (error) {
@@ -357,6 +376,10 @@ export class ExecutionRun {
       }
       case 'StateExited': {
         if (!info) return;
+        if (exceedsPayloadQuota(event.state!.output)) {
+          this.exceedDataLimit(dataLimitCause(info.name, 'result'));
+          return;
+        }
         if (this.caught.delete(info.name)) {
           this.exitState(info, event.state!.output, true);
           return;

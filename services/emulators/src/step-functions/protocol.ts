@@ -24,9 +24,6 @@ export function sfnError(code: SfnErrorCode, message: string, status = 400) {
   return sfnProtocol.error(code, message, status);
 }
 
-/** Step Functions' quota on a state's (and an execution's) input and output: 256 KiB of UTF-8. */
-export const maxPayloadBytes = 256 * 1024;
-
 // eslint-disable-next-line no-control-regex -- control characters are exactly what the rule forbids
 const forbiddenNameCharacters = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 

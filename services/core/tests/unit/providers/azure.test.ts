@@ -91,8 +91,11 @@ describe('Azure OpenAI describer', () => {
     overrides: Partial<ConfigInput> = {},
     azureApiKey?: () => Promise<string>,
   ): Describer {
+    let now = 0;
     return createProviders(loadConfig({ ...baseConfig, ...overrides } as Record<string, string>), {
       azureApiKey,
+      // Each reading of the clock is 30 ms after the previous one: a call reads it twice.
+      clock: () => (now += 30),
     }).azure;
   }
 
@@ -125,7 +128,7 @@ describe('Azure OpenAI describer', () => {
       guardrail: { action: 'NONE', findings: [] },
       usage: { inputTokens: 900, outputTokens: 60 },
       costUsd: (900 * 0.15 + 60 * 0.6) / 1_000_000,
-      latencyMs: expect.any(Number),
+      latencyMs: 30,
       emulated: false,
     });
 
@@ -209,16 +212,50 @@ describe('Azure OpenAI describer', () => {
     answer(() =>
       completion('', {
         choices: [
-          { index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' },
+          {
+            index: 0,
+            message: { role: 'assistant', content: null },
+            finish_reason: 'content_filter',
+            content_filter_results: {
+              hate: { filtered: false, severity: 'safe' },
+              sexual: { filtered: false, severity: 'low' },
+              violence: { filtered: true, severity: 'high' },
+            },
+          },
         ],
       }),
     );
-    expect((await rejectionOf(describerWith().describe(pelican))).name).toBe('GuardrailIntervened');
+    expect(await rejectionOf(describerWith().describe(pelican))).toMatchObject({
+      name: 'GuardrailIntervened',
+      message: "azure: Azure OpenAI's content filter stopped the answer: violence high",
+    });
 
-    answer(() =>
-      azureError(400, 'content_filter', "The response was filtered due to Azure OpenAI's content policy."),
-    );
-    expect((await rejectionOf(describerWith().describe(pelican))).name).toBe('GuardrailIntervened');
+    answer(() => ({
+      status: 400,
+      headers: {},
+      body: {
+        error: {
+          message:
+            "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+          type: null,
+          param: 'prompt',
+          code: 'content_filter',
+          status: 400,
+          innererror: {
+            code: 'ResponsibleAIPolicyViolation',
+            content_filter_result: {
+              hate: { filtered: true, severity: 'medium' },
+              jailbreak: { filtered: true, detected: true },
+              violence: { filtered: false, severity: 'safe' },
+            },
+          },
+        },
+      },
+    }));
+    expect(await rejectionOf(describerWith().describe(pelican))).toMatchObject({
+      name: 'GuardrailIntervened',
+      message: 'azure: the content filter blocked the request: hate medium, jailbreak (400 content_filter)',
+    });
   });
 
   it.each([

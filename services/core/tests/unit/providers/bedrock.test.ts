@@ -55,7 +55,9 @@ describe('Bedrock describer', () => {
       LLM_MAX_OUTPUT_TOKENS: '300',
       PROVIDER_MAX_ATTEMPTS: '1',
     });
-    describer = createProviders(config).bedrock;
+    let now = 0;
+    // Each reading of the clock is 40 ms after the previous one: a call reads it twice.
+    describer = createProviders(config, { clock: () => (now += 40) }).bedrock;
   });
   afterAll(() => bedrock.close());
 
@@ -71,7 +73,7 @@ describe('Bedrock describer', () => {
       guardrail: { action: 'NONE', findings: [] },
       usage: { inputTokens: 1200, outputTokens: 80 },
       costUsd: (1200 * 0.25 + 80 * 1.25) / 1_000_000,
-      latencyMs: expect.any(Number),
+      latencyMs: 40,
       emulated: false,
     });
 
