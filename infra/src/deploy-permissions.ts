@@ -13,6 +13,7 @@ import { imageNames, type ResourceNames } from './names';
  * resource type, or only `*`), and why each is needed: the only ones any statement here grants on `*`.
  */
 export const wildcardResourceActions: Readonly<Record<string, string>> = {
+  'cloudwatch:GetMetricData': "the API's monitoring view reads metrics, which have no resource type",
   'ecr:GetAuthorizationToken': 'registry login is account-wide (pushing images, SageMaker pulling one)',
   'kms:CreateKey':
     'a key being created has no ARN yet; conditioned on the request carrying the environment tags',
@@ -660,7 +661,14 @@ export function workloadBoundaryStatements(names: ResourceNames): Statement[] {
     ),
     // A batch's Distributed Map runs (their children are executions of `<batch machine>/Images`, covered above).
     allow('states:DescribeMapRun', arn('states', `mapRun:${base}-*`), 'ReadMapRuns'),
+    // The monitoring view: this environment's alarms and their history.
+    allow(
+      ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+      arn('cloudwatch', `alarm:${names.alarmPrefix}*`),
+      'ReadAlarms',
+    ),
     // No resource-level permissions (`wildcardResourceActions`).
+    allow('cloudwatch:GetMetricData', '*', 'ReadMetrics'),
     allow('ecr:GetAuthorizationToken', '*', 'LogInToRegistry'),
     allow([...vendedLogDeliveryActions], '*', 'DeliverVendedLogs'),
     allow([...traceActions], '*', 'SendTraces'),

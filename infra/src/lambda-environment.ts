@@ -19,6 +19,8 @@ export interface GeneratedValues {
   guardrailVersion: string;
   azureKeySecretArn: string;
   apiKeysSecretArn: string;
+  /** The HTTP API in front of the API function (its metrics' `ApiId`). */
+  httpApiId: string;
   /** The HTTP API's URL, which the worker's result notices link to (known once the API exists). */
   apiBaseUrl?: string;
 }
@@ -86,6 +88,10 @@ export function lambdaEnvironment(
       BATCH_MAX_ITEMS: config.BATCH_MAX_ITEMS,
       NOTIFY_TOPIC_ARN: known.notifyTopicArn,
       API_KEYS_SECRET_ARN: generated.apiKeysSecretArn,
+      // What the monitoring view needs to name the platform's metrics and alarms as infra names them.
+      NAME_PREFIX: config.NAME_PREFIX,
+      DEPLOY_ENV: config.DEPLOY_ENV,
+      HTTP_API_ID: generated.httpApiId,
       // The routes' deadline: answer with the contract's JSON before the function (and API Gateway) gives up.
       API_TIMEOUT_SECONDS: timeoutSeconds,
       CORS_ORIGINS: config.CORS_ORIGINS,

@@ -464,6 +464,32 @@ describe('monitoring', () => {
     }
   });
 
+  it("lets the API read the dashboard's metrics and this environment's alarms, nothing wider", () => {
+    const statements = resources(json, 'aws_iam_role_policy').flatMap(
+      ([, policy]) => (JSON.parse(String(policy.policy)) as { Statement: PolicyStatement[] }).Statement,
+    );
+    const cloudwatch = statements.filter((statement) =>
+      asList(statement.Action).some((action) => action.startsWith('cloudwatch:')),
+    );
+    expect(cloudwatch).toEqual([
+      { Sid: 'ReadMonitoringMetrics', Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' },
+      {
+        Sid: 'ReadAlarms',
+        Effect: 'Allow',
+        Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        Resource: `arn:aws:cloudwatch:${dev.AWS_REGION}:${dev.AWS_ACCOUNT_ID}:alarm:${names.alarmPrefix}*`,
+      },
+    ]);
+    const [, api] = only(json, 'aws_lambda_function', 'api-function');
+    const variables = (api.environment as { variables: Record<string, string> }).variables;
+    const [apiAddress] = only(json, 'aws_apigatewayv2_api');
+    expect(variables).toMatchObject({
+      NAME_PREFIX: dev.NAME_PREFIX,
+      DEPLOY_ENV: 'dev',
+      HTTP_API_ID: ref('aws_apigatewayv2_api', apiAddress, 'id'),
+    });
+  });
+
   it('follows the configuration when the thresholds change', () => {
     const stricter = { ...dev, ALARM_WORKER_ERRORS: 0, ALARM_API_P95_MS: 1234 };
     const other = synth(new AwsPlatformStack(Testing.app(), 'dev-aws-platform', stricter)).json;

@@ -1,5 +1,5 @@
 import type { ResultRecord } from '@mc-vision/core/schemas';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, createApiClient } from './api.ts';
 import { saveApiKey } from './api-key.ts';
 import { AnalysePanel } from './components/AnalysePanel.tsx';
@@ -11,7 +11,10 @@ import { PlatformStatus } from './components/PlatformStatus.tsx';
 import { RecordView } from './components/RecordView.tsx';
 import { UploadPanel, type UploadedImage } from './components/UploadPanel.tsx';
 import { BatchesView } from './components/batches/BatchesView.tsx';
-import { useView, ViewNav } from './components/ViewNav.tsx';
+import { pages, usePage } from './navigation.ts';
+
+// Loaded when first shown: the chart library stays out of the analysis page's bundle.
+const MonitoringView = lazy(() => import('./components/MonitoringView.tsx'));
 
 interface Props {
   /** This session's key, if it has one. */
@@ -27,7 +30,7 @@ export function App({ initialKey, signingIn }: Props) {
   const [image, setImage] = useState<UploadedImage | null>(null);
   const [record, setRecord] = useState<ResultRecord | null>(null);
   const [historyVersion, setHistoryVersion] = useState(0);
-  const view = useView();
+  const [page, go] = usePage();
 
   const client = useMemo(() => createApiClient({ apiKey }), [apiKey]);
 
@@ -67,11 +70,37 @@ export function App({ initialKey, signingIn }: Props) {
         <PlatformStatus client={client} />
         <ApiKeyForm key={apiKey} apiKey={apiKey} rejected={keyRejected} onChange={changeKey} />
         <ErrorMessage error={signInFailure} action="Signing in with the link" />
-        <ViewNav view={view} />
       </header>
+      <nav aria-label="Pages" className="pages">
+        <ul>
+          {pages.map((each) => (
+            <li key={each.path}>
+              <a
+                href={each.path}
+                aria-current={page === each.path ? 'page' : undefined}
+                onClick={(event) => {
+                  if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+                  event.preventDefault();
+                  go(each.path);
+                }}
+              >
+                {each.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
       <main>
-        {view === 'batches' ? (
+        {page === '/batches' ? (
           <BatchesView client={client} enabled={apiKey !== ''} onError={noteError} />
+        ) : page === '/monitoring' ? (
+          <Suspense fallback={<p className="hint">Loading the Monitoring view…</p>}>
+            {apiKey ? (
+              <MonitoringView client={client} onError={noteError} />
+            ) : (
+              <p className="hint">Enter the API key to read the monitoring data.</p>
+            )}
+          </Suspense>
         ) : (
           <>
             <div className="workflow">

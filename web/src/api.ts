@@ -2,6 +2,9 @@ import {
   errorResponseSchema,
   healthResponseSchema,
   imageResponseSchema,
+  monitoringAlarmHistoryResponseSchema,
+  monitoringAlarmsResponseSchema,
+  monitoringDashboardResponseSchema,
   pipelineStartResponseSchema,
   pipelineStatusResponseSchema,
   resultRecordSchema,
@@ -10,6 +13,9 @@ import {
   signInResponseSchema,
   type HealthResponse,
   type ImageResponse,
+  type MonitoringAlarmHistoryResponse,
+  type MonitoringAlarmsResponse,
+  type MonitoringDashboardResponse,
   type PipelineStartResponse,
   type PipelineStatusResponse,
   type ProviderName,
@@ -167,6 +173,16 @@ export function createApiClient({
         `/v1/pipelines/${encodeURIComponent(executionId)}`,
         signal ? { signal } : {},
       ),
+
+    /** The dashboard's widgets with their series over the last `minutes`. */
+    getDashboard: (minutes: number): Promise<MonitoringDashboardResponse> =>
+      call(monitoringDashboardResponseSchema, `/v1/monitoring/dashboard?minutes=${minutes}`),
+
+    getAlarms: (): Promise<MonitoringAlarmsResponse> =>
+      call(monitoringAlarmsResponseSchema, '/v1/monitoring/alarms'),
+
+    getAlarmHistory: (name: string): Promise<MonitoringAlarmHistoryResponse> =>
+      call(monitoringAlarmHistoryResponseSchema, `/v1/monitoring/alarms/${encodeURIComponent(name)}/history`),
 
     /** Exchanges the one-time code of `pnpm start`'s sign-in link for the API key (no key needed). */
     signIn: async (code: string): Promise<string> =>

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fixtureImagePath } from '@mc-vision/assets';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { photoVariants } from '@mc-vision/assets/photo-variants';
-import { launchChromium, type Chromium } from './chromium.ts';
+import { launchChromium, watchedPage, type Chromium, type WatchedPage } from './chromium.ts';
 import { startPlatform, type Platform } from './platform.ts';
 
 const pelican = fixtureImagePath('pelican.jpeg');
@@ -55,22 +55,15 @@ describe('the UI in Chromium against the local platform', () => {
   let platform: Platform;
   let browser: Chromium;
   let page: Page;
-  const pageErrors: string[] = [];
+  let watched: WatchedPage;
 
   beforeAll(async () => {
     // One failed item of eight (12.5%) still lets a batch succeed, so which items ran is known.
     platform = await startPlatform({ BATCH_TOLERATED_FAILURE_PERCENT: '20' });
     browser = await launchChromium();
     // The API's Content-Security-Policy must not block anything the UI does: every violation is collected.
-    await browser.context.addInitScript(() => {
-      const seen: string[] = [];
-      Object.assign(window, { cspViolations: seen });
-      document.addEventListener('securitypolicyviolation', (event) =>
-        seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
-      );
-    });
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    watched = await watchedPage(browser.context);
+    page = watched.page;
   }, 120_000);
 
   afterAll(async () => {
@@ -150,10 +143,8 @@ describe('the UI in Chromium against the local platform', () => {
     await history.getByRole('button', { name: new RegExp(analysisId) }).click();
     await shown(record.locator('.meta code', { hasText: analysisId }));
 
-    expect(pageErrors).toEqual([]);
-    expect(
-      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
+    expect(watched.errors).toEqual([]);
+    expect(await watched.cspViolations()).toEqual([]);
   }, 240_000);
 
   it('meets WCAG 2 AA at desktop and phone widths, with nothing to scroll sideways on a phone', async () => {
@@ -208,8 +199,8 @@ describe('the UI in Chromium against the local platform', () => {
     expect(put.status).toBe(200);
 
     await page.setViewportSize(widths.desktop);
-    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Batches' }).click();
-    expect(page.url()).toBe(`${platform.url}/#/batches`);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Batches' }).click();
+    expect(page.url()).toBe(`${platform.url}/batches`);
     expect(await page.getByRole('link', { name: 'Batches' }).getAttribute('aria-current')).toBe('page');
     await page.getByLabel('Folder').fill('images/');
     await page.getByRole('button', { name: 'Start batch' }).click();
@@ -283,7 +274,8 @@ describe('the UI in Chromium against the local platform', () => {
         .filter({ hasText: '1 of 1 items failed, more than the 20% the batch tolerates.' }),
     );
     expect(await panel.getByRole('button', { name: 'Redrive the batch' }).count()).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(watched.errors).toEqual([]);
+    expect(await watched.cspViolations()).toEqual([]);
   }, 240_000);
 
   it('offers a redrive for a stopped batch, and follows it to its end', async () => {
@@ -319,10 +311,8 @@ describe('the UI in Chromium against the local platform', () => {
     await shown(panel.getByText('SUCCEEDED', { exact: true }), 120_000);
     await shown(panel.getByText('5 of 5 done'));
     await shown(panel.getByText('redriven 1×', { exact: false }));
-    expect(pageErrors).toEqual([]);
-    expect(
-      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
+    expect(watched.errors).toEqual([]);
+    expect(await watched.cspViolations()).toEqual([]);
   }, 180_000);
 
   it('leaves no working key in the browser’s history', async () => {

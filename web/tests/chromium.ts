@@ -4,7 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const namesOnPath = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
@@ -85,5 +85,33 @@ export async function launchChromium(): Promise<Chromium> {
       await context.close();
       await rm(userDataDir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Uncaught errors in the page. */
+  errors: string[];
+  /** What the API's Content-Security-Policy blocked (`directive blockedURI`). */
+  cspViolations(): Promise<string[]>;
+}
+
+/** A new page that collects its uncaught errors and every CSP violation: the UI must cause none. */
+export async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    Object.assign(window, { cspViolations: seen });
+    document.addEventListener('securitypolicyviolation', (event) =>
+      seen.push(`${event.effectiveDirective} ${event.blockedURI}`),
+    );
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return {
+    page,
+    errors,
+    cspViolations: () =>
+      page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
   };
 }

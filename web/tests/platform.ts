@@ -16,6 +16,10 @@ export interface Platform {
   /** Origin serving the UI and the API, e.g. http://127.0.0.1:41234 */
   url: string;
   apiKey: string;
+  /** Each local component's URL, by name (the emulators' fault routes). */
+  components: Record<string, string>;
+  /** This run's token for the emulators' fault routes. */
+  adminToken: string;
   /** The one-time sign-in link `pnpm start` prints. */
   signInUrl: string;
   /** What the platform runs with (its Step Functions endpoint and state machines, for arranging a test). */
@@ -23,7 +27,7 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** `env`: settings for this platform beyond the defaults (e.g. a batch's tolerated failures). */
+/** `env`: settings for the local cloud on top of the quiet log level (e.g. a batch's tolerated failures, MONITORING_PERIOD_SECONDS). */
 export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
   // A child process: Vite's bundler (rolldown) rejects plugin objects made inside jest's module sandbox.
   await promisify(execFile)(process.execPath, [join(webRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
@@ -44,6 +48,8 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   return {
     url: cloud.url.replace(/\/$/, ''),
     apiKey: cloud.apiKey,
+    components: Object.fromEntries(cloud.components.map((part) => [part.name, part.url])),
+    adminToken: cloud.adminToken,
     signInUrl: cloud.signInUrl,
     config: cloud.config,
     async close() {

@@ -10,8 +10,6 @@ import type { ResourceNames } from '../names';
 
 export interface HttpApiProps {
   names: ResourceNames;
-  /** The API function's `live` alias. */
-  target: LambdaAlias;
   throttleRateLimit: number;
   throttleBurstLimit: number;
   logRetentionDays: number;
@@ -34,7 +32,9 @@ const accessLogFormat = JSON.stringify({
 /**
  * The API over HTTPS: an API Gateway HTTP API whose `$default` route proxies every request to the Express
  * app on Lambda (payload format 2.0), with stage-wide throttling and access logs. The app checks the API
- * key and handles CORS itself, so the same code decides both on a laptop and in the cloud.
+ * key and handles CORS itself, so the same code decides both on a laptop and in the cloud. The API exists
+ * before its route to the function (`routeTo`), so the function can be told its id (the `ApiId` of the
+ * metrics its monitoring dashboard reads).
  */
 export class HttpApi extends Construct {
   readonly api: Apigatewayv2Api;
@@ -44,18 +44,6 @@ export class HttpApi extends Construct {
     super(scope, id);
     const { names } = props;
     this.api = new Apigatewayv2Api(this, 'api', { name: names.httpApi, protocolType: 'HTTP' });
-    const integration = new Apigatewayv2Integration(this, 'lambda', {
-      apiId: this.api.id,
-      integrationType: 'AWS_PROXY',
-      integrationUri: props.target.arn,
-      payloadFormatVersion: '2.0',
-      timeoutMilliseconds: 30_000,
-    });
-    new Apigatewayv2Route(this, 'default-route', {
-      apiId: this.api.id,
-      routeKey: '$default',
-      target: `integrations/${integration.id}`,
-    });
     const accessLogs = new CloudwatchLogGroup(this, 'access-logs', {
       name: names.httpApiLogGroup,
       retentionInDays: props.logRetentionDays,
@@ -71,11 +59,27 @@ export class HttpApi extends Construct {
       },
       accessLogSettings: { destinationArn: accessLogs.arn, format: accessLogFormat },
     });
+  }
+
+  /** Proxies every request to `target` (the API function's `live` alias). */
+  routeTo(target: LambdaAlias): void {
+    const integration = new Apigatewayv2Integration(this, 'lambda', {
+      apiId: this.api.id,
+      integrationType: 'AWS_PROXY',
+      integrationUri: target.arn,
+      payloadFormatVersion: '2.0',
+      timeoutMilliseconds: 30_000,
+    });
+    new Apigatewayv2Route(this, 'default-route', {
+      apiId: this.api.id,
+      routeKey: '$default',
+      target: `integrations/${integration.id}`,
+    });
     new LambdaPermission(this, 'invoke-permission', {
       statementId: 'AllowHttpApiInvoke',
       action: 'lambda:InvokeFunction',
-      functionName: props.target.functionName,
-      qualifier: props.target.name,
+      functionName: target.functionName,
+      qualifier: target.name,
       principal: 'apigateway.amazonaws.com',
       sourceArn: `${this.api.executionArn}/*`,
     });

@@ -133,6 +133,14 @@ export class AwsPlatformStack extends TerraformStack {
         allow('states:DescribeMapRun', batchMapRuns, 'ReadBatchMapRuns'),
         allow(['dynamodb:Query', 'dynamodb:BatchGetItem'], [table, batchIndex], 'ReadBatchRecords'),
         allow('sagemaker:DescribeEndpoint', classifier.endpoint.arn, 'HealthClassifier'),
+        // The monitoring view: GetMetricData has no resource-level permissions (it reads only metrics); the
+        // alarms and their history are this environment's alarms only.
+        allow('cloudwatch:GetMetricData', '*', 'ReadMonitoringMetrics'),
+        allow(
+          ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+          `arn:aws:cloudwatch:${region}:${account}:alarm:${names.alarmPrefix}*`,
+          'ReadAlarms',
+        ),
       ],
       worker: [
         ...readImages,
@@ -144,6 +152,13 @@ export class AwsPlatformStack extends TerraformStack {
       ],
       ingest: [],
     };
+
+    const httpApi = new HttpApi(this, 'http-api', {
+      names,
+      throttleRateLimit: config.API_THROTTLE_RATE_LIMIT,
+      throttleBurstLimit: config.API_THROTTLE_BURST_LIMIT,
+      logRetentionDays: config.LOG_RETENTION_DAYS,
+    });
 
     const known: KnownValues = {
       imagesBucket: names.imagesBucket,
@@ -162,6 +177,7 @@ export class AwsPlatformStack extends TerraformStack {
       guardrailVersion: guardrail.version.version,
       azureKeySecretArn: secrets.azureOpenAiKey.arn,
       apiKeysSecretArn: secrets.apiKeys.arn,
+      httpApiId: httpApi.api.id,
     };
     const sizing: Record<FunctionRole, { memoryMb: number; timeoutSeconds: number; reserved?: number }> = {
       api: {
@@ -206,13 +222,7 @@ export class AwsPlatformStack extends TerraformStack {
         provisionedConcurrentExecutions: config.API_PROVISIONED_CONCURRENCY,
       });
     }
-    const httpApi = new HttpApi(this, 'http-api', {
-      names,
-      target: live,
-      throttleRateLimit: config.API_THROTTLE_RATE_LIMIT,
-      throttleBurstLimit: config.API_THROTTLE_BURST_LIMIT,
-      logRetentionDays: config.LOG_RETENTION_DAYS,
-    });
+    httpApi.routeTo(live);
     // After the API: the worker's result notices link to it.
     const worker = fn('worker', { ...generated, apiBaseUrl: httpApi.url });
 

@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Config } from '@mc-vision/core/config/index';
+import type { MonitoringDefinition } from '@mc-vision/core/monitoring/definition';
 import type { Providers } from '@mc-vision/core/providers/index';
 import type { BatchRecords } from '@mc-vision/core/batch-records';
 import type { ResultsStore } from '@mc-vision/core/results-store';
@@ -16,6 +18,10 @@ import type { SignIn } from './routes/sign-in.ts';
 export interface ApiServices {
   s3: S3Client;
   sfn: SFNClient;
+  /** The monitoring routes read the dashboard's data and the alarms through it. */
+  cloudwatch: CloudWatchClient;
+  /** core's monitoring definition for this environment: the widgets and the alarms' names. */
+  monitoring: MonitoringDefinition;
   results: ResultsStore;
   /** The records of batch items, through the results table's byBatch index. */
   batchRecords: BatchRecords;

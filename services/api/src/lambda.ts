@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configure as serverlessExpress } from '@codegenie/serverless-express';
 import { cloudRequirements, ConfigError, loadConfig, type Config } from '@mc-vision/core/config/index';
+import { customMetrics } from '@mc-vision/core/monitoring/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Request, Response } from 'express';
 import { secretApiKeys } from './api-keys.ts';
@@ -10,7 +11,7 @@ import type { ApiDependencies } from './deps.ts';
 import { wireDependencies } from './wiring.ts';
 
 /** The CloudWatch namespace of the API's EMF metrics (dimensions: `service`, `route`). */
-export const metricsNamespace = 'MCVision';
+export const metricsNamespace = customMetrics.namespace;
 
 export type ApiHandler = (
   event: APIGatewayProxyEventV2,

@@ -10,11 +10,16 @@ import {
   batchStatusResponseSchema,
 } from '@mc-vision/core/batches';
 import {
+  alarmNameSchema,
   analysisRequestSchema,
   errorResponseSchema,
   healthResponseSchema,
   imageContentTypes,
   imageResponseSchema,
+  monitoringAlarmHistoryResponseSchema,
+  monitoringAlarmsResponseSchema,
+  monitoringDashboardQuerySchema,
+  monitoringDashboardResponseSchema,
   pipelineRequestSchema,
   pipelineStartResponseSchema,
   pipelineStatusResponseSchema,
@@ -255,6 +260,35 @@ export function createOpenApiDocument(version: string) {
           summary: 'Stored records, newest first',
           requestParams: { query: resultsQuerySchema },
           responses: { '200': json('A page of records', resultsListResponseSchema), ...errors(400) },
+        }),
+      },
+      '/v1/monitoring/dashboard': {
+        get: secured({
+          operationId: 'getMonitoringDashboard',
+          summary: "The dashboard's widgets with their time series, read from CloudWatch",
+          requestParams: { query: monitoringDashboardQuerySchema },
+          responses: {
+            '200': json('Each widget and its series, oldest point first', monitoringDashboardResponseSchema),
+            ...errors(400),
+          },
+        }),
+      },
+      '/v1/monitoring/alarms': {
+        get: secured({
+          operationId: 'listAlarms',
+          summary: "Every alarm of the monitoring definition, with CloudWatch's state and configuration",
+          responses: { '200': json('The alarms', monitoringAlarmsResponseSchema), ...errors() },
+        }),
+      },
+      '/v1/monitoring/alarms/{name}/history': {
+        get: secured({
+          operationId: 'getAlarmHistory',
+          summary: "One alarm's history: configuration updates, state changes and actions, newest first",
+          requestParams: { path: z.object({ name: alarmNameSchema }) },
+          responses: {
+            '200': json('The history', monitoringAlarmHistoryResponseSchema),
+            ...errors(400, 404),
+          },
         }),
       },
       '/v1/results/{requestId}': {

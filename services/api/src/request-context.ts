@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, LogItemExtraInput } from '@aws-lambda-powertools/logger/types';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { customMetrics as m } from '@mc-vision/core/monitoring/metrics';
 import type { Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 
@@ -86,11 +87,13 @@ export function requestContextMiddleware({ logger, metrics }: RequestContextOpti
       });
       if (metrics) {
         // One synchronous block per request, so concurrent requests never mix dimensions in the shared buffer.
-        metrics.addDimension('route', route);
-        metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
-        metrics.addMetric('Success', MetricUnit.Count, status < 400 ? 1 : 0);
-        metrics.addMetric('ClientError', MetricUnit.Count, status >= 400 && status < 500 ? 1 : 0);
-        metrics.addMetric('Failure', MetricUnit.Count, status >= 500 ? 1 : 0);
+        // By route, and (an empty extra dimension set) by service alone: the whole API's latency.
+        metrics.addDimension(m.routeDimension, route);
+        metrics.addDimensions({});
+        metrics.addMetric(m.requestLatency, MetricUnit.Milliseconds, latencyMs);
+        metrics.addMetric(m.requestSucceeded, MetricUnit.Count, status < 400 ? 1 : 0);
+        metrics.addMetric(m.requestClientError, MetricUnit.Count, status >= 400 && status < 500 ? 1 : 0);
+        metrics.addMetric(m.requestFailed, MetricUnit.Count, status >= 500 ? 1 : 0);
         metrics.publishStoredMetrics();
       }
     });

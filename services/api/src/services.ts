@@ -2,10 +2,13 @@
 // this module on the first request that needs it, so the SDK clients load then, not at the Lambda's start.
 import {
   BatchRecords,
+  buildMonitoringDefinition,
+  createCloudWatchClient,
   createDynamoDbClient,
   createProviders,
   createS3Client,
   createSfnClient,
+  monitoredResources,
   ResultsStore,
   type Config,
 } from '@mc-vision/core';
@@ -20,6 +23,8 @@ export function buildServices(config: Config, options: WiringOptions): ApiServic
   return {
     s3,
     sfn,
+    cloudwatch: createCloudWatchClient(config),
+    monitoring: buildMonitoringDefinition(monitoredResources(config), config),
     results: new ResultsStore(dynamodb, config.RESULTS_TABLE),
     batchRecords: new BatchRecords(dynamodb, config.RESULTS_TABLE),
     providers:

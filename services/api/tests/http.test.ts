@@ -367,7 +367,7 @@ describe('GET /openapi.json', () => {
       ...routesOf(v1Routes({ ...deps, ...(await deps.services()) })),
     ];
     expect(served.sort()).toEqual(documented);
-    expect(documented).toHaveLength(16);
+    expect(documented).toHaveLength(19);
 
     expect(document.components.securitySchemes.apiKey).toEqual({
       type: 'apiKey',
@@ -429,7 +429,7 @@ describe('logs and metrics', () => {
     expect(everything).not.toContain(pelican.subarray(0, 64).toString('base64').slice(0, 40));
   });
 
-  it('emits latency and success/failure per route as CloudWatch EMF', async () => {
+  it('emits latency and success/failure per route and for the whole API as CloudWatch EMF', async () => {
     const measured = await start(
       appFor({ metrics: new Metrics({ namespace: 'MCVisionTest', serviceName: 'api-test' }) }),
     );
@@ -442,7 +442,7 @@ describe('logs and metrics', () => {
     const [ok, missing] = emf;
     expect(ok._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: 'MCVisionTest',
-      Dimensions: [expect.arrayContaining(['service', 'route'])],
+      Dimensions: [['service', 'route'], ['service']],
     });
     expect(ok._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual([
       'ClientError',

@@ -126,7 +126,10 @@ beforeAll(async () => {
       ...providers.env,
       // What the cloud must give the API explicitly (infra renders these), its keys in Secrets Manager.
       MODE: 'aws',
-      SERVICE_NAME: 'mc-vision-api',
+      SERVICE_NAME: 'mc-vision',
+      NAME_PREFIX: 'mc-vision',
+      DEPLOY_ENV: 'dev',
+      HTTP_API_ID: 'a1b2c3d4e5',
       IMAGES_BUCKET: config.IMAGES_BUCKET,
       RESULTS_TABLE: config.RESULTS_TABLE,
       STATE_MACHINE_ARN: config.STATE_MACHINE_ARN,

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -41,4 +42,8 @@ export function createSnsClient(config: Config): SNSClient {
 
 export function createSfnClient(config: Config): SFNClient {
   return new SFNClient(clientBase(config, config.SFN_ENDPOINT));
+}
+
+export function createCloudWatchClient(config: Config): CloudWatchClient {
+  return new CloudWatchClient(clientBase(config, config.CLOUDWATCH_ENDPOINT));
 }

@@ -250,3 +250,80 @@ export const resultsListResponseSchema = z.object({
   nextToken: z.string().optional(),
 });
 export type ResultsListResponse = z.infer<typeof resultsListResponseSchema>;
+
+// ---- monitoring (`/v1/monitoring/*`): the dashboard's data and the alarms, read from CloudWatch ----
+
+export const monitoringDashboardQuerySchema = z.object({
+  /** How far back, in minutes (default 60, at most a day). */
+  minutes: z.coerce.number().int().min(5).max(1440).default(60),
+});
+
+const metricIdSchema = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  dimensions: z.record(z.string(), z.string()),
+});
+
+export const monitoringSeriesSchema = metricIdSchema.extend({
+  label: z.string(),
+  statistic: z.string(),
+  /** Oldest first; a period without data has no point. */
+  points: z.array(z.object({ timestamp: z.iso.datetime(), value: z.number() })),
+});
+
+export const monitoringWidgetSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  unit: z.enum(['count', 'ms', 'µs', 'ratio']),
+  series: z.array(monitoringSeriesSchema),
+});
+
+export const monitoringDashboardResponseSchema = z.object({
+  name: z.string(),
+  /** Seconds per point. */
+  period: z.number().int().positive(),
+  start: z.iso.datetime(),
+  end: z.iso.datetime(),
+  widgets: z.array(monitoringWidgetSchema),
+});
+export type MonitoringDashboardResponse = z.infer<typeof monitoringDashboardResponseSchema>;
+export type MonitoringWidget = z.infer<typeof monitoringWidgetSchema>;
+
+export const alarmStateSchema = z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']);
+export type AlarmStateValue = z.infer<typeof alarmStateSchema>;
+
+export const monitoringAlarmSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  state: alarmStateSchema,
+  reason: z.string(),
+  /** When the alarm last changed state. */
+  since: z.iso.datetime(),
+  metric: metricIdSchema,
+  statistic: z.string(),
+  comparison: z.string(),
+  threshold: z.number(),
+  period: z.number().int().positive(),
+  evaluationPeriods: z.number().int().positive(),
+  datapointsToAlarm: z.number().int().positive(),
+  treatMissingData: z.string(),
+});
+export type MonitoringAlarm = z.infer<typeof monitoringAlarmSchema>;
+
+export const monitoringAlarmsResponseSchema = z.object({ alarms: z.array(monitoringAlarmSchema) });
+export type MonitoringAlarmsResponse = z.infer<typeof monitoringAlarmsResponseSchema>;
+
+export const alarmNameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'must be an alarm name');
+
+export const monitoringAlarmHistoryResponseSchema = z.object({
+  name: z.string(),
+  /** Newest first. */
+  items: z.array(
+    z.object({
+      timestamp: z.iso.datetime(),
+      type: z.enum(['ConfigurationUpdate', 'StateUpdate', 'Action']),
+      summary: z.string(),
+    }),
+  ),
+});
+export type MonitoringAlarmHistoryResponse = z.infer<typeof monitoringAlarmHistoryResponseSchema>;

@@ -2,6 +2,7 @@
 // 127.0.0.1 (port 0 by default) and returns `{ url, close() }`.
 export * from './azure-openai/index.ts';
 export * from './bedrock/index.ts';
+export * from './cloudwatch/index.ts';
 export { faultRoute, type FaultInput } from './faults.ts';
 export * from './guardrail/index.ts';
 export type { EmulatorServer, ListenOptions } from './http.ts';

@@ -25,7 +25,12 @@ import {
 } from '@mc-vision/core';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '../src/index.ts';
+import {
+  startStepFunctionsServer,
+  type EmulatorServer,
+  type ExecutionEvent,
+  type TaskCall,
+} from '../src/index.ts';
 import { eventually, tempDir } from './support.ts';
 
 // Starting a server validates every definition (aws-local-stepfunctions' ASL checks), and executions run on
@@ -799,6 +804,66 @@ describe("Step Functions emulator running core's pipeline definition", () => {
         },
       });
     } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the execution observer', () => {
+  it('is told of each start once and of each close with its status, what AWS/States counts', async () => {
+    const events: ExecutionEvent[] = [];
+    const server = await startStepFunctionsServer({
+      dataDir: await tempDir(),
+      stateMachines: [
+        {
+          name: 'observed',
+          definition: {
+            StartAt: 'Work',
+            States: { Work: { Type: 'Task', Resource: lambdaArn('worker'), End: true } },
+          },
+        },
+      ],
+      taskHandler: async ({ input }) => {
+        if ((input as { fail?: boolean }).fail) throw namedError('Boom', 'failed on purpose');
+        return { ok: true };
+      },
+      onExecution: (event) => events.push(event),
+    });
+    const sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
+    try {
+      const start = async (name: string, input: object) =>
+        (
+          await sfn.send(
+            new StartExecutionCommand({
+              stateMachineArn: machineArn('observed'),
+              name,
+              input: JSON.stringify(input),
+            }),
+          )
+        ).executionArn!;
+      const good = await start('good', {});
+      const bad = await start('bad', { fail: true });
+      await waitForStatus(sfn, good);
+      await waitForStatus(sfn, bad);
+      const summary = events.map((event) => [
+        event.type,
+        event.executionArn.split(':').at(-1),
+        event.type === 'closed' ? event.status : '',
+        event.type === 'closed' ? event.stopDate >= event.startDate : true,
+      ]);
+      expect(summary.filter(([type]) => type === 'started')).toEqual([
+        ['started', 'good', '', true],
+        ['started', 'bad', '', true],
+      ]);
+      expect(summary.filter(([type]) => type === 'closed').sort()).toEqual([
+        ['closed', 'bad', 'FAILED', true],
+        ['closed', 'good', 'SUCCEEDED', true],
+      ]);
+      // A refused start is no start.
+      await expect(start('good', {})).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+      expect(events.filter((event) => event.type === 'started')).toHaveLength(2);
+    } finally {
+      sfn.destroy();
       await server.close();
     }
   });

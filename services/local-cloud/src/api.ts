@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { createApp, localApiKey, Unhealthy, wireDependencies, type HealthCheck } from '@mc-vision/api';
 import type { Config } from '@mc-vision/core';
@@ -23,6 +24,10 @@ export interface LocalApiOptions {
   adminToken: string;
   /** The one-time code of the UI's sign-in link. */
   signInCode: string;
+  /** The API's EMF metrics, as in the cloud. */
+  metrics?: Metrics;
+  /** Wraps the request listener (the local cloud counts what API Gateway and Lambda would). */
+  observe?: (listener: RequestListener) => RequestListener;
 }
 
 export interface LocalApi extends Component {
@@ -93,6 +98,7 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         logger: options.logger,
         loopbackOnly: true,
         signIn: { code: options.signInCode, apiKey },
+        ...(options.metrics ? { metrics: options.metrics } : {}),
         ...(options.webRoot ? { webRoot: options.webRoot } : {}),
       });
       const extraChecks = [
@@ -106,7 +112,8 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
           healthChecks: [...built.healthChecks, ...extraChecks],
         })));
       server.off('request', starting);
-      server.on('request', createApp({ ...deps, services: withLocalChecks }));
+      const app: RequestListener = createApp({ ...deps, services: withLocalChecks });
+      server.on('request', options.observe ? options.observe(app) : app);
       return {
         name: 'api',
         description: 'the API and the UI',
@@ -115,9 +122,10 @@ export async function listenForApi(host: string, port: number): Promise<ApiListe
         signInUrl: `${url}/#code=${options.signInCode}`,
         async close() {
           await close();
-          const { s3, sfn } = await withLocalChecks();
+          const { s3, sfn, cloudwatch } = await withLocalChecks();
           s3.destroy();
           sfn.destroy();
+          cloudwatch.destroy();
         },
       };
     },

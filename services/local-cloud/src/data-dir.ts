@@ -11,7 +11,7 @@ import { join } from 'node:path';
 /** What the local cloud keeps in its data folder (files, and folders that are its parts' alone). */
 export const dataEntries = {
   files: ['api-key', 'admin-token', 'aws-credentials', 'azure-openai-key', 'outbox.jsonl', 'local-cloud.pid'],
-  folders: { dynamodb: 'dynamodb', s3: 's3', stepFunctions: 'stepfunctions' },
+  folders: { dynamodb: 'dynamodb', s3: 's3', stepFunctions: 'stepfunctions', cloudwatch: 'cloudwatch' },
 } as const;
 
 /** Creates `dataDir` and its parts' folders if missing, and makes them and what they hold owner-only. */

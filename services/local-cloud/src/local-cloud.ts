@@ -7,6 +7,8 @@ import {
   createSfnClient,
   createSnsClient,
   loadConfig,
+  platformNames,
+  taskNames,
   type Config,
 } from '@mc-vision/core';
 import {
@@ -16,7 +18,13 @@ import {
   type TransformDescription,
 } from '@mc-vision/emulators';
 import { fetchedModelDir } from '@mc-vision/model-server';
-import { createIngestHandler, createTaskHandler } from '@mc-vision/worker';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  createIngestHandler,
+  createTaskHandler,
+  withIngestMetrics,
+  withTaskMetrics,
+} from '@mc-vision/worker';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -27,6 +35,7 @@ import { lockDataDir } from './data-lock.ts';
 import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
 import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
+import { startLocalMonitoring, type LocalMonitoring } from './monitoring.ts';
 import { startOutbox, startSns } from './notifications.ts';
 import { startLocalStepFunctions, workerFunctionArn } from './pipeline.ts';
 import { startS3, type S3Event } from './s3.ts';
@@ -127,6 +136,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The API's port first: a taken port fails the start before anything else runs, and the worker's
     // notifications can link to the API.
     apiListener = await listenForApi(options.host ?? '127.0.0.1', options.port ?? userConfig.PORT);
+    // CloudWatch first: every other part publishes what its AWS service would.
+    const monitoring = await start(
+      startLocalMonitoring({
+        config: userConfig,
+        dataDir: join(dataDir, dataEntries.folders.cloudwatch),
+        log,
+      }),
+    );
+    const names = platformNames(userConfig);
+    const serviceMetrics = monitoring.metrics(userConfig.SERVICE_NAME);
     const dynamodb = await start(
       startDynamoDb({ dir: join(dataDir, dataEntries.folders.dynamodb), credentials }),
     );
@@ -136,7 +155,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         bucket: userConfig.IMAGES_BUCKET,
         region: userConfig.AWS_REGION,
         credentials,
-        onObjectCreated: ingestHandler(log),
+        onObjectCreated: ingestHandler(log, monitoring, serviceMetrics, names.functionName('ingest')),
       }),
     );
     const sns = await start(startSns());
@@ -148,6 +167,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       emulated,
       dataDir,
       adminToken,
+      monitoring,
       log,
     });
 
@@ -178,7 +198,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       log({ component: 'dynamodb', level: 'info', message: `${table} table ${base.RESULTS_TABLE}` });
     }
     const outboxFile = join(dataDir, 'outbox.jsonl');
-    const outbox = await start(startOutbox({ config: base, sns: snsClient, file: outboxFile, log }));
+    const outbox = await start(
+      startOutbox({ config: base, sns: snsClient, file: outboxFile, alarmsTopic: names.alarmsTopic, log }),
+    );
+    await monitoring.loadAlarms(outbox.alarmsTopicArn, snsClient);
 
     // The worker as Lambda runs it: one attempt per provider call, since Step Functions does the retrying.
     const workerConfig: Config = { ...base, PROVIDER_MAX_ATTEMPTS: 1 };
@@ -194,13 +217,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         batches?.sfn.destroy();
       },
     });
-    const worker = createTaskHandler({
-      config: workerConfig,
-      s3: workerS3,
-      providers: createProviders(workerConfig),
-      batches: () =>
-        (batches ??= { sfn: workerSfn(), records: new BatchRecords(dynamoClient, base.RESULTS_TABLE) }),
-    });
+    const handleTask = withTaskMetrics(
+      createTaskHandler({
+        config: workerConfig,
+        s3: workerS3,
+        providers: createProviders(workerConfig),
+        batches: () =>
+          (batches ??= { sfn: workerSfn(), records: new BatchRecords(dynamoClient, base.RESULTS_TABLE) }),
+      }),
+      serviceMetrics,
+      taskNames,
+    );
+    const worker = (event: unknown) =>
+      monitoring.invoke(names.functionName('worker'), () => handleTask(event));
 
     // The two values only known now complete the one configuration: the topic's ARN as SNS gave it, and the
     // Step Functions endpoint.
@@ -224,11 +253,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           ...(options.retryIntervalOverrides
             ? { retryIntervalOverrides: options.retryIntervalOverrides }
             : {}),
+          onExecution: (event) => monitoring.onExecution(event),
         }),
       ),
     );
     stepFunctionsEndpoint.url = stepFunctions.url;
-    const config: Config = { ...withTopic, SFN_ENDPOINT: stepFunctions.url };
+    const config: Config = {
+      ...withTopic,
+      SFN_ENDPOINT: stepFunctions.url,
+      CLOUDWATCH_ENDPOINT: monitoring.url,
+    };
 
     const webRoot = options.webRoot ?? (existsSync(join(webDist, 'index.html')) ? webDist : undefined);
     const api = await start(
@@ -240,6 +274,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         emulators: [bedrock, azure].filter((part) => part !== undefined),
         adminToken,
         signInCode,
+        metrics: serviceMetrics,
+        observe: (listener) => monitoring.observeRequests(listener),
       }),
     );
     log({
@@ -284,12 +320,13 @@ interface ProvidersContext {
   emulated: ProviderPlan;
   dataDir: string;
   adminToken: string;
+  monitoring: LocalMonitoring;
   log: Log;
 }
 
 /** The classifier (when anything needs it) and the LLM emulators of the providers that are emulated. */
 async function startProviders(start: Start, context: ProvidersContext) {
-  const { options, env, userConfig, emulated, dataDir, adminToken, log } = context;
+  const { options, env, userConfig, emulated, dataDir, adminToken, monitoring, log } = context;
   // The classifier serves SageMaker's contract and is what the LLM emulators describe images from.
   const needsModel = emulated.sagemaker || emulated.bedrock || emulated.azure;
   const explicitModelDir = options.modelDir
@@ -312,6 +349,7 @@ async function startProviders(start: Start, context: ProvidersContext) {
           },
           log,
           emulated.sagemaker ? 'sagemaker' : 'classifier',
+          (event) => monitoring.onModelInvocation(event),
         ),
       )
     : undefined;
@@ -356,25 +394,36 @@ async function startProviders(start: Start, context: ProvidersContext) {
   return { model, classifier, bedrock, azure, azureKey, explicitModelDir };
 }
 
-/** The worker's ingest handler as S3's notifications reach it: it only logs, and never fails the upload. */
-function ingestHandler(log: Log): (event: S3Event) => void {
-  const ingest = createIngestHandler({
-    logger: {
-      info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
-      warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
-    },
-  });
+/**
+ * The worker's ingest handler as S3's notifications reach it, with its metrics and as Lambda would count the
+ * invocation: it only logs, and never fails the upload.
+ */
+function ingestHandler(
+  log: Log,
+  monitoring: LocalMonitoring,
+  metrics: Metrics,
+  functionName: string,
+): (event: S3Event) => void {
+  const ingest = withIngestMetrics(
+    createIngestHandler({
+      logger: {
+        info: (message, attributes) => log({ component: 'ingest', level: 'info', message, ...attributes }),
+        warn: (message, attributes) => log({ component: 'ingest', level: 'warn', message, ...attributes }),
+      },
+    }),
+    metrics,
+  );
   return (event: S3Event) => {
-    try {
-      ingest(event);
-    } catch (error) {
-      log({
-        component: 'ingest',
-        level: 'error',
-        message: 'the ingest handler failed',
-        error: String(error),
+    monitoring
+      .invoke(functionName, () => ingest(event))
+      .catch((error: unknown) => {
+        log({
+          component: 'ingest',
+          level: 'error',
+          message: 'the ingest handler failed',
+          error: String(error),
+        });
       });
-    }
   };
 }
 

@@ -6,6 +6,7 @@ import {
   MANIFEST_FILE,
   resnet18,
   startModelServer,
+  type LogEvent,
   type ModelDownload,
 } from '@mc-vision/model-server';
 import { createHash, randomUUID } from 'node:crypto';
@@ -124,6 +125,8 @@ export async function startClassifier(
   log: Log,
   /** `sagemaker` when it is the SageMaker endpoint, `classifier` when it only serves the LLM emulators. */
   name: 'sagemaker' | 'classifier' = 'sagemaker',
+  /** The server's events (one `invocation` per InvokeEndpoint), for the SageMaker metrics. */
+  onEvent?: (event: LogEvent) => void,
 ): Promise<LocalClassifier> {
   let reason: string;
   try {
@@ -133,6 +136,7 @@ export async function startClassifier(
       host: '127.0.0.1',
       ...limits,
       beforeListen: ownerOnly,
+      ...(onEvent ? { log: onEvent } : {}),
     });
     return {
       name,
@@ -153,6 +157,7 @@ export async function startClassifier(
   const server = createModelServer({
     classifier: failed,
     maxImageBytes: limits.maxImageBytes,
+    ...(onEvent ? { log: onEvent } : {}),
     endpointName: limits.endpointName,
   });
   ownerOnly(server);

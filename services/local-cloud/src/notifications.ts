@@ -68,6 +68,8 @@ const envelopeSchema = z.object({
 export interface Outbox extends Part {
   /** The topic notifications are published to (the ARN fauxqs gave it). */
   topicArn: string;
+  /** The alarms topic, drained into the same file (the ARN fauxqs gave it). */
+  alarmsTopicArn: string;
   file: string;
   close(): Promise<void>;
 }
@@ -77,15 +79,22 @@ export interface OutboxOptions {
   sns: SNSClient;
   /** Where notifications are appended, one JSON line each. */
   file: string;
+  /** The alarms topic's name: CloudWatch's alarm notifications, kept apart from the results in the cloud. */
+  alarmsTopic: string;
   log: Log;
 }
 
-/** Creates the topic (and the outbox queue subscribed to it) and drains the queue into `file`. */
+/** Creates the two topics (and the outbox queue subscribed to both) and drains the queue into `file`. */
 export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   const { config, sns, file, log } = options;
   const topic = topicName(config.NOTIFY_TOPIC_ARN);
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topic }));
-  if (!TopicArn) throw new Error(`SNS did not return an ARN for topic ${topic}`);
+  const create = async (name: string) => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+    if (!TopicArn) throw new Error(`SNS did not return an ARN for topic ${name}`);
+    return TopicArn;
+  };
+  const TopicArn = await create(topic);
+  const alarmsTopicArn = await create(options.alarmsTopic);
 
   const sqs = new SQSClient({
     region: config.AWS_REGION,
@@ -97,7 +106,9 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
   );
   if (!QueueUrl || !Attributes?.QueueArn) throw new Error('SQS did not create the outbox queue');
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
+  for (const arn of [TopicArn, alarmsTopicArn]) {
+    await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
+  }
 
   /** Moves what the queue holds into the file; `waitSeconds` > 0 long-polls. Returns how many it moved. */
   async function drain(waitSeconds: number, signal?: AbortSignal): Promise<number> {
@@ -150,6 +161,7 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   return {
     name: 'outbox',
     topicArn: TopicArn,
+    alarmsTopicArn,
     file,
     async close() {
       stop.abort();

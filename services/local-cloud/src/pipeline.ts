@@ -6,11 +6,17 @@ import {
   batchSources,
   buildBatchDefinition,
   buildPipelineDefinition,
+  platformNames,
   serviceIntegrations,
   type BatchSource,
   type Config,
 } from '@mc-vision/core';
-import { startStepFunctionsServer, type EmulatorServer, type TaskCall } from '@mc-vision/emulators';
+import {
+  startStepFunctionsServer,
+  type EmulatorServer,
+  type ExecutionEvent,
+  type TaskCall,
+} from '@mc-vision/emulators';
 import { z } from 'zod';
 import { parseStateMachineArn } from './config.ts';
 import type { Log } from './log.ts';
@@ -20,10 +26,10 @@ import type { Log } from './log.ts';
 // name), the optimized DynamoDB and SNS integrations to DynamoDB PutItem and SNS Publish through the SDK,
 // with errors named as Step Functions names them (`DynamoDB.<code>`, `SNS.<code>`).
 
-/** Named as the cloud names it, so the definition reads the same in both places. */
+/** Named as the cloud names it (core's `platformNames`), so the definition reads the same in both places. */
 export function workerFunctionArn(config: Config): string {
   const { region, accountId } = parseStateMachineArn(config.STATE_MACHINE_ARN);
-  return `arn:aws:lambda:${region}:${accountId}:function:${config.NAME_PREFIX}-worker`;
+  return platformNames({ ...config, AWS_REGION: region, AWS_ACCOUNT_ID: accountId }).functionArn('worker');
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -132,6 +138,8 @@ export interface LocalStepFunctionsOptions {
   s3: S3Client;
   /** Milliseconds between retries, by state name, instead of the definition's backoff (tests). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Told of every execution's start and close (the AWS/States metrics). */
+  onExecution?: (event: ExecutionEvent) => void;
 }
 
 /** The batch state machine of each source, by the ARN the configuration names it by. */
@@ -174,5 +182,6 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     taskHandler: createPipelineTaskHandler(options.tasks),
     s3: options.s3,
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    ...(options.onExecution ? { onExecution: options.onExecution } : {}),
   });
 }

@@ -2,28 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { createSfnClient } from '@mc-vision/core';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../src/config.ts';
 import type { OutboxEntry } from '../src/index.ts';
-import { startTestCloud, type TestCloud } from './support.ts';
+import { startTestCloud, walkthroughScript, type TestCloud } from './support.ts';
 
 // The README's curl walkthrough, run as written (only the URL and the key swapped in) with bash and curl
 // against the whole local cloud: real worker, real classifier, the LLM and guardrail emulators, Step Functions,
 // DynamoDB, S3 with its ingest events and SNS with its outbox. Then the platform restarts on the same data.
-
-/** The bash blocks of the "curl walkthrough" section: the root README's once it holds it, else the API's. */
-function walkthroughScript(): string {
-  const readme = [join(repoRoot, 'README.md'), join(repoRoot, 'services/api/README.md')]
-    .filter((path) => existsSync(path))
-    .map((path) => readFileSync(path, 'utf8'))
-    .find((text) => /^##+ curl walkthrough/im.test(text));
-  if (!readme) throw new Error('no README has a "curl walkthrough" section');
-  const section = readme.split(/^##+ curl walkthrough.*$/im)[1]!.split(/^## /m)[0]!;
-  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
-}
 
 const historyOf = async (sfn: SFNClient, executionArn: string) =>
   (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];

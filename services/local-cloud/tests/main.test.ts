@@ -128,6 +128,7 @@ describe('pnpm start (src/main.ts)', () => {
     expect(output).toMatch(/classifier darknet-tiny/);
     // Every component, in the order they started (and stop in reverse).
     expect(Object.keys(main.printed)).toEqual([
+      'cloudwatch',
       'dynamodb',
       's3',
       'sns',

@@ -70,7 +70,7 @@ const refusedAs: Record<string, (response: RawResponse) => void> = {
     expect(JSON.parse(body).error).toMatchObject({ code: 'forbidden' });
   },
   ...Object.fromEntries(
-    ['bedrock', 'azure', 'stepfunctions'].map((name) => [
+    ['bedrock', 'azure', 'stepfunctions', 'cloudwatch'].map((name) => [
       name,
       ({ status, headers, body }: RawResponse) => {
         expect(status).toBe(403);

@@ -115,6 +115,7 @@ describe('a local cloud with SageMaker and Azure pointed elsewhere', () => {
     expect(local.cloud.config.AZURE_OPENAI_ENDPOINT).toBe(azure.url);
     // The model server still runs, for the Bedrock emulator only; Azure has no emulator here.
     expect(local.cloud.components.map(({ name }) => name)).toEqual([
+      'cloudwatch',
       'dynamodb',
       's3',
       'sns',

@@ -2,13 +2,14 @@
 // Wiring only: logging, metrics and tracing around the handlers of task-handler.ts and ingest-handler.ts,
 // which take their dependencies as arguments and run anywhere (the local cloud calls them directly).
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { cloudRequirements, loadConfig, type Config } from '@mc-vision/core/config/index';
 import { customMetrics } from '@mc-vision/core/monitoring/metrics';
-import { taskNames, type TaskName } from '@mc-vision/core/pipeline/index';
+import { taskNames } from '@mc-vision/core/pipeline/index';
 import type { Context } from 'aws-lambda';
 import { createIngestHandler, type IngestSummary } from './ingest-handler.ts';
+import { taskNameOf, withIngestMetrics, withTaskMetrics } from './metrics.ts';
 import type { TaskHandler, TaskOutput } from './task-handler.ts';
 
 // The task and ingest functions run this one module with different environments: at init it asks only for
@@ -25,13 +26,16 @@ const tracer = new Tracer({ serviceName: config.SERVICE_NAME });
 let handleTask: Promise<TaskHandler> | undefined;
 function taskHandlerInstance(): Promise<TaskHandler> {
   if (!handleTask) {
-    handleTask = import('./task-wiring.ts').then(({ buildTaskHandler }) => buildTaskHandler(tracer));
+    // Its metrics (metrics.ts): succeeded or failed, latency, and what a built record says.
+    handleTask = import('./task-wiring.ts').then(({ buildTaskHandler }) =>
+      withTaskMetrics(buildTaskHandler(tracer), metrics, taskNames),
+    );
     handleTask.catch(() => (handleTask = undefined));
   }
   return handleTask;
 }
 
-const handleIngest = createIngestHandler({ logger });
+const handleIngest = withIngestMetrics(createIngestHandler({ logger }), metrics);
 
 /** Runs `work` in its own X-Ray subsegment, as Powertools' manual instrumentation does. */
 async function traced<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -64,46 +68,31 @@ function errorSummary(error: unknown, depth = 0): Record<string, unknown> {
     : { name, message, cause: errorSummary(cause, depth + 1) };
 }
 
-function taskNameOf(event: unknown): TaskName | 'invalid' {
-  const task = event && typeof event === 'object' && 'task' in event ? event.task : undefined;
-  return taskNames.find((name) => name === task) ?? 'invalid';
-}
-
 function requestIdOf(event: unknown): string | undefined {
   const id = event && typeof event === 'object' && 'requestId' in event ? event.requestId : undefined;
   return typeof id === 'string' ? id.slice(0, 64) : undefined;
 }
 
 export async function taskHandler(event: unknown, context: Context): Promise<TaskOutput> {
-  const task = taskNameOf(event);
+  const task = taskNameOf(event, taskNames);
   logger.addContext(context);
   // The pipeline's requestId correlates every line of one image's run across tasks.
   logger.appendKeys({ task, requestId: requestIdOf(event) });
   metrics.captureColdStartMetric();
-  metrics.addDimension(customMetrics.taskDimension, task);
   tracer.putAnnotation('task', task);
-  const started = performance.now();
   try {
     const output = await traced(task, async () => (await taskHandlerInstance())(event));
-    metrics.addMetric(customMetrics.taskSucceeded, MetricUnit.Count, 1);
     logger.info('task succeeded');
     return output;
   } catch (error) {
-    metrics.addMetric(customMetrics.taskFailed, MetricUnit.Count, 1);
     logger.error('task failed', { error: errorSummary(error) });
     throw error;
   } finally {
-    metrics.addMetric(customMetrics.taskLatency, MetricUnit.Milliseconds, performance.now() - started);
-    metrics.publishStoredMetrics();
     logger.resetKeys();
   }
 }
 
 export async function ingestHandler(event: unknown, context: Context): Promise<IngestSummary> {
   logger.addContext(context);
-  const summary = await traced('ingest', async () => handleIngest(event));
-  metrics.addMetric(customMetrics.imagesIngested, MetricUnit.Count, summary.logged);
-  metrics.addMetric(customMetrics.ingestRecordsSkipped, MetricUnit.Count, summary.skipped);
-  metrics.publishStoredMetrics();
-  return summary;
+  return traced('ingest', async () => handleIngest(event));
 }

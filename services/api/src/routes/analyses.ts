@@ -6,6 +6,8 @@ import {
   ProviderThrottledError,
   RecordExistsError,
   providerNames,
+  publishCustomMetrics,
+  recordMetrics,
   resultRecordSchema,
   routeRequestSchema,
   routeResponseSchema,
@@ -154,6 +156,8 @@ async function analyse(
     ttlDays: config.RESULT_TTL_DAYS,
   });
   await results.create(record);
+  // Only a record made now is counted: a replayed one was counted when it was made.
+  if (deps.metrics) publishCustomMetrics(deps.metrics, recordMetrics(record));
   return { record, failures };
 }
 

@@ -3,6 +3,7 @@ import type { RouteDependencies } from '../deps.ts';
 import { analysisRoutes } from './analyses.ts';
 import { batchRoutes } from './batches.ts';
 import { imageRoutes } from './images.ts';
+import { monitoringRoutes } from './monitoring.ts';
 import { pipelineRoutes } from './pipelines.ts';
 import { resultRoutes } from './results.ts';
 
@@ -14,5 +15,6 @@ export function v1Routes(deps: RouteDependencies): Router {
     pipelineRoutes(deps),
     batchRoutes(deps),
     resultRoutes(deps),
+    monitoringRoutes(deps),
   );
 }

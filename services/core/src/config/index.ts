@@ -45,6 +45,10 @@ export const cloudRequirements = {
     'AZURE_OPENAI_ENDPOINT',
     'AZURE_OPENAI_KEY_SECRET_ARN',
     'API_KEYS_SECRET_ARN',
+    // The monitoring view names the functions, alarms and HTTP API as infra does.
+    'NAME_PREFIX',
+    'DEPLOY_ENV',
+    'HTTP_API_ID',
   ],
   /**
    * The worker's task handler: it reads images and calls the three providers (the pipeline saves the record),

@@ -63,6 +63,7 @@ export const runtimeConfigShape = {
   SAGEMAKER_RUNTIME_ENDPOINT: z.url().optional(),
   BEDROCK_RUNTIME_ENDPOINT: z.url().optional(),
   SECRETS_MANAGER_ENDPOINT: z.url().optional(),
+  CLOUDWATCH_ENDPOINT: z.url().optional(),
   /**
    * Local only: what the SDK clients sign with when an endpoint override points them at an emulator. The local
    * cloud makes a new secret at every start, and its DynamoDB and S3 refuse requests not signed with it.

@@ -89,3 +89,28 @@ export function recordMetrics(record: ResultRecord): CustomMetricValue[] {
     count(m.failedRecords, record.status === 'failed'),
   ];
 }
+
+/** What `publishCustomMetrics` needs of Powertools' `Metrics` (core does not depend on Powertools). */
+export interface MetricsPublisher {
+  addDimension(name: string, value: string): unknown;
+  addMetric(name: string, unit: CustomMetricValue['unit'], value: number): unknown;
+  publishStoredMetrics(): unknown;
+}
+
+/**
+ * Emits the values through Powertools, one EMF line per set of dimensions, in one synchronous block: Powertools
+ * keeps one buffer per instance, so concurrent handlers in one process (the local cloud) must never interleave.
+ */
+export function publishCustomMetrics(metrics: MetricsPublisher, values: readonly CustomMetricValue[]): void {
+  const groups = new Map<string, CustomMetricValue[]>();
+  for (const value of values) {
+    const key = JSON.stringify(Object.entries(value.dimensions).sort());
+    groups.set(key, [...(groups.get(key) ?? []), value]);
+  }
+  for (const group of groups.values()) {
+    for (const [name, dimension] of Object.entries(group[0]!.dimensions))
+      metrics.addDimension(name, dimension);
+    for (const value of group) metrics.addMetric(value.name, value.unit, value.value);
+    metrics.publishStoredMetrics();
+  }
+}

@@ -127,6 +127,10 @@ describe('loadConfig with requiredInCloud', () => {
       'API_KEYS_SECRET_ARN',
       'BATCH_KEYS_STATE_MACHINE_ARN',
       'BATCH_PREFIX_STATE_MACHINE_ARN',
+      'DEPLOY_ENV',
+      'HTTP_API_ID',
+      'NAME_PREFIX',
+      'RESULTS_TABLE',
       'STATE_MACHINE_ARN',
     ]);
   });

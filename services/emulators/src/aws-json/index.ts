@@ -9,4 +9,4 @@ export {
   type AwsJsonService,
   type AwsJsonVersion,
 } from './protocol.ts';
-export { decodePageToken, encodePageToken, toEpochSeconds } from './wire.ts';
+export { accountIdSchema, decodePageToken, encodePageToken, regionSchema, toEpochSeconds } from './wire.ts';

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { z } from 'zod';
 import { HttpError, parseJson, readBody, sendJson, startHttpServer, type ListenOptions } from '../http.ts';
 
 // The AWS JSON protocol (1.0 and 1.1), shared by every emulator that speaks it (Step Functions, Secrets
-// Manager, ...): `POST /` with `X-Amz-Target: <prefix>.<Action>`, a JSON object in and out, each action's input
+// Manager, ...): `POST /` with `X-Amz-Target: <prefix>.<Action>`, a JSON object in and out (gzip-encoded bodies inflated), each action's input
 // checked by its zod schema, errors as `{"__type": "<Code>", "message": ...}` (the AWS SDKs raise the exception
 // class named by `__type`), and an `x-amzn-requestid` on every answer. A service writes only its actions.
 
@@ -61,6 +62,16 @@ export function validationMessage(issues: readonly z.core.$ZodIssue[]): string {
   return `${issues.length} validation error${issues.length === 1 ? '' : 's'} detected: ${described}`;
 }
 
+/** Some SDKs gzip large requests (CloudWatch's PutMetricData): the body as sent, within the same limit. */
+function gunzip(body: Buffer, limitBytes: number): Buffer {
+  try {
+    return gunzipSync(body, { maxOutputLength: limitBytes });
+  } catch {
+    // Too large once inflated, or not gzip at all: either way not a body the service takes.
+    return Buffer.alloc(0);
+  }
+}
+
 export function awsJsonProtocol(service: AwsJsonService): AwsJsonProtocol {
   const contentType = `application/x-amz-json-${service.version}`;
   const error = (code: string, message: string, status = 400) =>
@@ -79,10 +90,11 @@ export function awsJsonProtocol(service: AwsJsonService): AwsJsonProtocol {
     if (req.method !== 'POST' || !action) {
       throw error('UnknownOperationException', `Unknown operation: ${target || `${req.method} ${req.url}`}`);
     }
+    const tooLarge = () =>
+      error('ValidationException', `Request body is larger than ${service.maxBodyBytes} bytes`, 413);
+    const raw = await readBody(req, service.maxBodyBytes, tooLarge);
     const body = parseJson(
-      await readBody(req, service.maxBodyBytes, () =>
-        error('ValidationException', `Request body is larger than ${service.maxBodyBytes} bytes`, 413),
-      ),
+      req.headers['content-encoding'] === 'gzip' ? gunzip(raw, service.maxBodyBytes) : raw,
     );
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw error('SerializationException', 'Request body must be a JSON object');

@@ -1,4 +1,7 @@
-// Values as the AWS JSON services write them: timestamps in epoch seconds, opaque page tokens.
+import { z } from 'zod';
+
+// Values as the AWS JSON services write them: timestamps in epoch seconds, opaque page tokens; and the region
+// and account an emulator names its ARNs with.
 
 /** Epoch milliseconds → the protocol's epoch seconds. */
 export function toEpochSeconds(ms: number): number {
@@ -21,3 +24,15 @@ export function decodePageToken(token: string): Record<string, unknown> | undefi
   }
   return undefined;
 }
+
+/** An emulator's region (`us-east-1` unless given). */
+export const regionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+  .default('us-east-1');
+
+/** An emulator's account (`000000000000` unless given). */
+export const accountIdSchema = z
+  .string()
+  .regex(/^\d{12}$/)
+  .default('000000000000');

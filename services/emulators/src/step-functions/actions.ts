@@ -27,6 +27,8 @@ export interface StepFunctionsContext extends MapRunHost {
   runs: Map<string, ExecutionRun>;
   /** Runs a RUNNING execution (just started, left running by the previous process, or redriven). */
   launch(machine: MachineEntry, record: ExecutionRecord, mode?: RunMode): void;
+  /** A new execution was started (and persisted). */
+  started(record: ExecutionRecord): void;
   /** A start date (epoch ms) later than every execution's, so newest-first lists are exact. */
   nextStartDate(): number;
 }
@@ -109,6 +111,7 @@ const startExecution = action(
     const startDate = context.nextStartDate();
     const record = startedExecution(machine, { executionArn, name, input, startDate });
     await context.store.add(record);
+    context.started(record);
     context.launch(machine, record);
     return { executionArn, startDate: toEpochSeconds(startDate) };
   },

@@ -91,6 +91,7 @@ export class ExecutionRun {
   private readonly store: ExecutionStore;
   private readonly taskHandler: TaskHandler;
   private readonly retryIntervalOverrides: Record<string, number | number[]> | undefined;
+  private readonly onClosed: ((record: ExecutionRecord) => void) | undefined;
   private readonly history: History;
   private readonly branches: Branches<LibraryEvent>;
   private readonly gates = new Map<string, Gate>();
@@ -122,6 +123,8 @@ export class ExecutionRun {
     mode?: RunMode;
     /** Runs a Distributed Map state (map-run.ts). */
     runDistributedMap?: (call: MapStateCall) => Promise<unknown>;
+    /** Told once the execution has closed (its status and stop date set). */
+    onClosed?: (record: ExecutionRecord) => void;
   }) {
     this.machine = options.machine;
     this.record = options.record;
@@ -131,6 +134,7 @@ export class ExecutionRun {
     this.mode = options.mode ?? 'run';
     this.runMap = options.runDistributedMap;
     this.taskLog = new TaskLog(this.record, this.mode === 'run' ? [] : (this.record.taskAttempts ?? []));
+    this.onClosed = options.onClosed;
     this.history = new History(this.record.events, () => void this.store.save(this.record));
     this.branches = new Branches(this.machine.states);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -271,6 +275,7 @@ export class ExecutionRun {
     this.finished = true;
     for (const gate of this.gates.values()) gate.openAll();
     this.endRun();
+    this.onClosed?.(record);
     void this.store.save(record).then(() => this.resolveDone());
   }
 

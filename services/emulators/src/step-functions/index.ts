@@ -1,6 +1,7 @@
 export type { TaskCall, TaskHandler } from './execution-run.ts';
 export {
   startStepFunctionsServer,
+  type ExecutionEvent,
   type StateMachineSpec,
   type StepFunctionsServerOptions,
 } from './server.ts';

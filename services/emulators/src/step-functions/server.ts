@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
+import { accountIdSchema, regionSchema } from '../aws-json/index.ts';
 import { stopHttpServer, type EmulatorServer, type ListenOptions } from '../http.ts';
 import { executionActions, type StepFunctionsContext } from './actions.ts';
 import { ExecutionRun, type RunMode, type TaskHandler } from './execution-run.ts';
@@ -9,7 +10,7 @@ import { mapRunActions } from './map-run-actions.ts';
 import { runDistributedMap } from './map-run.ts';
 import { MapRunStore } from './map-run-store.ts';
 import { isValidExecutionName, sfnProtocol } from './protocol.ts';
-import { ExecutionStore, type ExecutionRecord } from './store.ts';
+import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './store.ts';
 
 // A Step Functions endpoint for the laptop: the real JSON 1.0 protocol (the actions in actions.ts) in front of
 // aws-local-stepfunctions, with every Task delegated to `taskHandler`, executions and their history kept as
@@ -18,6 +19,17 @@ import { ExecutionStore, type ExecutionRecord } from './store.ts';
 // runs (map-run.ts), reading and writing S3 through `s3`.
 
 export type { StateMachineSpec } from './machines.ts';
+
+export type ExecutionEvent =
+  | { type: 'started'; stateMachineArn: string; executionArn: string; startDate: number }
+  | {
+      type: 'closed';
+      stateMachineArn: string;
+      executionArn: string;
+      status: Exclude<ExecutionStatus, 'RUNNING'>;
+      startDate: number;
+      stopDate: number;
+    };
 
 export interface StepFunctionsServerOptions extends ListenOptions {
   /** Where executions are kept (created if missing). */
@@ -32,18 +44,17 @@ export interface StepFunctionsServerOptions extends ListenOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** What Distributed Maps' ItemReader and ResultWriter read and write S3 through. */
   s3?: S3Client;
+  /**
+   * Told when an execution starts (once, not again when a restart re-runs it) and when it closes: what Step
+   * Functions turns into its `AWS/States` metrics. Called synchronously; it must not throw.
+   */
+  onExecution?: (event: ExecutionEvent) => void;
 }
 
 const optionsSchema = z.object({
   dataDir: z.string().min(1),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
-    .default('us-east-1'),
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/)
-    .default('000000000000'),
+  region: regionSchema,
+  accountId: accountIdSchema,
   stateMachines: z
     .array(z.object({ name: z.string().refine(isValidExecutionName, 'invalid state machine name') }).loose())
     .min(1),
@@ -58,6 +69,13 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   const runs = new Map<string, ExecutionRun>();
   let lastStartDate = Math.max(0, ...store.all().map((record) => record.startDate));
   let closing = false;
+  const observe = (event: ExecutionEvent) => {
+    try {
+      options.onExecution?.(event);
+    } catch (error) {
+      console.error('step-functions emulator: the execution observer failed', error);
+    }
+  };
 
   function launch(machine: MachineEntry, record: ExecutionRecord, mode: RunMode = 'run'): void {
     if (closing) return; // stays RUNNING on disk: the next start runs it
@@ -69,6 +87,18 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       mode,
       runDistributedMap: (call) => runDistributedMap(context, call),
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      // A map run's children are not the machine's executions in AWS/States; their parent's map run is.
+      onClosed: (closed) => {
+        if (closed.mapRunArn) return;
+        observe({
+          type: 'closed',
+          stateMachineArn: closed.stateMachineArn,
+          executionArn: closed.executionArn,
+          status: closed.status as Exclude<ExecutionStatus, 'RUNNING'>,
+          startDate: closed.startDate,
+          stopDate: closed.stopDate ?? Date.now(),
+        });
+      },
     });
     runs.set(record.executionArn, run);
     void run.done.then(() => runs.delete(record.executionArn));
@@ -84,6 +114,13 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     runs,
     launch,
     ...(options.s3 ? { s3: options.s3 } : {}),
+    started: (record) =>
+      observe({
+        type: 'started',
+        stateMachineArn: record.stateMachineArn,
+        executionArn: record.executionArn,
+        startDate: record.startDate,
+      }),
     nextStartDate() {
       lastStartDate = Math.max(Date.now(), lastStartDate + 0.001);
       return lastStartDate;
