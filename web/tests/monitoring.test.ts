@@ -100,7 +100,7 @@ describe('the Monitoring view in Chromium', () => {
         .getByRole('list', { name: `History of ${bedrockAlarm}` })
         .getByText(/Alarm updated from OK to ALARM/),
     );
-    await shown(page.getByText(/^\d+ of 25 alarms in alarm\./));
+    await shown(page.getByText(/^\d+ of 29 alarms in alarm\./));
 
     const executions = page.getByRole('figure', { name: 'Pipeline: executions' });
     await shown(executions.getByRole('img', { name: /ExecutionsStarted \d+/ }));
@@ -111,7 +111,7 @@ describe('the Monitoring view in Chromium', () => {
       name: 'Providers: share of records throttled or unavailable',
     });
     await shown(providers.getByRole('img', { name: /Bedrock unavailable 100%/ }));
-    expect(await page.getByRole('figure').count()).toBe(18);
+    expect(await page.getByRole('figure').count()).toBe(19);
 
     expect(await accessibilityViolations(page)).toEqual([]);
     expect(await horizontalOverflow(page)).toBe(0);

@@ -71,7 +71,7 @@ describe('GET /v1/monitoring/dashboard', () => {
     const { status, body } = await api.get('/v1/monitoring/dashboard?minutes=30');
     expect(status).toBe(200);
     expect(body.name).toBe('mc-vision-dev-overview');
-    expect(body.widgets).toHaveLength(18);
+    expect(body.widgets).toHaveLength(19);
     const worker = body.widgets.find((widget: { id: string }) => widget.id === 'worker-function');
     const errors = worker.series.find((series: { name: string }) => series.name === 'Errors');
     expect(errors).toMatchObject({

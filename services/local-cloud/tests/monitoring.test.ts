@@ -9,6 +9,7 @@ import type { OutboxEntry } from '../src/index.ts';
 import {
   startTestCloud,
   uploadPelican,
+  waitForBatch,
   waitForPipeline,
   walkthroughScript,
   type TestCloud,
@@ -16,7 +17,8 @@ import {
 
 // Monitoring, run on the laptop: the README walkthrough, then Bedrock hard down for 20 pipelines (the Bedrock
 // failure alarm goes ALARM and CloudWatch's notification reaches the outbox), then healthy again (OK, and a
-// second notification). Then every alarm of the definition must have data for its exact metric, and
+// second notification). A batch of each kind (over a folder, by keys) runs. Then every alarm of the definition
+// must have data for its exact metric, and
 // GetMetricData (the real SDK client) counts the executions that succeeded. Alarms run on 10-second periods.
 
 const period = 10;
@@ -168,6 +170,20 @@ describe('monitoring on the local cloud', () => {
     expect(ok.subject).toBe(`OK: "${bedrockAlarm}" in US East (N. Virginia)`);
   }, 300_000);
 
+  it('runs a batch over a folder and one by keys, each an execution of its own state machine', async () => {
+    const key = await uploadPelican(local.api);
+    for (const [requestId, source] of [
+      ['monitored-folder', { prefix: 'images/' }],
+      ['monitored-keys', { keys: [key] }],
+    ] as const) {
+      const { status } = await local.api.post('/v1/batches', { ...source, requestId });
+      expect(status).toBe(202);
+      expect(await waitForBatch(local.api, requestId, () => {}, 120_000)).toMatchObject({
+        status: 'SUCCEEDED',
+      });
+    }
+  }, 300_000);
+
   it('has data for every alarm of the definition, under its exact namespace, metric and dimensions', async () => {
     const client = createCloudWatchClient(local.cloud.config);
     try {
@@ -177,7 +193,7 @@ describe('monitoring on the local cloud', () => {
           metric: { namespace: string; name: string; dimensions: Record<string, string> };
         }[];
       };
-      expect(alarms).toHaveLength(25);
+      expect(alarms).toHaveLength(29);
       const missing: string[] = [];
       for (const { name, metric } of alarms) {
         const dimensions = Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value }));

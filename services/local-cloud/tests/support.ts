@@ -183,13 +183,14 @@ export async function allBatchItems(
   return items;
 }
 
-/** The notifications the local cloud's outbox has received so far (one JSON line each). */
+/** The results topic's notifications the outbox has received so far (the alarms' have a topic of their own). */
 export function outbox(cloud: LocalCloud): OutboxEntry[] {
   const text = existsSync(cloud.outboxFile) ? readFileSync(cloud.outboxFile, 'utf8') : '';
   return text
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as OutboxEntry);
+    .map((line) => JSON.parse(line) as OutboxEntry)
+    .filter((entry) => entry.topicArn === cloud.config.NOTIFY_TOPIC_ARN);
 }
 
 /** Waits until the outbox holds the notification whose subject names `requestId`. */

@@ -130,7 +130,6 @@ describe('loadConfig with requiredInCloud', () => {
       'DEPLOY_ENV',
       'HTTP_API_ID',
       'NAME_PREFIX',
-      'RESULTS_TABLE',
       'STATE_MACHINE_ARN',
     ]);
   });
