@@ -3,7 +3,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { bundledModelDir, fixtureImagesDir } from '@mc-vision/assets';
 import { startLocalCloud, type LocalCloud } from '@mc-vision/local-cloud';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -91,8 +91,14 @@ function packageOf(url: string): string | undefined {
   return workspace?.[1];
 }
 
-/** CPU-profiles this process (the main thread) while `work` runs. */
-export async function profiled<T>(work: () => Promise<T>): Promise<{ value: T; profile: ProfileSummary }> {
+/**
+ * CPU-profiles this process (the main thread) while `work` runs. With BENCH_CPU_PROFILE_DIR set, the whole
+ * profile is also written there as `<label>.cpuprofile` (Chrome DevTools, speedscope) to look deeper.
+ */
+export async function profiled<T>(
+  label: string,
+  work: () => Promise<T>,
+): Promise<{ value: T; profile: ProfileSummary }> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -105,6 +111,11 @@ export async function profiled<T>(work: () => Promise<T>): Promise<{ value: T; p
   } finally {
     ({ profile } = await session.post('Profiler.stop'));
     session.disconnect();
+  }
+  const keepIn = process.env.BENCH_CPU_PROFILE_DIR;
+  if (keepIn) {
+    mkdirSync(keepIn, { recursive: true });
+    writeFileSync(join(keepIn, `${label}.cpuprofile`), JSON.stringify(profile!));
   }
   const nodes = new Map<number, ProfileNode>(
     (profile!.nodes as ProfileNode[]).map((node) => [node.id, node]),

@@ -74,7 +74,7 @@ try {
   for (const key of keys.splice(0, 2)) await runPipeline(cloud, key, alonePollMs);
 
   const aloneStarted = performance.now();
-  const { value: alone, profile: aloneProfile } = await profiled(async () => {
+  const { value: alone, profile: aloneProfile } = await profiled('pipelines-one-at-a-time', async () => {
     const outcomes: Outcome[] = [];
     for (const key of keys.splice(0, sequential)) outcomes.push(await runPipeline(cloud, key, alonePollMs));
     return outcomes;
@@ -83,7 +83,7 @@ try {
 
   const cpuBefore = process.cpuUsage();
   const loadStarted = performance.now();
-  const { value: together, profile } = await profiled(async () =>
+  const { value: together, profile } = await profiled(`pipelines-${clients}-clients`, async () =>
     (
       await Promise.all(
         Array.from({ length: clients }, async (_, client) => {

@@ -23,6 +23,7 @@ import {
   pipelineSaveCondition,
   placeholderResources,
 } from '@mc-vision/core';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -652,6 +653,23 @@ describe('Step Functions emulator', () => {
       type: 'ExecutionTimedOut',
       executionTimedOutEventDetails: { error: 'States.Timeout' },
     });
+  });
+
+  it('has on disk whatever it has answered: a status, or events, survive a crash once reported', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn('map'), input: '{"items":[1,2,3,4,5,6]}' }),
+    );
+    const file = join(dataDir, 'executions', 'map', `${executionArn!.split(':').at(-1)}.json`);
+    const onDisk = () => JSON.parse(readFileSync(file, 'utf8')) as { status: string; events: unknown[] };
+    let status: string | undefined;
+    while (status !== 'SUCCEEDED') {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      expect(onDisk().status).toBe(described.status);
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+      expect(onDisk().events.length).toBeGreaterThanOrEqual(history.events!.length);
+      status = described.status;
+      expect(status === 'RUNNING' || status === 'SUCCEEDED').toBe(true);
+    }
   });
 
   it('keeps executions and history across a restart, and re-runs those that were running', async () => {

@@ -216,10 +216,11 @@ export class CloudWatchStore {
           counts: line.c ?? [],
           ...(line.u ? { unit: line.u } : {}),
         };
-    series.data.push(datum);
-    if (series.data.length > 1 && series.data.at(-2)!.timestamp > line.t) {
-      series.data.sort((a, b) => a.timestamp - b.timestamp);
-    }
+    // Datapoints arrive nearly in order (a request's is published when it ends, stamped when it began):
+    // the place of a late one is found from the end, not by sorting the whole series again.
+    let at = series.data.length;
+    while (at > 0 && series.data[at - 1]!.timestamp > line.t) at--;
+    series.data.splice(at, 0, datum);
     series.last = Math.max(series.last, line.t);
   }
 

@@ -97,6 +97,35 @@ const detectors: Detector[] = [
   },
 ];
 
+interface Span {
+  start: number;
+  length: number;
+}
+
+/** Prose segments whose people() spans are kept, the most recently read. */
+const keptSegments = 512;
+const peopleBySegment = new Map<string, readonly Span[]>();
+
+/**
+ * compromise's people() spans in `segment`. Tagging a prompt takes it tens of milliseconds, and the answer
+ * depends on the text alone (nothing here teaches compromise words), while the same prose (the pipeline's
+ * prompt, a description's phrases) comes back on every call: so the latest answers are kept, by their text.
+ */
+function peopleIn(segment: string): readonly Span[] {
+  if (!/\p{Lu}/u.test(segment)) return []; // a name starts with a capital letter (personNames)
+  const kept = peopleBySegment.get(segment);
+  if (kept) {
+    peopleBySegment.delete(segment); // most recently read last
+    peopleBySegment.set(segment, kept);
+    return kept;
+  }
+  const people = nlp(segment).people().json({ offset: true }) as { offset: Span }[];
+  const spans = people.map(({ offset }) => ({ start: offset.start, length: offset.length }));
+  peopleBySegment.set(segment, spans);
+  if (peopleBySegment.size > keptSegments) peopleBySegment.delete(peopleBySegment.keys().next().value!);
+  return spans;
+}
+
 /**
  * Person names as compromise finds them. It reads prose, so JSON is read string by string (its quotes and
  * brackets would otherwise glue words of neighbouring strings together). Kept conservative, as the patterns are:
@@ -106,10 +135,7 @@ const detectors: Detector[] = [
 function personNames(text: string): { match: string; start: number; end: number }[] {
   const names: { match: string; start: number; end: number }[] = [];
   for (const segment of text.matchAll(/[^"{}[\]]+/g)) {
-    const people = nlp(segment[0]).people().json({ offset: true }) as {
-      offset: { start: number; length: number };
-    }[];
-    for (const { offset } of people) {
+    for (const offset of peopleIn(segment[0])) {
       const at = segment.index + offset.start;
       const raw = text.slice(at, at + offset.length);
       const lead = raw.length - raw.replace(/^[^\p{L}]+/u, '').length;

@@ -53,6 +53,19 @@ export function executionByArn(context: StepFunctionsContext, executionArn: stri
   return record;
 }
 
+/**
+ * `answer`, taken from the records as they are now, once that state is on disk: a status or an event a caller
+ * has been told of is never lost to a crash (the store writes a changed record shortly after the change).
+ */
+export async function reportedOnceDurable<T>(
+  context: StepFunctionsContext,
+  records: readonly ExecutionRecord[],
+  answer: T,
+): Promise<T> {
+  await Promise.all(records.map((record) => context.store.durable(record.executionArn)));
+  return answer;
+}
+
 /** The page token's fields, checked against the request it must have been issued for. */
 export function pageToken(token: string, expected: Record<string, unknown>, offsetKey: string): number {
   const value = decodePageToken(token);
@@ -119,7 +132,7 @@ const startExecution = action(
 
 const describeExecution = action(z.looseObject({ executionArn: arn }), async (context, request) => {
   const record = executionByArn(context, request.executionArn);
-  return {
+  return reportedOnceDurable(context, [record], {
     ...executionListItem(record),
     input: record.input,
     inputDetails: { included: true },
@@ -130,7 +143,7 @@ const describeExecution = action(z.looseObject({ executionArn: arn }), async (co
     redriveCount: record.redriveCount ?? 0,
     ...(record.redriveDate === undefined ? {} : { redriveDate: toEpochSeconds(record.redriveDate) }),
     ...redriveStatus(record),
-  };
+  });
 });
 
 const getExecutionHistory = action(
@@ -151,12 +164,12 @@ const getExecutionHistory = action(
     const events = reverse ? [...record.events].reverse() : record.events;
     const page = events.slice(offset, offset + size);
     const includeData = request.includeExecutionData ?? true;
-    return {
+    return reportedOnceDurable(context, [record], {
       events: page.map((event) => wireEvent(event, includeData)),
       ...(offset + size < events.length
         ? { nextToken: encodePageToken({ arn: record.executionArn, reverse, offset: offset + size }) }
         : {}),
-    };
+    });
   },
 );
 
@@ -193,7 +206,7 @@ const listExecutions = action(listExecutionsInput, async (context, request) => {
     .filter((record) => after === undefined || record.startDate < after)
     .sort((a, b) => b.startDate - a.startDate);
   const page = matching.slice(0, size);
-  return {
+  return reportedOnceDurable(context, page, {
     executions: page.map(executionListItem),
     ...(matching.length > size
       ? {
@@ -204,7 +217,7 @@ const listExecutions = action(listExecutionsInput, async (context, request) => {
           }),
         }
       : {}),
-  };
+  });
 });
 
 const stopExecution = action(

@@ -5,7 +5,9 @@ import { writeFileAtomic } from '../aws-json/index.ts';
 
 // Durable execution state: one JSON file per execution under `<dataDir>/executions/<machine>/<name>.json`,
 // written atomically (`writeFileAtomic`) so a crash leaves either the old or the new version. Writes of one
-// execution are coalesced: while one is in flight, further changes mark it dirty and are written once after it.
+// execution are coalesced: the changes of one turn of the event loop go out in one write, and while a write is in
+// flight further changes wait for one more write after it (at most one in flight, one pending, with the latest
+// state). What an answer reports is on disk before it is sent (`durable`), so a crash loses nothing acknowledged.
 // Execution names cannot contain `/` or `\` (Step Functions forbids them), so a name is a safe file name; a
 // Distributed Map's children belong to the machine `<parent>/<label>`, kept one folder deeper.
 
@@ -63,9 +65,21 @@ export type ExecutionRecord = Omit<z.infer<typeof executionRecordSchema>, 'event
   events: StoredEvent[];
 };
 
+/** One execution's writes: the one in flight, and whether changes made since it began wait for another. */
+interface Writing {
+  /** Resolves once the write in flight has finished (failed writes are logged). */
+  current: Promise<void>;
+  /** `current` has taken its copy of the record: later changes need another write. */
+  copied: boolean;
+  /** Changes made after `current` took its copy: resolves once the write after it has finished. */
+  next?: PromiseWithResolvers<void>;
+}
+
 export class ExecutionStore {
   private readonly records = new Map<string, ExecutionRecord>();
-  private readonly writes = new Map<string, { dirty: boolean; done: Promise<void> }>();
+  private readonly writes = new Map<string, Writing>();
+  /** Machine folders known to exist. */
+  private readonly folders = new Set<string>();
   private readonly dir: string;
 
   private constructor(dir: string) {
@@ -114,38 +128,66 @@ export class ExecutionStore {
 
   /** Persists the record's current state; resolves once a write that includes it has finished. */
   save(record: ExecutionRecord): Promise<void> {
-    const pending = this.writes.get(record.executionArn);
-    if (pending) {
-      pending.dirty = true;
-      return pending.done;
-    }
-    const entry = { dirty: true, done: Promise.resolve() };
-    entry.done = (async () => {
-      while (entry.dirty) {
-        entry.dirty = false;
-        try {
-          await this.write(record);
-        } catch (error) {
-          console.error(
-            `step-functions emulator: could not persist ${record.executionArn}: ${String(error)}`,
-          );
-        }
+    const writing = this.writes.get(record.executionArn);
+    if (writing && !writing.copied) return writing.current;
+    if (writing) return (writing.next ??= Promise.withResolvers<void>()).promise;
+    // The first write waits for the rest of this turn: the events appended with it go out in the same write.
+    const entry: Writing = { current: Promise.resolve(), copied: false };
+    entry.current = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.persist(record, entry));
+    this.writes.set(record.executionArn, entry);
+    void (async () => {
+      for (;;) {
+        await entry.current;
+        const next = entry.next;
+        if (!next) break;
+        entry.next = undefined;
+        entry.current = this.persist(record, entry);
+        void entry.current.then(next.resolve);
       }
       this.writes.delete(record.executionArn);
     })();
-    this.writes.set(record.executionArn, entry);
-    return entry.done;
+    return entry.current;
+  }
+
+  /**
+   * Resolves once the execution's state as it is now is on disk: an answer that reports it (a status, events)
+   * waits for this, so what a caller was told survives a crash.
+   */
+  durable(executionArn: string): Promise<void> {
+    const writing = this.writes.get(executionArn);
+    // A change made since the write in flight took its copy is waiting for the next one.
+    return writing ? (writing.next?.promise ?? writing.current) : Promise.resolve();
   }
 
   /** Waits for every write in flight. */
   async flush(): Promise<void> {
-    while (this.writes.size > 0) await Promise.all([...this.writes.values()].map((entry) => entry.done));
+    while (this.writes.size > 0) {
+      await Promise.all([...this.writes.keys()].map((executionArn) => this.durable(executionArn)));
+    }
+  }
+
+  private async persist(record: ExecutionRecord, entry: Writing): Promise<void> {
+    entry.copied = true;
+    try {
+      await this.write(record); // takes its copy before its first await
+    } catch (error) {
+      console.error(`step-functions emulator: could not persist ${record.executionArn}: ${String(error)}`);
+    }
   }
 
   private async write(record: ExecutionRecord): Promise<void> {
     const dir = join(this.dir, record.stateMachineName);
-    await mkdir(dir, { recursive: true });
-    await writeFileAtomic(join(dir, `${record.name}.json`), JSON.stringify(record));
+    const text = JSON.stringify(record);
+    if (!this.folders.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.folders.add(dir);
+    }
+    try {
+      await writeFileAtomic(join(dir, `${record.name}.json`), text);
+    } catch (error) {
+      this.folders.delete(dir); // made again by the next write, should it be gone
+      throw error;
+    }
   }
 }
 
