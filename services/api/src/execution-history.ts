@@ -1,4 +1,5 @@
 import { paginateGetExecutionHistory, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionStatus } from '@mc-vision/core';
 
 /** Executions whose history a process keeps (the most recently polled). */
 const keptExecutions = 1_000;
@@ -38,5 +39,50 @@ export function executionHistoryReader(sfn: SFNClient): (executionArn: string) =
     histories.set(executionArn, events);
     if (histories.size > keptExecutions) histories.delete(histories.keys().next().value!);
     return events;
+  };
+}
+
+/** What a poll tells of the execution itself, as DescribeExecution would. */
+export interface ExecutionSummary {
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  error?: string;
+  cause?: string;
+}
+
+/** The event that opens, reopens or closes an execution, and the status it leaves it in. */
+const executionEvents: Record<string, ExecutionStatus> = {
+  ExecutionStarted: 'RUNNING',
+  ExecutionRedriven: 'RUNNING', // a redriven execution runs again
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionTimedOut: 'TIMED_OUT',
+  ExecutionAborted: 'ABORTED',
+};
+
+/**
+ * The execution's status, start and stop read from its history (oldest first, ExecutionStarted included), so a
+ * poll needs no DescribeExecution beside GetExecutionHistory: the start is ExecutionStarted's time, and the last
+ * Execution* event says whether it is running and, if not, when and how it ended (its error and cause).
+ */
+export function executionSummary(events: readonly HistoryEvent[]): ExecutionSummary {
+  const started = events[0];
+  if (started?.type !== 'ExecutionStarted' || !started.timestamp) {
+    throw new Error('an execution history starts with ExecutionStarted');
+  }
+  const last = events.findLast((event) => executionEvents[event.type ?? ''] !== undefined)!;
+  const status = executionEvents[last.type!]!;
+  if (status === 'RUNNING') return { status, startDate: started.timestamp };
+  const details =
+    last.executionFailedEventDetails ??
+    last.executionTimedOutEventDetails ??
+    last.executionAbortedEventDetails;
+  return {
+    status,
+    startDate: started.timestamp,
+    ...(last.timestamp ? { stopDate: last.timestamp } : {}),
+    ...(details?.error !== undefined ? { error: details.error } : {}),
+    ...(details?.cause !== undefined ? { cause: details.cause } : {}),
   };
 }

@@ -3,6 +3,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   StartExecutionCommand,
+  StopExecutionCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { createSfnClient, loadConfig } from '@mc-vision/core';
@@ -10,7 +11,7 @@ import { startStepFunctionsServer, type EmulatorServer } from '@mc-vision/emulat
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executionHistoryReader, historyPageSize } from '../src/execution-history.ts';
+import { executionHistoryReader, executionSummary, historyPageSize } from '../src/execution-history.ts';
 
 // A pipeline's status is polled while it runs: each poll of a process reads only the events added since its
 // last one, and answers the same history a full read gives. Against the Step Functions emulator, with tasks
@@ -49,7 +50,10 @@ beforeAll(async () => {
         },
       },
     ],
-    taskHandler: () => new Promise((resolve) => waiting.push(() => resolve({ done: true }))),
+    taskHandler: (call) =>
+      (call.input as { fail?: boolean }).fail
+        ? Promise.reject(Object.assign(new Error('the model refused'), { name: 'ProviderModelError' }))
+        : new Promise((resolve) => waiting.push(() => resolve({ done: true }))),
   });
   sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
   sfn.middlewareStack.add(
@@ -113,5 +117,54 @@ describe('executionHistoryReader', () => {
     for (const [total, sent] of later) expect(sent).toBe(Math.min(total!, historyPageSize));
     expect(final.length).toBeGreaterThan(historyPageSize);
     expect(sentLast).toBe(historyPageSize);
+  });
+});
+
+describe('executionSummary', () => {
+  /** What DescribeExecution says of the execution, in executionSummary's terms. */
+  async function described(executionArn: string) {
+    const { status, startDate, stopDate, error, cause } = await sfn.send(
+      new DescribeExecutionCommand({ executionArn }),
+    );
+    return {
+      status,
+      startDate,
+      ...(stopDate ? { stopDate } : {}),
+      ...(error !== undefined ? { error } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    };
+  }
+
+  it('tells the status, start, stop, error and cause DescribeExecution tells, from the history alone', async () => {
+    const start = async (name: string, input: object) =>
+      (
+        await sfn.send(
+          new StartExecutionCommand({ stateMachineArn: machineArn, name, input: JSON.stringify(input) }),
+        )
+      ).executionArn!;
+    const running = await start('running', {});
+    await finishTask();
+    const failed = await start('failed', { fail: true });
+    while ((await sfn.send(new DescribeExecutionCommand({ executionArn: failed }))).status === 'RUNNING') {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(executionSummary(await fullHistory(running))).toEqual(await described(running));
+    expect(executionSummary(await fullHistory(failed))).toEqual(await described(failed));
+    expect(await described(failed)).toMatchObject({ status: 'FAILED', error: 'ProviderModelError' });
+
+    await sfn.send(
+      new StopExecutionCommand({ executionArn: running, error: 'Stopped', cause: 'by the test' }),
+    );
+    expect(executionSummary(await fullHistory(running))).toEqual(await described(running));
+    expect(await described(running)).toMatchObject({
+      status: 'ABORTED',
+      error: 'Stopped',
+      cause: 'by the test',
+    });
+
+    const succeeded = await fullHistory(`${machineArn.replace(':stateMachine:', ':execution:')}:polled`);
+    expect(executionSummary(succeeded)).toEqual(
+      await described(`${machineArn.replace(':stateMachine:', ':execution:')}:polled`),
+    );
   });
 });

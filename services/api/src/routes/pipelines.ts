@@ -22,7 +22,7 @@ import * as z from 'zod';
 import { randomUUID } from 'node:crypto';
 import type { RouteDependencies } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { executionHistoryReader } from '../execution-history.ts';
+import { executionHistoryReader, executionSummary } from '../execution-history.ts';
 import { assertImageExists } from '../images.ts';
 import { causeMessage, pipelineShape, summarizeSteps } from '../pipeline-progress.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
@@ -48,14 +48,20 @@ export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies):
   const prefix = executionArnPrefix(config.STATE_MACHINE_ARN);
   const history = executionHistoryReader(sfn);
 
-  async function describe(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  /** Reads an execution: one that does not exist is this API's 404. */
+  async function readExecution<T>(
+    executionArn: string,
+    read: (executionArn: string) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return await read(executionArn);
     } catch (error) {
       if (hasName(error, 'ExecutionDoesNotExist')) throw notFound(`pipeline execution ${executionArn}`);
       throw error;
     }
   }
+  const describe = (executionArn: string): Promise<DescribeExecutionCommandOutput> =>
+    readExecution(executionArn, () => sfn.send(new DescribeExecutionCommand({ executionArn })));
 
   router.post('/v1/pipelines', ...jsonBody, async (req, res) => {
     const body = parseInput(pipelineRequestSchema, req.body, 'body');
@@ -130,19 +136,21 @@ export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies):
     } else {
       requestId = parseInput(z.object({ executionId: requestIdSchema }), req.params, 'path').executionId;
     }
-    const execution = await describe(`${prefix}${requestId}`);
-    const events = await history(execution.executionArn!);
-    const status = statusOf(execution);
+    // The history alone tells the execution's status, start and stop: one Step Functions call a poll.
+    const executionArn = `${prefix}${requestId}`;
+    const events = await readExecution(executionArn, history);
+    const execution = executionSummary(events);
+    const status = execution.status;
     const steps = summarizeSteps(shape, events, status);
     const saved = steps.some((s) => s.name === pipelineStates.saveResult && s.status === 'succeeded');
     const stored = saved || status !== 'RUNNING' ? await results.get(requestId) : undefined;
     // Only the pipeline's own record: an analysis stored under the same requestId is not this execution's output.
     const output = stored?.source === 'pipeline' ? stored : undefined;
     const body: PipelineStatusResponse = {
-      executionId: execution.executionArn!,
+      executionId: executionArn,
       requestId,
       status,
-      startedAt: execution.startDate!.toISOString(),
+      startedAt: execution.startDate.toISOString(),
       ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
       steps,
       ...(output ? { output } : {}),

@@ -242,7 +242,6 @@ export class ExecutionRun {
     if (this.finished) return;
     const record = this.record;
     record.status = outcome.status;
-    record.stopDate = Date.now();
     switch (outcome.status) {
       case 'SUCCEEDED':
         record.output = JSON.stringify(outcome.output ?? null);
@@ -272,6 +271,8 @@ export class ExecutionRun {
         break;
       }
     }
+    // The stop date is the closing event's time, as in AWS (DescribeExecution and the history agree).
+    record.stopDate = record.events.at(-1)!.timestamp;
     this.finished = true;
     for (const gate of this.gates.values()) gate.openAll();
     this.endRun();

@@ -133,7 +133,9 @@ export class ExecutionStore {
     if (writing) return (writing.next ??= Promise.withResolvers<void>()).promise;
     // The first write waits for the rest of this turn: the events appended with it go out in the same write.
     const entry: Writing = { current: Promise.resolve(), copied: false };
-    entry.current = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.persist(record, entry));
+    entry.current = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.persist(record, entry),
+    );
     this.writes.set(record.executionArn, entry);
     void (async () => {
       for (;;) {
