@@ -23,6 +23,7 @@ const lostAfterMs = 60_000;
 
 interface Outcome {
   status: string;
+  executionId?: string;
   /** Start request sent → terminal status seen by the client. */
   observedMs: number;
   /** The execution's own stopDate − startDate. */
@@ -48,6 +49,7 @@ async function runPipeline(cloud: BenchCloud, key: string, pollEveryMs: number):
     if (body.status && body.status !== 'RUNNING') {
       return {
         status: body.status,
+        executionId,
         observedMs: performance.now() - started,
         executionMs: Date.parse(body.stoppedAt ?? '') - Date.parse(body.startedAt ?? ''),
       };
@@ -98,6 +100,15 @@ try {
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuPercent = ((cpu.user + cpu.system) / 1e6 / loadSeconds) * 100;
+
+  // What one poll costs the loop, alone: GET /v1/pipelines/{id} of a finished pipeline (the API request, its
+  // GetExecutionHistory, its DynamoDB GetItem), one after the other.
+  const finishedId = together.find((o) => o.status === 'SUCCEEDED')?.executionId ?? '';
+  const pollsTimed = 100;
+  const pollsStarted = performance.now();
+  for (let n = 0; n < pollsTimed; n++)
+    await (await cloud.api(`/v1/pipelines/${encodeURIComponent(finishedId)}`)).arrayBuffer();
+  const onePollMs = (performance.now() - pollsStarted) / pollsTimed;
 
   const summary = (outcomes: Outcome[], seconds: number) => {
     const ok = outcomes.filter((o) => o.status === 'SUCCEEDED');
@@ -178,7 +189,9 @@ try {
     `The local cloud runs on one event loop (inference apart, on the model server's thread), and under ` +
     `${clients} clients that loop is idle ${idle.toFixed(0)}% of the time (the process used ` +
     `${cpuPercent.toFixed(0)}% of one of ${cpus().length} cores): throughput is the loop's time per pipeline, ` +
-    `${loopMsPerPipeline.toFixed(0)} ms here (30/s leaves 33 ms). Its profile: the AWS SDK clients ` +
+    `${loopMsPerPipeline.toFixed(0)} ms here (30/s leaves 33 ms), of which the polls take a large part: one ` +
+    `poll of a finished pipeline, alone, takes ${onePollMs.toFixed(1)} ms, and ${clients} clients polling every ` +
+    `${pollMs} ms make ${((clients * 1000) / pollMs).toFixed(0)} polls/s. Its profile: the AWS SDK clients ` +
     `${sdk.toFixed(0)}% (every call between components is an SDK request over loopback, serialized, signed, ` +
     `sent, parsed, and answered by an emulator in this process: the API's start (HeadObject, a DynamoDB claim, ` +
     `StartExecution) and one GetExecutionHistory a poll, the tasks' three S3 reads, SageMaker, Bedrock, ` +

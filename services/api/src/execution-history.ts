@@ -3,20 +3,28 @@ import type { ExecutionStatus } from '@mc-vision/core';
 
 /** Executions whose history a process keeps (the most recently polled). */
 const keptExecutions = 1_000;
-/** Events per newest-first page: a poll usually finds fewer new events than this. */
-export const historyPageSize = 16;
+
+/**
+ * Events to ask for in a newest-first page: twice what the previous poll found new, at least 8, at most 100.
+ * A poll usually finds about as many as the one before; the SDK parses every event it is sent, so a page much
+ * larger than what is new is work thrown away, and one too small costs another request.
+ */
+export function historyPageSize(previousNew: number): number {
+  return Math.min(100, Math.max(8, 2 * previousNew));
+}
 
 /**
  * An execution's events, oldest first, as `GetExecutionHistory` gives them. A pipeline's status is polled
  * every few hundred milliseconds while it runs and its history only grows, so each process keeps the events
  * it has read: its first read takes the whole history in one page, later ones read it newest first, a small
- * page at a time, and stop at the first event they already have, instead of reading (and the service
- * serializing) every event again.
+ * page at a time (`historyPageSize`), and stop at the first event they already have, instead of reading (and
+ * the service serializing) every event again.
  */
 export function executionHistoryReader(sfn: SFNClient): (executionArn: string) => Promise<HistoryEvent[]> {
-  const histories = new Map<string, HistoryEvent[]>();
+  const histories = new Map<string, { events: HistoryEvent[]; lastNew: number }>();
   return async (executionArn) => {
-    const known = histories.get(executionArn) ?? [];
+    const kept = histories.get(executionArn);
+    const known = kept?.events ?? [];
     const lastKnownId = known.at(-1)?.id ?? 0;
     const newest: HistoryEvent[] = [];
     const reverseOrder = known.length > 0;
@@ -26,7 +34,7 @@ export function executionHistoryReader(sfn: SFNClient): (executionArn: string) =
         executionArn,
         includeExecutionData: false,
         reverseOrder,
-        maxResults: reverseOrder ? historyPageSize : 1000,
+        maxResults: reverseOrder ? historyPageSize(kept?.lastNew ?? 0) : 1000,
       },
     )) {
       for (const event of page.events ?? []) {
@@ -36,7 +44,7 @@ export function executionHistoryReader(sfn: SFNClient): (executionArn: string) =
     }
     const events = !reverseOrder ? newest : newest.length === 0 ? known : [...known, ...newest.reverse()];
     histories.delete(executionArn); // most recently polled last
-    histories.set(executionArn, events);
+    histories.set(executionArn, { events, lastNew: newest.length });
     if (histories.size > keptExecutions) histories.delete(histories.keys().next().value!);
     return events;
   };

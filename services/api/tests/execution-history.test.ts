@@ -93,30 +93,35 @@ describe('executionHistoryReader', () => {
       new StartExecutionCommand({ stateMachineArn: machineArn, name: 'polled', input: '{}' }),
     );
     const read = executionHistoryReader(sfn);
-    const polls: number[][] = [];
+    /** Per poll: events in all, events new to it, events sent. */
+    const polls: [number, number, number][] = [];
+    const poll = async () => {
+      const before = eventsSent;
+      const known = polls.at(-1)?.[0] ?? 0;
+      const events = await read(executionArn!);
+      polls.push([events.length, events.length - known, eventsSent - before]);
+      expect(events).toEqual(await fullHistory(executionArn!));
+      return events;
+    };
     for (let step = 0; step < steps; step++) {
       await finishTask();
-      const before = eventsSent;
-      const events = await read(executionArn!);
-      const sent = eventsSent - before;
-      const full = await fullHistory(executionArn!);
-      expect(events).toEqual(full);
-      polls.push([events.length, sent]);
+      await poll();
     }
     while ((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'RUNNING') {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const before = eventsSent;
-    const final = await read(executionArn!);
-    const sentLast = eventsSent - before;
-    expect(final).toEqual(await fullHistory(executionArn!));
-    expect(final.at(-1)?.type).toBe('ExecutionSucceeded');
-    // The first poll read the whole history; each later one the newest page, which held every new event.
+    expect((await poll()).at(-1)?.type).toBe('ExecutionSucceeded');
+    await poll(); // nothing new
+    // The first poll read the whole history; each later one a newest page sized by what the one before found
+    // new, which held every new event.
     const [first, ...later] = polls;
-    expect(first![1]).toBe(first![0]);
-    for (const [total, sent] of later) expect(sent).toBe(Math.min(total!, historyPageSize));
-    expect(final.length).toBeGreaterThan(historyPageSize);
-    expect(sentLast).toBe(historyPageSize);
+    expect(first![2]).toBe(first![0]);
+    later.forEach(([total, added, sent], i) => {
+      const page = historyPageSize(polls[i]![1]);
+      expect(added).toBeLessThan(page);
+      expect(sent).toBe(Math.min(total, page));
+    });
+    expect(polls.at(-1)).toEqual([polls.at(-1)![0], 0, historyPageSize(polls.at(-2)![1])]);
   });
 });
 
