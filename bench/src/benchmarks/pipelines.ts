@@ -1,16 +1,11 @@
 // Pipelines against a local cloud (darknet-tiny): one at a time, then 20 clients each starting pipelines
 // and polling every 200 ms, as the UI does. Every pipeline has a photo of its own (the same pixels, different
-// bytes). The local cloud runs in this process; its CPU profile under the 20 clients shows what bounds it.
+// bytes). The local cloud runs in this process, the clients on a worker thread (pipeline-clients.ts); the CPU
+// profile of this process's main thread under the 20 clients shows what bounds it.
 import { cpus } from 'node:os';
 import { count, median, ms, percentile, perSecond, Report } from '../report.ts';
-import {
-  distinctPhoto,
-  profiled,
-  startBenchCloud,
-  upload,
-  type BenchCloud,
-  type ProfileSummary,
-} from '../local-platform.ts';
+import { distinctPhoto, profiled, startBenchCloud, upload, type ProfileSummary } from '../local-platform.ts';
+import { runClients, type Outcome } from '../pipeline-clients.ts';
 
 const sequential = Number(process.env.BENCH_SEQUENTIAL_PIPELINES ?? 30);
 const clients = 20;
@@ -20,43 +15,6 @@ const pollMs = 200;
 const alonePollMs = 25;
 /** A pipeline not finished this long after it started is counted lost. */
 const lostAfterMs = 60_000;
-
-interface Outcome {
-  status: string;
-  executionId?: string;
-  /** Start request sent → terminal status seen by the client. */
-  observedMs: number;
-  /** The execution's own stopDate − startDate. */
-  executionMs: number;
-}
-
-async function runPipeline(cloud: BenchCloud, key: string, pollEveryMs: number): Promise<Outcome> {
-  const started = performance.now();
-  const response = await cloud.api('/v1/pipelines', {
-    method: 'POST',
-    body: JSON.stringify({ key }),
-    headers: { 'content-type': 'application/json' },
-  });
-  if (response.status !== 202)
-    return { status: `start answered ${response.status}`, observedMs: 0, executionMs: 0 };
-  const { executionId } = (await response.json()) as { executionId: string };
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, pollEveryMs));
-    const polled = await cloud.api(`/v1/pipelines/${encodeURIComponent(executionId)}`);
-    const body = (await polled.json()) as { status?: string; startedAt?: string; stoppedAt?: string };
-    if (polled.status >= 500)
-      return { status: `poll answered ${polled.status}`, observedMs: 0, executionMs: 0 };
-    if (body.status && body.status !== 'RUNNING') {
-      return {
-        status: body.status,
-        executionId,
-        observedMs: performance.now() - started,
-        executionMs: Date.parse(body.stoppedAt ?? '') - Date.parse(body.startedAt ?? ''),
-      };
-    }
-    if (performance.now() - started > lostAfterMs) return { status: 'LOST', observedMs: 0, executionMs: 0 };
-  }
-}
 
 const report = new Report(
   'pipelines',
@@ -72,30 +30,26 @@ try {
   const keys: string[] = [];
   for (let n = 0; n < sequential + clients * perClient + 2; n++)
     keys.push(await upload(cloud, distinctPhoto(n)));
+  const run = (keysByClient: string[][], pollEveryMs: number) =>
+    runClients({ url: cloud.url, apiKey: cloud.apiKey, keysByClient, pollEveryMs, lostAfterMs });
   // Warm-up: the first pipeline loads the providers and JIT-compiles the path.
-  for (const key of keys.splice(0, 2)) await runPipeline(cloud, key, alonePollMs);
+  await run([keys.splice(0, 2)], alonePollMs);
 
   const aloneStarted = performance.now();
-  const { value: alone, profile: aloneProfile } = await profiled('pipelines-one-at-a-time', async () => {
-    const outcomes: Outcome[] = [];
-    for (const key of keys.splice(0, sequential)) outcomes.push(await runPipeline(cloud, key, alonePollMs));
-    return outcomes;
-  });
+  const { value: alone, profile: aloneProfile } = await profiled('pipelines-one-at-a-time', () =>
+    run([keys.splice(0, sequential)], alonePollMs),
+  );
   const aloneSeconds = (performance.now() - aloneStarted) / 1000;
 
   const cpuBefore = process.cpuUsage();
   const loadStarted = performance.now();
-  const { value: together, profile } = await profiled(`pipelines-${clients}-clients`, async () =>
-    (
-      await Promise.all(
-        Array.from({ length: clients }, async (_, client) => {
-          const outcomes: Outcome[] = [];
-          for (let n = 0; n < perClient; n++)
-            outcomes.push(await runPipeline(cloud, keys[client * perClient + n]!, pollMs));
-          return outcomes;
-        }),
-      )
-    ).flat(),
+  const { value: together, profile } = await profiled(`pipelines-${clients}-clients`, () =>
+    run(
+      Array.from({ length: clients }, (_, client) =>
+        keys.slice(client * perClient, (client + 1) * perClient),
+      ),
+      pollMs,
+    ),
   );
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -187,10 +141,11 @@ try {
     .join(', ');
   const bound =
     `The local cloud runs on one event loop (inference apart, on the model server's thread), and under ` +
-    `${clients} clients that loop is idle ${idle.toFixed(0)}% of the time (the process used ` +
+    `${clients} clients that loop is idle ${idle.toFixed(0)}% of the time (the process, the clients' thread ` +
+    `included, used ` +
     `${cpuPercent.toFixed(0)}% of one of ${cpus().length} cores): throughput is the loop's time per pipeline, ` +
     `${loopMsPerPipeline.toFixed(0)} ms here (30/s leaves 33 ms), of which the polls take a large part: one ` +
-    `poll of a finished pipeline, alone, takes ${onePollMs.toFixed(1)} ms, and ${clients} clients polling every ` +
+    `poll of a finished pipeline, alone and end to end, takes ${onePollMs.toFixed(1)} ms, and ${clients} clients polling every ` +
     `${pollMs} ms make ${((clients * 1000) / pollMs).toFixed(0)} polls/s. Its profile: the AWS SDK clients ` +
     `${sdk.toFixed(0)}% (every call between components is an SDK request over loopback, serialized, signed, ` +
     `sent, parsed, and answered by an emulator in this process: the API's start (HeadObject, a DynamoDB claim, ` +
@@ -239,9 +194,9 @@ try {
     },
   );
   report.note(
-    'The profile samples this process, which is the whole local cloud (API, Step Functions emulator, worker ' +
-      'tasks, LLM emulators, dynalite, s3rver) plus the benchmark’s own clients; inference runs on the model ' +
-      'server’s worker thread and file writes on libuv’s pool, outside it.',
+    'The profile samples the main thread of this process, which runs the whole local cloud (API, Step ' +
+      'Functions emulator, worker tasks, LLM emulators, dynalite, s3rver); the clients run on a worker thread, ' +
+      'inference on the model server’s worker thread and file writes on libuv’s pool, outside it.',
   );
 } finally {
   await cloud.close();

@@ -1,0 +1,76 @@
+// The pipeline benchmark's clients, on a worker thread of their own: each starts pipelines one after another
+// and polls every one until it ends, as the UI does. Clients run on other machines, so they are kept off the
+// local cloud's event loop, whose time per pipeline is what the benchmark measures.
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+export interface Outcome {
+  status: string;
+  executionId?: string;
+  /** Start request sent → terminal status seen by the client. */
+  observedMs: number;
+  /** The execution's own stopDate − startDate. */
+  executionMs: number;
+}
+
+interface ClientsJob {
+  url: string;
+  apiKey: string;
+  /** One list of image keys per client, its pipelines run one after another. */
+  keysByClient: string[][];
+  pollEveryMs: number;
+  /** A pipeline not finished this long after it started is counted lost. */
+  lostAfterMs: number;
+}
+
+/** Runs the clients on a worker thread; answers every pipeline's outcome, client by client. */
+export function runClients(job: ClientsJob): Promise<Outcome[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: job });
+    worker.once('message', (outcomes: Outcome[]) => resolve(outcomes));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the clients' thread exited with ${code}`)));
+  });
+}
+
+async function runPipeline(job: ClientsJob, key: string): Promise<Outcome> {
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${job.url}${path}`, { ...init, headers: { 'x-api-key': job.apiKey, ...init.headers } });
+  const started = performance.now();
+  const response = await api('/v1/pipelines', {
+    method: 'POST',
+    body: JSON.stringify({ key }),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (response.status !== 202)
+    return { status: `start answered ${response.status}`, observedMs: 0, executionMs: 0 };
+  const { executionId } = (await response.json()) as { executionId: string };
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, job.pollEveryMs));
+    const polled = await api(`/v1/pipelines/${encodeURIComponent(executionId)}`);
+    const body = (await polled.json()) as { status?: string; startedAt?: string; stoppedAt?: string };
+    if (polled.status >= 500)
+      return { status: `poll answered ${polled.status}`, observedMs: 0, executionMs: 0 };
+    if (body.status && body.status !== 'RUNNING') {
+      return {
+        status: body.status,
+        executionId,
+        observedMs: performance.now() - started,
+        executionMs: Date.parse(body.stoppedAt ?? '') - Date.parse(body.startedAt ?? ''),
+      };
+    }
+    if (performance.now() - started > job.lostAfterMs)
+      return { status: 'LOST', observedMs: 0, executionMs: 0 };
+  }
+}
+
+if (!isMainThread && parentPort) {
+  const job = workerData as ClientsJob;
+  const outcomes = await Promise.all(
+    job.keysByClient.map(async (keys) => {
+      const mine: Outcome[] = [];
+      for (const key of keys) mine.push(await runPipeline(job, key));
+      return mine;
+    }),
+  );
+  parentPort.postMessage(outcomes.flat());
+}
