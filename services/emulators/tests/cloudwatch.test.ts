@@ -208,9 +208,9 @@ describe('the CloudWatch emulator', () => {
       /^Threshold Crossed: 1 out of the last 1 datapoints \[3\.0 \(01\/06\/25 10:03:00\)\] was greater than the threshold \(1\.0\)/,
     );
 
-    expect(actions.map((call) => [call.arn, call.state, call.subject])).toEqual([
-      [topic, 'OK', 'OK: "errors" in US East (N. Virginia)'],
-      [topic, 'ALARM', 'ALARM: "errors" in US East (N. Virginia)'],
+    expect(actions.map((call) => [call.arn, call.oldState, call.state, call.subject])).toEqual([
+      [topic, 'INSUFFICIENT_DATA', 'OK', 'OK: "errors" in US East (N. Virginia)'],
+      [topic, 'OK', 'ALARM', 'ALARM: "errors" in US East (N. Virginia)'],
     ]);
     const notification = JSON.parse(actions[1]!.message);
     expect(notification).toEqual({

@@ -125,7 +125,7 @@ describe('the Step Functions emulator with a Distributed Map', () => {
       taskHandler,
     });
     sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
-  });
+  }, 30_000);
   afterAll(async () => {
     releaseSlow();
     await server.close();

@@ -7,6 +7,7 @@ import {
   DescribeTableCommand,
   ResourceNotFoundException,
   UpdateTableCommand,
+  waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { batchIndexDefinition, resultsTable, resultsTableDefinition } from '@mc-vision/core';
@@ -99,10 +100,17 @@ export async function ensureResultsTable(
         GlobalSecondaryIndexUpdates: [{ Create: batchIndexDefinition() }],
       }),
     );
+    await untilActive(client, tableName);
     return 'updated';
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
   await client.send(new CreateTableCommand(resultsTableDefinition(tableName)));
+  await untilActive(client, tableName);
   return 'created';
+}
+
+/** Item reads and writes fail until a new or updated table is ACTIVE (dynalite flips it on a timer, as AWS does). */
+async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  await waitUntilTableExists({ client, minDelay: 1, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
 }

@@ -185,9 +185,11 @@ export async function startLocalMonitoring(options: LocalMonitoringOptions): Pro
     dataDir: options.dataDir,
     region: config.AWS_REGION,
     accountId: config.AWS_ACCOUNT_ID,
-    alarmAction: async ({ arn, subject, message, alarmName, state }) => {
+    alarmAction: async ({ arn, subject, message, alarmName, state, oldState }) => {
       const sns = await publisher.promise;
       await sns.send(new PublishCommand({ TopicArn: arn, Subject: subject, Message: message }));
+      // Every alarm's first evaluation (INSUFFICIENT_DATA → OK) is notified, as in AWS, but not worth a line.
+      if (oldState === 'INSUFFICIENT_DATA' && state === 'OK') return;
       log({
         component: 'cloudwatch',
         level: state === 'ALARM' ? 'warn' : 'info',

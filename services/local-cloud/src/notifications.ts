@@ -127,7 +127,10 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
           message: envelope.data.Message,
         };
         await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-        log({ component: 'outbox', level: 'info', message: entry.subject ?? '(no subject)' });
+        // Alarm notifications are in the file; their state changes have a line of their own (cloudwatch).
+        if (entry.topicArn !== alarmsTopicArn) {
+          log({ component: 'outbox', level: 'info', message: entry.subject ?? '(no subject)' });
+        }
       } else {
         log({
           component: 'outbox',

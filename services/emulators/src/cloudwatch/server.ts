@@ -18,6 +18,8 @@ export interface AlarmActionCall {
   arn: string;
   alarmName: string;
   state: AlarmState;
+  /** The state it changed from. */
+  oldState: AlarmState;
   subject: string;
   /** CloudWatch's alarm notification, as JSON text. */
   message: string;
@@ -90,7 +92,14 @@ export async function startCloudWatchServer(options: CloudWatchServerOptions): P
       let summary = `Successfully executed action ${arn}`;
       try {
         if (!options.alarmAction) throw new Error('no action handler is configured');
-        await options.alarmAction({ arn, alarmName: config.AlarmName, state: alarm.state, subject, message });
+        await options.alarmAction({
+          arn,
+          alarmName: config.AlarmName,
+          state: alarm.state,
+          oldState,
+          subject,
+          message,
+        });
       } catch (error) {
         summary = `Failed to execute action ${arn}. Received error: "${error instanceof Error ? error.message : String(error)}"`;
       }
