@@ -41,6 +41,9 @@ function statusOf(execution: DescribeExecutionCommandOutput): ExecutionStatus {
   return parsed.success ? parsed.data : 'RUNNING';
 }
 
+/** A pipeline's path parameter when it is the requestId rather than the execution's ARN. */
+const executionIdPath = z.object({ executionId: requestIdSchema });
+
 const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
 
 export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies): Router {
@@ -134,7 +137,7 @@ export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies):
       if (!requestIdSchema.safeParse(name).success) throw notFound(`pipeline execution ${executionId}`);
       requestId = name;
     } else {
-      requestId = parseInput(z.object({ executionId: requestIdSchema }), req.params, 'path').executionId;
+      requestId = parseInput(executionIdPath, req.params, 'path').executionId;
     }
     // The history alone tells the execution's status, start and stop: one Step Functions call a poll.
     const executionArn = `${prefix}${requestId}`;

@@ -161,8 +161,13 @@ const getExecutionHistory = action(
       ? pageToken(request.nextToken, { arn: record.executionArn, reverse }, 'offset')
       : 0;
     const size = request.maxResults || defaultPageSize;
-    const events = reverse ? [...record.events].reverse() : record.events;
-    const page = events.slice(offset, offset + size);
+    // Only the page is copied and serialized, not the whole history (a poll asks for a few newest events).
+    const { events } = record;
+    const page = reverse
+      ? events
+          .slice(Math.max(0, events.length - offset - size), Math.max(0, events.length - offset))
+          .reverse()
+      : events.slice(offset, offset + size);
     const includeData = request.includeExecutionData ?? true;
     return reportedOnceDurable(context, [record], {
       events: page.map((event) => wireEvent(event, includeData)),
@@ -306,15 +311,24 @@ export function redriveStatus(record: ExecutionRecord): {
   return { redriveStatus: 'REDRIVABLE' };
 }
 
-/** A stored event as the protocol sends it: epoch seconds; without input/output when data is not included. */
+/** The data fields an event's details drop when the caller does not ask for execution data. */
+const dataFields = new Set(['input', 'inputDetails', 'output', 'outputDetails', 'parameters']);
+
+/**
+ * A stored event as the protocol sends it: epoch seconds; without input/output when data is not included.
+ * Built field by field (no `delete`, which would leave V8 dictionary-mode objects slow to serialize).
+ */
 function wireEvent(event: StoredEvent, includeData: boolean): Record<string, unknown> {
-  const wire: Record<string, unknown> = { ...event, timestamp: toEpochSeconds(event.timestamp) };
-  if (!includeData) {
-    for (const [key, value] of Object.entries(wire)) {
-      if (!key.endsWith('EventDetails') || typeof value !== 'object' || value === null) continue;
-      const details = { ...(value as Record<string, unknown>) };
-      for (const field of ['input', 'inputDetails', 'output', 'outputDetails', 'parameters'])
-        delete details[field];
+  const wire: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (key === 'timestamp') wire[key] = toEpochSeconds(event.timestamp);
+    else if (includeData || !key.endsWith('EventDetails') || typeof value !== 'object' || value === null) {
+      wire[key] = value;
+    } else {
+      const details: Record<string, unknown> = {};
+      for (const [field, fieldValue] of Object.entries(value)) {
+        if (!dataFields.has(field)) details[field] = fieldValue;
+      }
       wire[key] = details;
     }
   }
