@@ -5,6 +5,7 @@ import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
+  type GetExecutionHistoryCommandOutput,
   InvalidArn,
   InvalidExecutionInput,
   InvalidName,
@@ -421,7 +422,7 @@ describe('Step Functions emulator', () => {
     const reversePages: HistoryEvent[] = [];
     nextToken = undefined;
     do {
-      const page = await sfn.send(
+      const page: GetExecutionHistoryCommandOutput = await sfn.send(
         new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 5, nextToken }),
       );
       reversePages.push(...page.events!);
