@@ -144,9 +144,10 @@ try {
     `${clients} clients that loop is idle ${idle.toFixed(0)}% of the time (the process, the clients' thread ` +
     `included, used ` +
     `${cpuPercent.toFixed(0)}% of one of ${cpus().length} cores): throughput is the loop's time per pipeline, ` +
-    `${loopMsPerPipeline.toFixed(0)} ms here (30/s leaves 33 ms), of which the polls take a large part: one ` +
-    `poll of a finished pipeline, alone and end to end, takes ${onePollMs.toFixed(1)} ms, and ${clients} clients polling every ` +
-    `${pollMs} ms make ${((clients * 1000) / pollMs).toFixed(0)} polls/s. Its profile: the AWS SDK clients ` +
+    `${loopMsPerPipeline.toFixed(0)} ms here (30/s leaves 33 ms), the polls' share included: ${clients} clients ` +
+    `polling every ${pollMs} ms make ${((clients * 1000) / pollMs).toFixed(0)} polls/s, most of them of running ` +
+    `pipelines (the API request and one GetExecutionHistory), and one poll of a finished pipeline (which also ` +
+    `reads its record), alone and end to end, takes ${onePollMs.toFixed(1)} ms. Its profile: the AWS SDK clients ` +
     `${sdk.toFixed(0)}% (every call between components is an SDK request over loopback, serialized, signed, ` +
     `sent, parsed, and answered by an emulator in this process: the API's start (HeadObject, a DynamoDB claim, ` +
     `StartExecution) and one GetExecutionHistory a poll, the tasks' three S3 reads, SageMaker, Bedrock, ` +

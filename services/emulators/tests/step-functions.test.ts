@@ -452,6 +452,36 @@ describe('Step Functions emulator', () => {
     });
   });
 
+  it('pages a growing history newest first without repeating an event: a page token is not moved by new events', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn('slow'), name: 'growing' }),
+    );
+    // Its task has been called: it waits there, with its start, state entry and schedule in the history.
+    await eventually(async () =>
+      calls.some((call) => call.executionArn === executionArn) ? true : undefined,
+    );
+    const running = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 2 }),
+    );
+    expect(running.nextToken).toBeDefined();
+    // The execution moves on between the first page and the next: its new events are newer than both.
+    releaseSlow();
+    expect((await waitForStatus(sfn, executionArn!)).status).toBe('SUCCEEDED');
+    const older: HistoryEvent[] = [];
+    let nextToken = running.nextToken;
+    while (nextToken) {
+      const page: GetExecutionHistoryCommandOutput = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 2, nextToken }),
+      );
+      older.push(...page.events!);
+      nextToken = page.nextToken;
+    }
+    const seen = [...running.events!, ...older].map((event) => event.id);
+    const firstId = running.events![0]!.id!;
+    expect(seen).toEqual(Array.from({ length: firstId }, (_, index) => firstId - index));
+    slowGate = new Promise<void>((resolve) => (releaseSlow = resolve));
+  });
+
   it('is idempotent for the same name and input while running, and refuses any other reuse of a name', async () => {
     const request = { stateMachineArn: machineArn('slow'), name: 'once', input: '{"n":1}' };
     const first = await sfn.send(new StartExecutionCommand(request));
@@ -556,7 +586,7 @@ describe('Step Functions emulator', () => {
       names.push(...page.executions!.map((execution) => execution.name!));
       nextToken = page.nextToken;
     } while (nextToken);
-    expect(names).toEqual(['list-c', 'list-b', 'list-a', 'once']);
+    expect(names).toEqual(['list-c', 'list-b', 'list-a', 'once', 'growing']);
 
     releaseSlow();
     for (const arn of [started[0]!, started[2]!])

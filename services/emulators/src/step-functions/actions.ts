@@ -157,22 +157,24 @@ const getExecutionHistory = action(
   async (context, request) => {
     const record = executionByArn(context, request.executionArn);
     const reverse = request.reverseOrder ?? false;
-    const offset = request.nextToken
-      ? pageToken(request.nextToken, { arn: record.executionArn, reverse }, 'offset')
-      : 0;
-    const size = request.maxResults || defaultPageSize;
-    // Only the page is copied and serialized, not the whole history (a poll asks for a few newest events).
     const { events } = record;
-    const page = reverse
-      ? events
-          .slice(Math.max(0, events.length - offset - size), Math.max(0, events.length - offset))
-          .reverse()
-      : events.slice(offset, offset + size);
+    const size = request.maxResults || defaultPageSize;
+    // A page token names a position in the history that events appended meanwhile do not move: forwards, the
+    // next event's index; newest first, the index the next page ends before (the oldest event returned).
+    const from = request.nextToken
+      ? pageToken(request.nextToken, { arn: record.executionArn, reverse }, 'offset')
+      : reverse
+        ? events.length
+        : 0;
+    const [start, end] = reverse ? [Math.max(0, from - size), from] : [from, from + size];
+    // Only the page is copied and serialized, not the whole history (a poll asks for a few newest events).
+    const page = reverse ? events.slice(start, end).reverse() : events.slice(start, end);
+    const more = reverse ? start > 0 : end < events.length;
     const includeData = request.includeExecutionData ?? true;
     return reportedOnceDurable(context, [record], {
       events: page.map((event) => wireEvent(event, includeData)),
-      ...(offset + size < events.length
-        ? { nextToken: encodePageToken({ arn: record.executionArn, reverse, offset: offset + size }) }
+      ...(more
+        ? { nextToken: encodePageToken({ arn: record.executionArn, reverse, offset: reverse ? start : end }) }
         : {}),
     });
   },
