@@ -181,7 +181,10 @@ export class ExecutionStore {
     const dir = join(this.dir, record.stateMachineName);
     const text = JSON.stringify(record);
     if (!this.folders.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      // Two first writes to one folder can race, and a recursive mkdir may then still answer EEXIST.
+      await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
       this.folders.add(dir);
     }
     try {
