@@ -130,12 +130,18 @@ export async function startClassifier(
 ): Promise<LocalClassifier> {
   let reason: string;
   try {
+    // Called only once the server is up.
+    const answers = answersByImage((bytes) => server.classifier.classify(bytes));
     const server = await startModelServer({
       modelDir: choice.dir,
       port: 0,
       host: '127.0.0.1',
       ...limits,
       beforeListen: ownerOnly,
+      // What SageMaker's callers were told is what the LLM emulators describe the same image from.
+      answered: (image, topK, answer) => {
+        if (topK === limits.defaultTopK) answers.remember(image, answer);
+      },
       ...(onEvent ? { log: onEvent } : {}),
     });
     return {
@@ -144,7 +150,7 @@ export async function startClassifier(
       url: server.url,
       model: server.classifier.model,
       unavailable: undefined,
-      classify: answersByImage((bytes) => server.classifier.classify(bytes)),
+      classify: (bytes) => answers.classify(bytes),
       close: () => server.close(),
     };
   } catch (error) {
@@ -179,29 +185,43 @@ export async function startClassifier(
 /** Distinct images whose classification is kept. */
 const keptAnswers = 64;
 
+/** Classifications by image bytes, for the LLM emulators. */
+export interface ImageAnswers {
+  /** The answer for these bytes: one kept, one in flight, or a new classification. */
+  classify: (bytes: Uint8Array) => Promise<ClassifierResponse>;
+  /** Keeps an answer the model server gave for these bytes (with the default number of labels). */
+  remember: (bytes: Uint8Array, answer: ClassifierResponse) => void;
+}
+
 /**
- * `classify`, answering the same bytes from one classification: the model is deterministic, and the LLM
- * emulators of one pipeline (Bedrock and Azure, in parallel) describe the same image, so they share one
- * inference instead of each running its own. Callers arriving while it runs wait for it; a failure is not
- * kept. The last `keptAnswers` images are remembered.
+ * The model is deterministic, so an image is classified once: the LLM emulators of one pipeline (Bedrock and
+ * Azure, in parallel) describe the image its Classify step sent to SageMaker, and reuse that answer; callers
+ * arriving while a classification runs wait for it; a failure is not kept. The last `keptAnswers` images
+ * are remembered.
  */
-export function answersByImage(
-  classify: (bytes: Uint8Array) => Promise<ClassifierResponse>,
-): (bytes: Uint8Array) => Promise<ClassifierResponse> {
+export function answersByImage(classify: (bytes: Uint8Array) => Promise<ClassifierResponse>): ImageAnswers {
   const answers = new Map<string, Promise<ClassifierResponse>>();
-  return (bytes) => {
-    const key = createHash('sha256').update(bytes).digest('base64');
-    const kept = answers.get(key);
-    if (kept) {
-      answers.delete(key); // most recently used last
-      answers.set(key, kept);
-      return kept;
-    }
-    const answer = classify(bytes);
+  const keyOf = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('base64');
+  const keep = (key: string, answer: Promise<ClassifierResponse>) => {
+    answers.delete(key); // most recently used last
     answers.set(key, answer);
-    answer.catch(() => answers.delete(key));
     if (answers.size > keptAnswers) answers.delete(answers.keys().next().value!);
     return answer;
+  };
+  return {
+    classify: (bytes) => {
+      const key = keyOf(bytes);
+      const kept = answers.get(key);
+      if (kept) return keep(key, kept);
+      const answer = classify(bytes);
+      answer.catch(() => {
+        if (answers.get(key) === answer) answers.delete(key);
+      });
+      return keep(key, answer);
+    },
+    remember: (bytes, answer) => {
+      keep(keyOf(bytes), Promise.resolve(answer));
+    },
   };
 }
 

@@ -18,7 +18,7 @@ function countingClassifier() {
 describe('answersByImage', () => {
   it('classifies the same bytes once, for callers together and after', async () => {
     const model = countingClassifier();
-    const classify = answersByImage(model.classify);
+    const { classify } = answersByImage(model.classify);
     const image = Uint8Array.from([7, 1, 2, 3]);
     const [a, b] = await Promise.all([classify(image), classify(Uint8Array.from(image))]);
     expect(a).toEqual({ model: 'test', labels: [{ label: 'first byte 7', score: 1 }] });
@@ -29,7 +29,7 @@ describe('answersByImage', () => {
 
   it('classifies different bytes separately', async () => {
     const model = countingClassifier();
-    const classify = answersByImage(model.classify);
+    const { classify } = answersByImage(model.classify);
     await classify(Uint8Array.from([1, 0]));
     await classify(Uint8Array.from([2, 0]));
     await classify(Uint8Array.from([1, 0, 0]));
@@ -38,7 +38,7 @@ describe('answersByImage', () => {
 
   it('does not keep a failure: the next call classifies again', async () => {
     const model = countingClassifier();
-    const classify = answersByImage(model.classify);
+    const { classify } = answersByImage(model.classify);
     const image = Uint8Array.from([9]);
     model.failNext(true);
     await expect(classify(image)).rejects.toThrow('model stopped');
@@ -47,9 +47,19 @@ describe('answersByImage', () => {
     expect(model.calls).toEqual([9, 9]);
   });
 
+  it("answers from what the model server told SageMaker's caller, without classifying again", async () => {
+    const model = countingClassifier();
+    const answers = answersByImage(model.classify);
+    const image = Uint8Array.from([5, 5]);
+    const told = { model: 'test', labels: [{ label: 'pelican', score: 0.9 }] };
+    answers.remember(image, told);
+    await expect(answers.classify(Uint8Array.from(image))).resolves.toEqual(told);
+    expect(model.calls).toEqual([]);
+  });
+
   it('forgets the least recently used image beyond the ones it keeps', async () => {
     const model = countingClassifier();
-    const classify = answersByImage(model.classify);
+    const { classify } = answersByImage(model.classify);
     for (let i = 0; i < 65; i++) await classify(Uint8Array.from([i % 256, i]));
     await classify(Uint8Array.from([0, 0])); // the first one, forgotten
     await classify(Uint8Array.from([64, 64])); // the last one, kept

@@ -1,7 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { ImageRejectedError } from './errors.ts';
-import type { TensorInfo, WorkerReply, WorkerRequest, WorkerSetup } from './inference.ts';
+import {
+  sessionOptions,
+  type TensorInfo,
+  type WorkerReply,
+  type WorkerRequest,
+  type WorkerSetup,
+} from './inference.ts';
 import { preprocessImage } from './preprocess.ts';
 
 // The onnxruntime session lives on this thread: onnxruntime-node's `session.run` computes synchronously on the
@@ -22,10 +28,7 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): Tens
 
 let session: ort.InferenceSession;
 try {
-  session = await ort.InferenceSession.create(modelPath, {
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  session = await ort.InferenceSession.create(modelPath, sessionOptions);
 } catch (error) {
   port.postMessage({ type: 'failed', message: (error as Error).message } satisfies WorkerReply);
   process.exit(1);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ErrorCode } from '@mc-vision/core/schemas';
+import type { ClassifierResponse, ErrorCode } from '@mc-vision/core/schemas';
 import { createClassifier } from './classifier.ts';
 import type { ClassifierOptions, ImageClassifier } from './classifier.ts';
 import { modelServerDefaults } from './config.ts';
@@ -22,7 +22,12 @@ export interface ModelServerHandlerOptions {
   /** The endpoint name the runtime path serves (default `SAGEMAKER_ENDPOINT_NAME`'s default). */
   endpointName?: string;
   log?: (event: LogEvent) => void;
+  /** Told of every answer it sends (the local cloud's LLM emulators reuse it for the same image). */
+  answered?: Answered;
 }
+
+/** An image the server classified, with the number of labels asked for, and its answer. */
+export type Answered = (image: Uint8Array, topK: number, answer: ClassifierResponse) => void;
 
 type Style = 'container' | 'runtime';
 
@@ -104,6 +109,7 @@ export function createModelServer(options: ModelServerHandlerOptions): Server {
       const topK = requestedTopK(url, req.headers['x-amzn-sagemaker-custom-attributes'], ready);
       const body = await readBody(req, maxImageBytes);
       const answer = await ready.classify(body, { topK });
+      options.answered?.(body, topK, answer);
       if (style === 'runtime') res.setHeader('x-Amzn-Invoked-Production-Variant', 'AllTraffic');
       sendJson(res, 200, answer);
       log({
@@ -158,6 +164,7 @@ export interface ModelServerOptions extends ClassifierOptions {
   /** The endpoint name the runtime path serves, see `ModelServerHandlerOptions`. */
   endpointName?: string;
   log?: (event: LogEvent) => void;
+  answered?: Answered;
   /** Called with the HTTP server before it listens (the local cloud puts its request checks in front). */
   beforeListen?: (server: Server) => void;
 }
@@ -184,6 +191,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     maxImageBytes: options.maxImageBytes,
     endpointName: options.endpointName,
     log: options.log,
+    answered: options.answered,
   });
   const host = options.host ?? modelServerDefaults.HOST;
   options.beforeListen?.(server);

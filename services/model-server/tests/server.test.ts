@@ -173,6 +173,25 @@ describe('malformed requests', () => {
 });
 
 describe('GET /ping', () => {
+  it('tells its owner each image it classified, with top_k and the answer it sent, and nothing it refused', async () => {
+    const told: { bytes: number; topK: number; top: string | undefined }[] = [];
+    const watched = await startModelServer({
+      modelDir,
+      port: 0,
+      answered: (image, topK, answer) =>
+        told.push({ bytes: image.byteLength, topK, top: answer.labels[0]?.label }),
+    });
+    try {
+      const sent = await postImage(`${watched.url}/invocations?top_k=3`, pelican);
+      expect(sent.status).toBe(200);
+      expect(classifierResponseSchema.parse(sent.body).labels).toHaveLength(3);
+      expect((await postImage(`${watched.url}/invocations`, Buffer.from('not an image'))).status).toBe(415);
+      expect(told).toEqual([{ bytes: pelican.byteLength, topK: 3, top: 'pelican' }]);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('is 503 until the model has loaded, then 200', async () => {
     let finishLoading!: (classifier: ImageClassifier) => void;
     const loading = new Promise<ImageClassifier>((resolve) => (finishLoading = resolve));
