@@ -86,8 +86,7 @@ interface ProfileNode {
 function packageOf(url: string): string | undefined {
   const dependency = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dependency) return dependency[1]!;
-  if (url.includes('/bench/src/'))
-    return 'the benchmark itself (clients on this thread, the profiler stopping)';
+  if (url.includes('/bench/src/')) return 'the benchmark itself (the profiler stopping)';
   const workspace = /\/(services\/[^/]+\/src(?:\/[^/]+(?=\/))?)/.exec(url);
   return workspace?.[1];
 }

@@ -10,6 +10,12 @@ export interface Outcome {
   observedMs: number;
   /** The execution's own stopDate − startDate. */
   executionMs: number;
+  /** Start request sent → the execution's startDate (wall clocks; both threads share one). */
+  startDelayMs?: number;
+  /** The execution's stopDate → the poll that saw it ended, answered. */
+  seenAfterMs?: number;
+  /** Each step's endedAt − startedAt, by step name, as the last poll reported them. */
+  stepMs?: Record<string, number>;
 }
 
 interface ClientsJob {
@@ -36,6 +42,7 @@ async function runPipeline(job: ClientsJob, key: string): Promise<Outcome> {
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${job.url}${path}`, { ...init, headers: { 'x-api-key': job.apiKey, ...init.headers } });
   const started = performance.now();
+  const sentAt = Date.now();
   const response = await api('/v1/pipelines', {
     method: 'POST',
     body: JSON.stringify({ key }),
@@ -47,15 +54,28 @@ async function runPipeline(job: ClientsJob, key: string): Promise<Outcome> {
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, job.pollEveryMs));
     const polled = await api(`/v1/pipelines/${encodeURIComponent(executionId)}`);
-    const body = (await polled.json()) as { status?: string; startedAt?: string; stoppedAt?: string };
+    const body = (await polled.json()) as {
+      status?: string;
+      startedAt?: string;
+      stoppedAt?: string;
+      steps?: { name: string; startedAt?: string; endedAt?: string }[];
+    };
     if (polled.status >= 500)
       return { status: `poll answered ${polled.status}`, observedMs: 0, executionMs: 0 };
     if (body.status && body.status !== 'RUNNING') {
+      const stepMs: Record<string, number> = {};
+      for (const step of body.steps ?? []) {
+        if (step.startedAt && step.endedAt)
+          stepMs[step.name] = Date.parse(step.endedAt) - Date.parse(step.startedAt);
+      }
       return {
         status: body.status,
         executionId,
         observedMs: performance.now() - started,
         executionMs: Date.parse(body.stoppedAt ?? '') - Date.parse(body.startedAt ?? ''),
+        startDelayMs: Date.parse(body.startedAt ?? '') - sentAt,
+        seenAfterMs: Date.now() - Date.parse(body.stoppedAt ?? ''),
+        stepMs,
       };
     }
     if (performance.now() - started > job.lostAfterMs)
