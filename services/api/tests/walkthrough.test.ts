@@ -2,9 +2,10 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '@mc-vision/core';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { walkthroughScript } from '@mc-vision/assets/walkthrough';
 import { startApiServer, type ApiServer } from '../src/index.ts';
 import { startLocalAws, type LocalAws } from './support/local-aws.ts';
 import { startLocalPipeline, type LocalPipeline } from './support/pipeline.ts';
@@ -15,17 +16,6 @@ import { startLocalProviders, type LocalProviders } from './support/providers.ts
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const apiKey = 'walkthrough-key-0123456789';
-
-/** The bash blocks of the "curl walkthrough" section: the root README's once it holds it, else this package's. */
-function walkthroughScript(): string {
-  const readme = [`${repoRoot}README.md`, `${repoRoot}services/api/README.md`]
-    .filter((path) => existsSync(path))
-    .map((path) => readFileSync(path, 'utf8'))
-    .find((text) => /^##+ curl walkthrough/im.test(text));
-  if (!readme) throw new Error('no README has a "curl walkthrough" section');
-  const section = readme.split(/^##+ curl walkthrough.*$/im)[1]!.split(/^## /m)[0]!;
-  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
-}
 
 let aws: LocalAws;
 let providers: LocalProviders;
