@@ -1,6 +1,6 @@
 import {
   CreateQueueCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -110,35 +110,61 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
     await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
   }
 
-  /** Moves what the queue holds into the file; `waitSeconds` > 0 long-polls. Returns how many it moved. */
+  /**
+   * Moves what the queue holds into the file; `waitSeconds` > 0 long-polls. Returns how many it moved. A
+   * receive's messages go into the file in one append, then leave the queue in one DeleteMessageBatch: a
+   * message is deleted only once its line is written, so a crash in between repeats a line, never loses one.
+   */
   async function drain(waitSeconds: number, signal?: AbortSignal): Promise<number> {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
       signal ? { abortSignal: signal } : {},
     );
+    if (Messages.length === 0) return 0;
+    const entries: OutboxEntry[] = [];
     for (const message of Messages) {
       const envelope = envelopeSchema.safeParse(parseJson(message.Body));
-      if (envelope.success) {
-        const entry: OutboxEntry = {
-          receivedAt: new Date().toISOString(),
-          messageId: envelope.data.MessageId,
-          topicArn: envelope.data.TopicArn,
-          subject: envelope.data.Subject ?? undefined,
-          message: envelope.data.Message,
-        };
-        await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-        // Alarm notifications are in the file; their state changes have a line of their own (cloudwatch).
-        if (entry.topicArn !== alarmsTopicArn) {
-          log({ component: 'outbox', level: 'info', message: entry.subject ?? '(no subject)' });
-        }
-      } else {
+      if (!envelope.success) {
         log({
           component: 'outbox',
           level: 'warn',
           message: 'skipped a message that is not an SNS notification',
         });
+        continue;
       }
-      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+      entries.push({
+        receivedAt: new Date().toISOString(),
+        messageId: envelope.data.MessageId,
+        topicArn: envelope.data.TopicArn,
+        subject: envelope.data.Subject ?? undefined,
+        message: envelope.data.Message,
+      });
+    }
+    if (entries.length > 0) {
+      await appendFile(file, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''), {
+        mode: 0o600,
+      });
+    }
+    for (const entry of entries) {
+      // Alarm notifications are in the file; their state changes have a line of their own (cloudwatch).
+      if (entry.topicArn !== alarmsTopicArn) {
+        log({ component: 'outbox', level: 'info', message: entry.subject ?? '(no subject)' });
+      }
+    }
+    const { Failed = [] } = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl,
+        Entries: Messages.map((message, n) => ({ Id: String(n), ReceiptHandle: message.ReceiptHandle })),
+      }),
+    );
+    if (Failed.length > 0) {
+      // Still in the queue, so written again when they come back: a repeated line, nothing lost.
+      log({
+        component: 'outbox',
+        level: 'warn',
+        message: `${Failed.length} messages were written but not taken off the queue`,
+        error: Failed.map((failure) => failure.Message ?? failure.Code).join('; '),
+      });
     }
     return Messages.length;
   }

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createSnsClient, emulatorCredentials } from '@mc-vision/core';
 import type { ImageDescription } from '@mc-vision/emulators';
 import {
   startTestCloud,
   uploadPelican,
   waitForNotification,
+  outbox,
   waitForPipeline,
   type TestCloud,
 } from './support.ts';
@@ -60,4 +64,46 @@ describe('pipeline notifications', () => {
     expect(notice.message).not.toMatch(/evil|instructions|sign in|555|pelican/i);
     expect(notice.message.match(/https?:\/\/\S+/g)).toEqual([`${local.cloud.url}/v1/results/planted-text-1`]);
   }, 90_000);
+
+  it('a burst of notifications reaches the outbox once each and leaves nothing in its queue', async () => {
+    const { config } = local.cloud;
+    const sns = createSnsClient(config);
+    const subjects = Array.from({ length: 25 }, (_, n) => `burst ${n}`);
+    await Promise.all(
+      subjects.map((Subject) =>
+        sns.send(new PublishCommand({ TopicArn: config.NOTIFY_TOPIC_ARN, Subject, Message: Subject })),
+      ),
+    );
+    const deadline = Date.now() + 20_000;
+    const burst = () => outbox(local.cloud).filter((entry) => entry.subject?.startsWith('burst '));
+    while (burst().length < subjects.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(
+      burst()
+        .map((entry) => entry.subject)
+        .sort(),
+    ).toEqual([...subjects].sort());
+
+    // Written once each, then deleted: nothing waits in the queue or comes back to be written again.
+    const sqs = new SQSClient({
+      region: config.AWS_REGION,
+      endpoint: config.SNS_ENDPOINT,
+      credentials: emulatorCredentials(config),
+    });
+    const queueName = `${config.NOTIFY_TOPIC_ARN!.split(':').at(-1)}-outbox`;
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(Attributes).toEqual({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
+    sns.destroy();
+    sqs.destroy();
+  }, 60_000);
 });
