@@ -32,14 +32,15 @@ import { listenForApi, type ApiListener } from './api.ts';
 import { buildLocalConfig, planProviders, resolveUserPath, type Env, type ProviderPlan } from './config.ts';
 import { dataEntries, keptSecret, newRunSecrets, prepareDataDir } from './data-dir.ts';
 import { lockDataDir } from './data-lock.ts';
-import { ensureResultsTable, startDynamoDb } from './dynamodb.ts';
+import { ensureResultsTable } from './dynamodb.ts';
 import { consoleLog, type Log } from './log.ts';
 import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
 import { startLocalMonitoring, type LocalMonitoring } from './monitoring.ts';
-import { startOutbox, startSns } from './notifications.ts';
+import { startOutbox } from './notifications.ts';
 import { startLocalStepFunctions, workerFunctionArn } from './pipeline.ts';
-import { startS3, type S3Event } from './s3.ts';
+import type { S3Event } from './s3.ts';
 import { closeParts, isComponent, type Component, type Part } from './server.ts';
+import { startStorage } from './storage-thread.ts';
 import { webDist } from './web-build.ts';
 
 // The whole platform on one machine: DynamoDB, S3, SNS with its outbox, the model server, the Bedrock and
@@ -146,19 +147,20 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
     const names = platformNames(userConfig);
     const serviceMetrics = monitoring.metrics(userConfig.SERVICE_NAME);
-    const dynamodb = await start(
-      startDynamoDb({ dir: join(dataDir, dataEntries.folders.dynamodb), credentials }),
-    );
-    const s3 = await start(
-      startS3({
+    // DynamoDB, S3 and SNS answer on a thread of their own (storage-thread.ts).
+    const storage = await startStorage({
+      dynamodb: { dir: join(dataDir, dataEntries.folders.dynamodb) },
+      s3: {
         dir: join(dataDir, dataEntries.folders.s3),
         bucket: userConfig.IMAGES_BUCKET,
         region: userConfig.AWS_REGION,
-        credentials,
-        onObjectCreated: ingestHandler(log, monitoring, serviceMetrics, names.functionName('ingest')),
-      }),
-    );
-    const sns = await start(startSns());
+      },
+      credentials,
+      onObjectCreated: ingestHandler(log, monitoring, serviceMetrics, names.functionName('ingest')),
+    });
+    const dynamodb = await start(storage.dynamodb);
+    const s3 = await start(storage.s3);
+    const sns = await start(storage.sns);
 
     const { model, classifier, bedrock, azure, azureKey, explicitModelDir } = await startProviders(start, {
       options,
