@@ -71,7 +71,10 @@ export async function startStorage(options: StorageOptions): Promise<Record<Name
   worker.on('exit', (code) => {
     if (closing.size < names.length) throw new Error(`the storage thread stopped (exit code ${code})`);
   });
+  // Closing one server twice waits for the first close.
   const close = async (name: Name) => {
+    const already = closing.get(name);
+    if (already) return already.promise;
     if (exited) return;
     const waiting = Promise.withResolvers<void>();
     closing.set(name, waiting);

@@ -82,7 +82,7 @@ describe('the storage thread', () => {
       dynamodb.destroy();
       s3.destroy();
       sns.destroy();
-      // Whatever a failure above left running (closing twice is harmless).
+      // Whatever a failure above left running (a second close waits for the first).
       await Promise.all(Object.values(storage).map((component) => component.close()));
     }
   }, 30_000);
