@@ -1,6 +1,6 @@
 // The pipeline benchmark's clients, on a worker thread of their own: each starts pipelines one after another
-// and polls every one until it ends, as the UI does. Clients run on other machines, so they are kept off the
-// local cloud's event loop, whose time per pipeline is what the benchmark measures.
+// and polls every one until it ends, as the UI does (at the interval it is given). Clients run on other
+// machines, so they are kept off the local cloud's event loop, whose time per pipeline is what is measured.
 import { Agent, request } from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
