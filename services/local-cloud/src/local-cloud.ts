@@ -32,7 +32,7 @@ import { listenForApi, type ApiListener } from './api.ts';
 import { buildLocalConfig, planProviders, resolveUserPath, type Env, type ProviderPlan } from './config.ts';
 import { dataEntries, keptSecret, newRunSecrets, prepareDataDir } from './data-dir.ts';
 import { lockDataDir } from './data-lock.ts';
-import { ensureResultsTable } from './dynamodb.ts';
+import { ensureResultsTable } from './results-table.ts';
 import { consoleLog, type Log } from './log.ts';
 import { resolveModel, startClassifier, type ModelChoice } from './model.ts';
 import { startLocalMonitoring, type LocalMonitoring } from './monitoring.ts';

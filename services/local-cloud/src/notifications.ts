@@ -7,45 +7,16 @@ import {
 } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { emulatorCredentials, type Config } from '@mc-vision/core';
-import { buildApp } from 'fauxqs';
-import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { topicName } from './config.ts';
-import { guardServer, notTheOwners, xmlText } from './guard.ts';
 import type { Log } from './log.ts';
-import type { Component, Part } from './server.ts';
+import type { Part } from './server.ts';
 
-// SNS (fauxqs) on loopback, and the outbox: in the cloud the topic e-mails its subscribers; here an SQS
-// queue subscribed to the topic is drained into `outbox.jsonl`, one JSON line per notification, with a console
-// line each. fauxqs keeps topics and queues in memory: they are created again at every start, and the outbox
-// file is what lasts.
-
-/**
- * SNS and SQS (fauxqs) on 127.0.0.1 (its own start helper would listen on every interface), serving only the
- * owner's requests (loopback Host, no foreign Origin); refused ones get 403 in the protocol they came in:
- * SQS's JSON (`X-Amz-Target`), else SNS's query-protocol XML.
- */
-export async function startSns(): Promise<Component> {
-  const app = buildApp({ logger: false });
-  guardServer(app.server, (req, res, pass) => {
-    const foreign = notTheOwners(req);
-    if (!foreign) return pass(req);
-    const json = req.headers['x-amz-target'] !== undefined;
-    const body = json
-      ? JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message: foreign })
-      : '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>' +
-        `<Code>AuthorizationError</Code><Message>${xmlText(foreign)}</Message></Error>` +
-        `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
-    res.writeHead(403, {
-      'content-type': json ? 'application/x-amz-json-1.0' : 'text/xml',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
-  });
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { name: 'sns', description: 'fauxqs', url: address, close: () => app.close() };
-}
+// The outbox: in the cloud the topic e-mails its subscribers; here an SQS queue subscribed to the topic (on
+// fauxqs, sns.ts) is drained into `outbox.jsonl`, one JSON line per notification, with a console line each.
+// fauxqs keeps topics and queues in memory: they are created again at every start, and the outbox file is what
+// lasts.
 
 /** One line of `outbox.jsonl`. */
 export interface OutboxEntry {

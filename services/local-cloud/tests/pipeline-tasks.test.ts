@@ -4,9 +4,10 @@ import { createDynamoDbClient, createSnsClient, loadConfig, serviceIntegrations 
 import type { TaskCall } from '@mc-vision/emulators';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureResultsTable, startDynamoDb } from '../src/dynamodb.ts';
+import { startDynamoDb } from '../src/dynamodb.ts';
 import type { LogEntry } from '../src/index.ts';
-import { startSns } from '../src/notifications.ts';
+import { ensureResultsTable } from '../src/results-table.ts';
+import { startSns } from '../src/sns.ts';
 import { createPipelineTaskHandler } from '../src/pipeline.ts';
 import type { Component } from '../src/server.ts';
 import { tempDir } from './support.ts';
