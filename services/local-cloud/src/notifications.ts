@@ -84,7 +84,8 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   /**
    * Moves what the queue holds into the file; `waitSeconds` > 0 long-polls. Returns how many it moved. A
    * receive's messages go into the file in one append, then leave the queue in one DeleteMessageBatch: a
-   * message is deleted only once its line is written, so a crash in between repeats a line, never loses one.
+   * message is deleted only once its line is written, so a failed delete repeats a line (the message comes
+   * back), never loses one.
    */
   async function drain(waitSeconds: number, signal?: AbortSignal): Promise<number> {
     const { Messages = [] } = await sqs.send(
