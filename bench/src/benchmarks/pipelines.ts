@@ -5,7 +5,7 @@
 // main thread in a shorter run after each shows what bounds them.
 import { cpus } from 'node:os';
 import { count, median, ms, percentile, perSecond, Report } from '../report.ts';
-import { distinctPhoto, profiled, startBenchCloud, upload, type ProfileSummary } from '../local-platform.ts';
+import { distinctPhoto, profiled, startBenchCloud, upload } from '../local-platform.ts';
 import { runClients, type Outcome } from '../pipeline-clients.ts';
 
 const sequential = Number(process.env.BENCH_SEQUENTIAL_PIPELINES ?? 30);
@@ -148,11 +148,11 @@ try {
     ['function', 'ms'],
     profile.functions.map(([name, spent]) => [name, spent.toFixed(0)]),
   );
-  const shareIn = (sampled: ProfileSummary, match: (area: string) => boolean) =>
-    (sampled.byArea.filter(([area]) => match(area)).reduce((sum, [, spent]) => sum + spent, 0) /
-      sampled.totalMs) *
+  // A share of the profile under load, in per cent.
+  const share = (match: (area: string) => boolean) =>
+    (profile.byArea.filter(([area]) => match(area)).reduce((sum, [, spent]) => sum + spent, 0) /
+      profile.totalMs) *
     100;
-  const share = (match: (area: string) => boolean) => shareIn(profile, match);
   // The loop's idle share from the measured runs (not the profiled ones, whose sampling keeps it busier).
   const aloneIdle = (1 - aloneRun.loop.utilization) * 100;
   const idle = (1 - loadRun.loop.utilization) * 100;

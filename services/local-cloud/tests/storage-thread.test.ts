@@ -87,7 +87,7 @@ describe('the storage thread', () => {
     }
   }, 30_000);
 
-  it('rejects with the reason when a server cannot start, and leaves nothing running', async () => {
+  it('rejects with the reason when a server cannot start', async () => {
     const dir = await tempDir('storage-bad');
     dirs.push(dir);
     // S3's folder is a file: s3rver cannot make the bucket in it.
