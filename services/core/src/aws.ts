@@ -15,11 +15,14 @@ export function emulatorCredentials(config: Config): { accessKeyId: string; secr
   return { accessKeyId: config.EMULATOR_ACCESS_KEY_ID, secretAccessKey: config.EMULATOR_SECRET_ACCESS_KEY };
 }
 
-/** Region, and the emulator's endpoint and credentials when one is configured. */
+/**
+ * Region, and the emulator's endpoint and credentials when one is configured. `cacheMiddleware`: the client
+ * builds each command's middleware chain once, not on every call (a tenth of a call's CPU, measured here); a
+ * call given options (an abort signal) still builds its own.
+ */
 export function clientBase(config: Config, endpoint: string | undefined) {
-  return endpoint
-    ? { region: config.AWS_REGION, endpoint, credentials: emulatorCredentials(config) }
-    : { region: config.AWS_REGION };
+  const base = { region: config.AWS_REGION, cacheMiddleware: true };
+  return endpoint ? { ...base, endpoint, credentials: emulatorCredentials(config) } : base;
 }
 
 export function createS3Client(config: Config): S3Client {
