@@ -6,7 +6,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { emulatorCredentials, type Config } from '@mc-vision/core';
+import { clientBase, type Config } from '@mc-vision/core';
 import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { topicName } from './config.ts';
@@ -67,11 +67,8 @@ export async function startOutbox(options: OutboxOptions): Promise<Outbox> {
   const TopicArn = await create(topic);
   const alarmsTopicArn = await create(options.alarmsTopic);
 
-  const sqs = new SQSClient({
-    region: config.AWS_REGION,
-    endpoint: config.SNS_ENDPOINT,
-    credentials: emulatorCredentials(config),
-  });
+  // fauxqs serves SQS on SNS's endpoint.
+  const sqs = new SQSClient(clientBase(config, config.SNS_ENDPOINT));
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${topic}-outbox` }));
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
