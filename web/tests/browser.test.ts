@@ -122,6 +122,9 @@ describe('the UI in Chromium against the local platform', () => {
     await page.getByRole('radio', { name: 'Cost' }).check();
     await page.getByRole('button', { name: 'Route' }).click();
     await shown(page.getByText(/^Routed to Azure/), 60_000);
+    await shown(record.locator('.meta code').first().filter({ hasNotText: analysisId }));
+    const routedId = await requestIdOf();
+    const routedCaption = (await record.locator('.caption').first().textContent()) ?? '';
 
     // Pipeline: every step succeeds, then the stored record is shown.
     await page.getByRole('button', { name: 'Start pipeline' }).click();
@@ -141,6 +144,11 @@ describe('the UI in Chromium against the local platform', () => {
     const history = page.getByRole('list', { name: 'Recent results' });
     await shown(history.getByRole('button', { name: new RegExp(analysisId) }));
     expect(await history.getByRole('button').first().textContent()).toContain(pipelineId);
+    // A record with no labels (routed to Azure alone) is summed up by its caption.
+    expect(routedCaption).not.toBe('');
+    expect(await history.getByRole('button', { name: new RegExp(routedId) }).textContent()).toContain(
+      routedCaption,
+    );
     await history.getByRole('button', { name: new RegExp(analysisId) }).click();
     await shown(record.locator('.meta code', { hasText: analysisId }));
 

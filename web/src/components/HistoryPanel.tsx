@@ -19,7 +19,7 @@ function summary(record: ResultRecord): string {
   const top = record.results.sagemaker?.labels[0];
   return top
     ? `${top.label} ${formatScore(top.score)}`
-    : (record.results.bedrock?.caption ?? record.imageKey);
+    : (record.results.bedrock?.caption ?? record.results.azure?.caption ?? record.imageKey);
 }
 
 export function HistoryPanel({ client, enabled, version, selected, onSelect, onError }: Props) {
