@@ -192,8 +192,9 @@ try {
     `(which also reads its record), alone and end to end, takes ${onePollMs.toFixed(1)} ms. The main loop's ` +
     `profile: the AWS SDK clients ${sdk.toFixed(0)}% (every call between components is an SDK request over ` +
     `loopback, serialized, signed, sent, parsed, and answered by an emulator in this process: the API's start ` +
-    `(HeadObject, a DynamoDB claim, StartExecution) and one GetExecutionHistory a poll, the tasks' three S3 ` +
-    `reads, SageMaker, Bedrock, ApplyGuardrail, DynamoDB and SNS), the Step Functions emulator with its AWS ` +
+    `(HeadObject, a DynamoDB claim, StartExecution) and one GetExecutionHistory a poll, Classify's S3 read ` +
+    `(the describers take that version from the worker's memory), SageMaker, Bedrock, ApplyGuardrail, ` +
+    `DynamoDB and SNS), the Step Functions emulator with its AWS ` +
     `JSON protocol layer ${stepFunctions.toFixed(0)}% (after each turn of the loop that changed an execution ` +
     `it writes the whole record, a temporary file renamed, and it answers only once what it reports is on ` +
     `disk), then ${others}. ` +

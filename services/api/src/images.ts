@@ -122,10 +122,12 @@ export async function loadImage(
   }
 }
 
-/** Whether the image exists, without downloading it. */
-export async function assertImageExists(s3: S3Client, bucket: string, key: string): Promise<void> {
+/** The image's current version (its ETag), without downloading it; ImageNotFound when there is none. */
+export async function imageVersion(s3: S3Client, bucket: string, key: string): Promise<string> {
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    if (!head.ETag) throw new Error(`S3 answered HeadObject of ${key} without an ETag`);
+    return head.ETag;
   } catch (error) {
     if (isMissing(error)) throw new ImageNotFoundError(`image ${key} not found`);
     throw error;

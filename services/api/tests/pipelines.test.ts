@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   buildResultRecord,
+  createSfnClient,
   loadConfig,
   ResultsStore,
   pipelineStartResponseSchema,
@@ -9,6 +10,8 @@ import {
   type Config,
   type PipelineStatusResponse,
 } from '@mc-vision/core';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer, type ApiServer } from '../src/index.ts';
 import { apiClient, expectError, type ApiClient } from './support/http.ts';
@@ -125,6 +128,21 @@ describe('POST /v1/pipelines and GET /v1/pipelines/{executionId}', () => {
 
     // The bare execution name works as well as the ARN.
     expect(await status('pipeline-ok-1')).toEqual(done);
+  });
+
+  it('starts the execution on the version of the image it found, so every step reads that one', async () => {
+    const { started } = await start({ key: imageKey, requestId: 'pipeline-pinned-1' });
+    const { s3 } = aws.clients(config);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: config.IMAGES_BUCKET, Key: imageKey }));
+    const sfn = createSfnClient(config);
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionId }));
+    sfn.destroy();
+    expect(JSON.parse(execution.input!)).toEqual({
+      requestId: 'pipeline-pinned-1',
+      imageKey,
+      imageETag: head.ETag,
+    });
+    expect((await finished(started.executionId)).status).toBe('SUCCEEDED');
   });
 
   it('shows progress while running: a running step, the ones after it pending, no output yet', async () => {

@@ -18,6 +18,7 @@ export const PlatformErrorName = {
   ImageNotFound: 'ImageNotFound',
   InvalidImage: 'InvalidImage',
   ImageUnavailable: 'ImageUnavailable',
+  ImageChanged: 'ImageChanged',
 } as const;
 export type PlatformErrorName = (typeof PlatformErrorName)[keyof typeof PlatformErrorName];
 
@@ -97,6 +98,11 @@ export class InvalidImageError extends Error {
 /** The image store could not be read just now (throttled, 5xx, timed out, connection lost): retryable. */
 export class ImageUnavailableError extends Error {
   override readonly name = PlatformErrorName.ImageUnavailable;
+}
+
+/** The object under the key is no longer the version the pipeline started with (it was overwritten). */
+export class ImageChangedError extends Error {
+  override readonly name = PlatformErrorName.ImageChanged;
 }
 
 /** `ResultsStore.create`: a record with that requestId exists already. */

@@ -857,7 +857,7 @@ describe("Step Functions emulator running core's pipeline definition", () => {
         new StartExecutionCommand({
           stateMachineArn: machineArn('mc-vision-pipeline'),
           name: 'r-1',
-          input: JSON.stringify({ requestId: 'r-1', imageKey: 'images/pelican.jpeg' }),
+          input: JSON.stringify({ requestId: 'r-1', imageKey: 'images/pelican.jpeg', imageETag: '"e1"' }),
         }),
       );
       expect(await waitForStatus(sfn, executionArn!)).toMatchObject({

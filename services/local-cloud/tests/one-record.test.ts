@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { createSfnClient, resultRecordSchema } from '@mc-vision/core';
+import { createS3Client, createSfnClient, resultRecordSchema } from '@mc-vision/core';
 import {
   startTestCloud,
   uploadPelican,
@@ -103,12 +104,17 @@ describe('one record per requestId', () => {
     const analysed = await local.api.post('/v1/analyses', { key, requestId: 'around-the-api' });
     expect(analysed.status).toBe(200);
     // Straight to Step Functions, without the API's claim: only SaveResult's condition stands in the way.
+    const s3 = createS3Client(local.cloud.config);
+    const { ETag } = await s3.send(
+      new HeadObjectCommand({ Bucket: local.cloud.config.IMAGES_BUCKET, Key: key }),
+    );
+    s3.destroy();
     const sfn = createSfnClient(local.cloud.config);
     await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.cloud.config.STATE_MACHINE_ARN,
         name: 'around-the-api',
-        input: JSON.stringify({ requestId: 'around-the-api', imageKey: key }),
+        input: JSON.stringify({ requestId: 'around-the-api', imageKey: key, imageETag: ETag }),
       }),
     );
     sfn.destroy();

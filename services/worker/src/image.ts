@@ -1,25 +1,51 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import {
+  ImageChangedError,
   ImageNotFoundError,
   ImageUnavailableError,
   InvalidImageError,
   sniffImageType,
   type ImageInput,
 } from '@mc-vision/core';
+import { LRUCache } from 'lru-cache';
 
 export interface ImageSource {
   s3: S3Client;
   bucket: string;
   /** Larger objects are refused before they are downloaded: SageMaker Serverless takes at most 4 MB. */
   maxBytes: number;
+  /** Versions of images this worker has read (`recentImages`), by key and ETag. */
+  recent?: LRUCache<string, ImageInput>;
 }
 
 /**
- * Reads an image from the images bucket. A missing object is an `ImageNotFound` and a non-image an
- * `InvalidImage` (both final); a read that failed on the way (throttled, 5xx, timeout, connection lost) is an
- * `ImageUnavailable`, which the pipeline retries.
+ * Memory for the images a worker has read, at most `maxBytes` of them, least recently used first out. A
+ * pipeline's three tasks read one version of one image (its `imageETag`): a worker (a Lambda container, or the
+ * local cloud) that ran one of them answers the others without reading S3 again. A version never changes, so
+ * what is kept is never stale.
  */
-export async function readImage(source: ImageSource, key: string): Promise<ImageInput> {
+export function recentImages(maxBytes = 32 * 1024 * 1024): LRUCache<string, ImageInput> {
+  return new LRUCache({ maxSize: maxBytes, sizeCalculation: (image) => Math.max(1, image.bytes.byteLength) });
+}
+
+/** Releases the connection without downloading the body. */
+async function discard(object: GetObjectCommandOutput): Promise<void> {
+  await object.Body?.transformToWebStream()
+    .cancel()
+    .catch(() => undefined);
+}
+
+/**
+ * Reads an image from the images bucket: the version `eTag` names when it is given (the pipeline's
+ * `imageETag`), from the worker's memory if it has read it already. A missing object is an `ImageNotFound`, one
+ * overwritten since the pipeline started an `ImageChanged` and a non-image an `InvalidImage` (all final); a read
+ * that failed on the way (throttled, 5xx, timeout, connection lost) is an `ImageUnavailable`, which the pipeline
+ * retries.
+ */
+export async function readImage(source: ImageSource, key: string, eTag?: string): Promise<ImageInput> {
+  const version = eTag === undefined ? undefined : `${eTag} ${key}`;
+  const kept = version === undefined ? undefined : source.recent?.get(version);
+  if (kept) return kept;
   let object;
   try {
     object = await source.s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
@@ -29,11 +55,13 @@ export async function readImage(source: ImageSource, key: string): Promise<Image
     }
     throw s3ReadError(key, error);
   }
+  // Compared here rather than sent as If-Match, so the message can say what happened.
+  if (eTag !== undefined && object.ETag !== eTag) {
+    await discard(object);
+    throw new ImageChangedError(`${key} was replaced after the pipeline started`);
+  }
   if (object.ContentLength !== undefined && object.ContentLength > source.maxBytes) {
-    // Release the connection without downloading the body.
-    await object.Body?.transformToWebStream()
-      .cancel()
-      .catch(() => undefined);
+    await discard(object);
     throw new InvalidImageError(`${key} is ${object.ContentLength} bytes, more than ${source.maxBytes}`);
   }
   let bytes: Uint8Array;
@@ -52,7 +80,9 @@ export async function readImage(source: ImageSource, key: string): Promise<Image
   // image/jpeg.
   const contentType = sniffImageType(bytes);
   if (!contentType) throw new InvalidImageError(`${key} is not a JPEG, PNG or WebP image`);
-  return { bytes, contentType };
+  const image = { bytes, contentType };
+  if (version !== undefined) source.recent?.set(version, image);
+  return image;
 }
 
 interface S3ErrorShape {

@@ -16,7 +16,7 @@ import {
   type SummarizeBatchOutput,
 } from '@mc-vision/core';
 import { buildPipelineRecord } from './build-record.ts';
-import { readImage, type ImageSource } from './image.ts';
+import { readImage, recentImages, type ImageSource } from './image.ts';
 import { summarizeBatch, type BatchSummaryDeps } from './summarize-batch.ts';
 
 export interface TaskHandlerDeps {
@@ -38,10 +38,15 @@ export type TaskHandler = (event: unknown) => Promise<TaskOutput>;
  */
 export function createTaskHandler(deps: TaskHandlerDeps): TaskHandler {
   const { config, s3, providers } = deps;
-  const images: ImageSource = { s3, bucket: config.IMAGES_BUCKET, maxBytes: config.MAX_IMAGE_BYTES };
+  const images: ImageSource = {
+    s3,
+    bucket: config.IMAGES_BUCKET,
+    maxBytes: config.MAX_IMAGE_BYTES,
+    recent: recentImages(),
+  };
 
   async function describe(describer: Describer, task: DescribeTask): Promise<Description> {
-    const image = await readImage(images, task.imageKey);
+    const image = await readImage(images, task.imageKey, task.imageETag);
     const hints = task.hints.length > 0 ? task.hints : undefined;
     return checked(describer.provider, descriptionSchema, await describer.describe(image, { hints }));
   }
@@ -50,7 +55,7 @@ export function createTaskHandler(deps: TaskHandlerDeps): TaskHandler {
     const task = parseTaskInput(event);
     switch (task.task) {
       case 'classify': {
-        const image = await readImage(images, task.imageKey);
+        const image = await readImage(images, task.imageKey, task.imageETag);
         return checked('sagemaker', classificationSchema, await providers.sagemaker.classify(image));
       }
       case 'describe-bedrock':

@@ -7,10 +7,11 @@ import {
   ProviderModelError,
   ProviderThrottledError,
   ProviderUnavailableError,
+  type PipelineInput,
   type PipelineResources,
   type ResultRecord,
 } from '@mc-vision/core';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { createTaskHandler, type TaskHandler } from '../src/index.ts';
 import {
@@ -35,14 +36,18 @@ const resources: PipelineResources = {
 };
 const definition = buildPipelineDefinition(resources) as unknown as StateMachineDefinition;
 const pelican = fixtureImage('pelican.jpeg');
-const input = { requestId: 'req-pelican-1', imageKey: 'images/birds/pelican.jpeg' };
+const imageKey = 'images/birds/pelican.jpeg';
+/** The execution input, as the API starts it: the image's key and the version HeadObject found. */
+let input: PipelineInput;
 const now = new Date('2025-06-01T12:00:00.000Z');
 
 let s3: LocalS3;
 let faultyS3: FaultyS3;
 beforeAll(async () => {
   s3 = await startLocalS3();
-  await s3.put(input.imageKey, pelican, 'image/jpeg');
+  await s3.put(imageKey, pelican, 'image/jpeg');
+  const head = await s3.s3.send(new HeadObjectCommand({ Bucket: s3.config.IMAGES_BUCKET, Key: imageKey }));
+  input = { requestId: 'req-pelican-1', imageKey, imageETag: head.ETag! };
   faultyS3 = await startFaultyS3(s3.config.S3_ENDPOINT!, s3.config.AWS_REGION);
 });
 afterAll(async () => {
@@ -88,7 +93,7 @@ interface Run {
 async function runPipeline(
   providers: Providers,
   options: {
-    executionInput?: { requestId: string; imageKey: string };
+    executionInput?: PipelineInput;
     saveResult?: () => never;
     /** The worker's S3 client (default: straight to s3rver). */
     s3?: S3Client;
@@ -139,6 +144,21 @@ function savedRecord(run: Run): ResultRecord {
   expect(run.saved).toHaveLength(1);
   expect(run.saved[0]!.TableName).toBe(resources.resultsTableName);
   return fromResultItem(run.saved[0]!.Item);
+}
+
+/** Providers the image read never lets the pipeline reach. */
+const unreachedProviders = (): Providers => ({
+  sagemaker: fakeClassifier(pelicanLabels),
+  bedrock: fakeDescriber('bedrock', description('claude-3-haiku', 'unused')),
+  azure: fakeDescriber('azure', description('gpt-4o-mini', 'unused')),
+});
+
+/** A failed record with the same error for every provider. */
+function expectEveryProviderFailed(record: ResultRecord, error: { code: string; message: string }) {
+  expect(record.status).toBe('failed');
+  for (const provider of ['sagemaker', 'bedrock', 'azure'] as const) {
+    expect(record.errors?.[provider]).toEqual(error);
+  }
 }
 
 describe('the pipeline', () => {
@@ -283,24 +303,56 @@ describe('the pipeline', () => {
   });
 
   it('records ImageNotFound for every provider when the image is not in the bucket', async () => {
-    const providers = {
-      sagemaker: fakeClassifier(pelicanLabels),
-      bedrock: fakeDescriber('bedrock', description('claude-3-haiku', 'unused')),
-      azure: fakeDescriber('azure', description('gpt-4o-mini', 'unused')),
-    };
+    const providers = unreachedProviders();
     const run = await runPipeline(providers, {
-      executionInput: { requestId: 'req-missing', imageKey: 'images/not-there.jpeg' },
+      executionInput: {
+        requestId: 'req-missing',
+        imageKey: 'images/not-there.jpeg',
+        imageETag: input.imageETag,
+      },
     });
 
     expect(providers.sagemaker.calls).toHaveLength(0);
-    const record = savedRecord(run);
-    expect(record.status).toBe('failed');
-    for (const provider of ['sagemaker', 'bedrock', 'azure'] as const) {
-      expect(record.errors?.[provider]).toEqual({
-        code: 'ImageNotFound',
-        message: 'no image at images/not-there.jpeg',
-      });
+    expectEveryProviderFailed(savedRecord(run), {
+      code: 'ImageNotFound',
+      message: 'no image at images/not-there.jpeg',
+    });
+  });
+
+  it('reads the image from S3 once: the describers get the version Classify read from the worker’s memory', async () => {
+    const providers = {
+      sagemaker: fakeClassifier(pelicanLabels),
+      bedrock: fakeDescriber('bedrock', description('claude-3-haiku', 'A pelican.')),
+      azure: fakeDescriber('azure', description('gpt-4o-mini', 'A pelican.')),
+    };
+    const before = faultyS3.reads(imageKey);
+    const run = await runPipeline(providers, { s3: faultyS3.s3 });
+
+    expect(savedRecord(run).status).toBe('complete');
+    expect(faultyS3.reads(imageKey) - before).toBe(1);
+    for (const image of [providers.bedrock.calls[0]?.image, providers.azure.calls[0]?.image]) {
+      expect(Buffer.from(image!.bytes).equals(Buffer.from(pelican))).toBe(true);
     }
+  });
+
+  it('records ImageChanged for every provider when the image was replaced after the pipeline started', async () => {
+    const providers = unreachedProviders();
+    // The version the API saw at the start is no longer the one under the key.
+    const run = await runPipeline(providers, {
+      executionInput: {
+        ...input,
+        requestId: 'req-replaced',
+        imageETag: '"0123456789abcdef0123456789abcdef"',
+      },
+    });
+
+    expect(providers.sagemaker.calls).toHaveLength(0);
+    expect(providers.bedrock.calls).toHaveLength(0);
+    expect(run.retries).toEqual({});
+    expectEveryProviderFailed(savedRecord(run), {
+      code: 'ImageChanged',
+      message: `${imageKey} was replaced after the pipeline started`,
+    });
   });
 
   it('retries a task whose image read S3 failed on the way (SlowDown, a dropped connection)', async () => {
@@ -325,11 +377,7 @@ describe('the pipeline', () => {
   });
 
   it('records a read S3 refuses (AccessDenied) at once, without S3’s text', async () => {
-    const providers = {
-      sagemaker: fakeClassifier(pelicanLabels),
-      bedrock: fakeDescriber('bedrock', description('claude-3-haiku', 'unused')),
-      azure: fakeDescriber('azure', description('gpt-4o-mini', 'unused')),
-    };
+    const providers = unreachedProviders();
     const denied = {
       status: 403,
       code: 'AccessDenied',
@@ -340,14 +388,10 @@ describe('the pipeline', () => {
     const run = await runPipeline(providers, { s3: faultyS3.s3 });
 
     expect(run.retries).toEqual({});
-    const record = savedRecord(run);
-    expect(record.status).toBe('failed');
-    for (const provider of ['sagemaker', 'bedrock', 'azure'] as const) {
-      expect(record.errors?.[provider]).toEqual({
-        code: 'AccessDenied',
-        message: `${input.imageKey} could not be read from the images bucket (AccessDenied)`,
-      });
-    }
+    expectEveryProviderFailed(savedRecord(run), {
+      code: 'AccessDenied',
+      message: `${input.imageKey} could not be read from the images bucket (AccessDenied)`,
+    });
   });
 
   it('notifies the failure and fails when the record cannot be saved', async () => {

@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import type { RouteDependencies } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { executionHistoryReader, executionSummary } from '../execution-history.ts';
-import { assertImageExists } from '../images.ts';
+import { imageVersion } from '../images.ts';
 import { causeMessage, pipelineShape, summarizeSteps } from '../pipeline-progress.ts';
 import { jsonBody, parseInput, sendValidated } from '../validation.ts';
 
@@ -43,6 +43,9 @@ function statusOf(execution: DescribeExecutionCommandOutput): ExecutionStatus {
 
 /** A pipeline's path parameter when it is the requestId rather than the execution's ARN. */
 const executionIdPath = z.object({ executionId: requestIdSchema });
+
+/** What a repeated start compares with the execution already under its name. */
+const existingImageSchema = pipelineInputSchema.pick({ imageKey: true });
 
 const hasName = (error: unknown, ...names: string[]) => error instanceof Error && names.includes(error.name);
 
@@ -69,7 +72,7 @@ export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies):
   router.post('/v1/pipelines', ...jsonBody, async (req, res) => {
     const body = parseInput(pipelineRequestSchema, req.body, 'body');
     const requestId = body.requestId ?? randomUUID();
-    await assertImageExists(s3, config.IMAGES_BUCKET, body.key);
+    const imageETag = await imageVersion(s3, config.IMAGES_BUCKET, body.key);
     // One record per requestId: the pipeline claims it before it starts (core's results store; its SaveResult
     // writes only over this claim), so an analysis under the same requestId, stored or running, is a conflict.
     const holder = await results.claim(requestId, {
@@ -88,7 +91,7 @@ export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies):
         `requestId ${requestId} already names a pipeline for another image`,
       );
     }
-    const input: PipelineInput = pipelineInputSchema.parse({ requestId, imageKey: body.key });
+    const input: PipelineInput = pipelineInputSchema.parse({ requestId, imageKey: body.key, imageETag });
     try {
       // Named after the requestId: Step Functions itself refuses a second execution of that name, so a
       // repeated request can never start the pipeline twice.
@@ -111,7 +114,8 @@ export function pipelineRoutes({ config, s3, sfn, results }: RouteDependencies):
       // The name is taken by an execution that is closed or had another input.
       if (!hasName(error, 'ExecutionAlreadyExists')) throw error;
       const existing = await describe(`${prefix}${requestId}`);
-      const existingInput = pipelineInputSchema.safeParse(JSON.parse(existing.input ?? 'null'));
+      // The same image, whatever version of it: a repeated request after an overwrite is still this pipeline.
+      const existingInput = existingImageSchema.safeParse(JSON.parse(existing.input ?? 'null'));
       if (!existingInput.success || existingInput.data.imageKey !== body.key) {
         throw new ApiError(
           409,

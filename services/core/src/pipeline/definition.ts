@@ -285,7 +285,7 @@ export const serviceRetry = (errors: readonly string[]): AslRetrier[] => [
 const image = { 'requestId.$': '$.requestId', 'imageKey.$': '$.imageKey' };
 
 /**
- * The pipeline's state machine for the given resources. Execution input: `{requestId, imageKey}`
+ * The pipeline's state machine for the given resources. Execution input: `{requestId, imageKey, imageETag}`
  * (`pipelineInputSchema`); output: the stored result record.
  */
 export function buildPipelineDefinition(
@@ -297,6 +297,8 @@ export function buildPipelineDefinition(
   const s = pipelineStates;
   const b = batchItemStates;
   const batchItem = timeouts.variant === 'batch-item';
+  /** What the image's readers get: a single pipeline's image is the version it started with (a batch item's, the key's). */
+  const pinnedImage = batchItem ? image : { ...image, 'imageETag.$': '$.imageETag' };
 
   const gates = {
     [s.describeWithBedrock]: {
@@ -330,7 +332,7 @@ export function buildPipelineDefinition(
       [name]: {
         Type: 'Task',
         Resource: workerFunctionArn,
-        Parameters: { task: workerTaskStates[name], ...image, 'hints.$': '$.hints' },
+        Parameters: { task: workerTaskStates[name], ...pinnedImage, 'hints.$': '$.hints' },
         ResultSelector: { 'result.$': '$' },
         TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
         Retry: providerRetry(),
@@ -360,7 +362,8 @@ export function buildPipelineDefinition(
   return {
     Comment:
       'MC Vision pipeline: classify an image (SageMaker), describe it (Bedrock and Azure OpenAI in parallel), ' +
-      'save the result record (DynamoDB) and notify (SNS). Input {requestId, imageKey}; output the record.',
+      `save the result record (DynamoDB) and notify (SNS). Input {requestId, imageKey${batchItem ? '' : ', imageETag'}}; ` +
+      'output the record.',
     StartAt: batchItem ? b.planProviders : s.classify,
     TimeoutSeconds: timeouts.executionTimeoutSeconds,
     States: {
@@ -368,7 +371,7 @@ export function buildPipelineDefinition(
       [s.classify]: {
         Type: 'Task',
         Resource: workerFunctionArn,
-        Parameters: { task: workerTaskStates[s.classify], ...image },
+        Parameters: { task: workerTaskStates[s.classify], ...pinnedImage },
         ResultSelector: { 'result.$': '$' },
         ResultPath: '$.classify',
         TimeoutSeconds: timeouts.workerTaskTimeoutSeconds,
@@ -392,7 +395,11 @@ export function buildPipelineDefinition(
       },
       [s.describe]: {
         Type: 'Parallel',
-        Parameters: { ...image, 'hints.$': '$.hints', ...(batchItem ? { 'asked.$': '$.asked' } : {}) },
+        Parameters: {
+          ...pinnedImage,
+          'hints.$': '$.hints',
+          ...(batchItem ? { 'asked.$': '$.asked' } : {}),
+        },
         ResultPath: '$.describe',
         Branches: [
           describeBranch(s.describeWithBedrock, s.describeWithBedrockFailed),

@@ -13,8 +13,21 @@ import {
 // What the pipeline hands the worker and what the worker hands back. The definition builds these payloads
 // with JSONPath and the worker validates them, so both sides share one schema.
 
-/** The execution input: `POST /v1/pipelines` starts an execution named after `requestId` with this. */
-export const pipelineInputSchema = z.object({ requestId: requestIdSchema, imageKey: imageKeySchema });
+/** An S3 ETag as HeadObject and GetObject give it (quoted): which version of the object a pipeline analyses. */
+export const imageETagSchema = z.string().min(1).max(1024);
+
+/**
+ * The execution input: `POST /v1/pipelines` starts an execution named after `requestId` with this. `imageETag`
+ * is the image's version when it started (the API's HeadObject): the tasks read that version or fail with
+ * `ImageChanged`, so a record never mixes two images under one key, and a worker that has read it once answers
+ * the next task of the pipeline from memory (`readImage`). Required: the definition reads `$.imageETag`, and a
+ * missing field would fail the execution outright. (A batch item has none: its tasks read what is under the key.)
+ */
+export const pipelineInputSchema = z.object({
+  requestId: requestIdSchema,
+  imageKey: imageKeySchema,
+  imageETag: imageETagSchema,
+});
 export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 
 export const taskNames = [
@@ -38,7 +51,7 @@ function outcomeSchema<T extends z.ZodType>(result: T) {
   return z.union([z.object({ result }), caughtErrorSchema]);
 }
 
-const image = { requestId: requestIdSchema, imageKey: imageKeySchema };
+const image = { requestId: requestIdSchema, imageKey: imageKeySchema, imageETag: imageETagSchema.optional() };
 /** The classifier's labels, offered to the describers; empty when the classifier failed. */
 const hints = z.array(labelScoreSchema).max(100).default([]);
 

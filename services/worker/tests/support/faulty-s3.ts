@@ -12,13 +12,17 @@ export interface FaultyS3 {
   s3: S3Client;
   /** Fails the next GETs of `key`, one fault per request, in order. */
   failReads(key: string, ...faults: S3Fault[]): void;
+  /** GETs of `key` so far, failed or not. */
+  reads(key: string): number;
   close(): Promise<void>;
 }
 
 export async function startFaultyS3(target: string, region: string): Promise<FaultyS3> {
   const faults = new Map<string, S3Fault[]>();
+  const gets: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://proxy').pathname);
+    if (req.method === 'GET') gets.push(path);
     const queued = req.method === 'GET' ? [...faults].find(([key]) => path.endsWith(`/${key}`)) : undefined;
     const fault = queued?.[1].shift();
     if (fault === 'drop-connection') {
@@ -60,6 +64,7 @@ export async function startFaultyS3(target: string, region: string): Promise<Fau
     failReads(key, ...list) {
       faults.set(key, [...(faults.get(key) ?? []), ...list]);
     },
+    reads: (key) => gets.filter((path) => path.endsWith(`/${key}`)).length,
     async close() {
       s3.destroy();
       server.closeAllConnections();

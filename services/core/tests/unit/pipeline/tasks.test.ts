@@ -43,8 +43,21 @@ describe('parseTaskInput', () => {
 });
 
 describe('pipelineInputSchema', () => {
-  it('is the execution input: a requestId usable as an execution name and an image key', () => {
-    expect(pipelineInputSchema.parse(image)).toEqual(image);
-    expect(pipelineInputSchema.safeParse({ ...image, requestId: 'a/b' }).success).toBe(false);
+  it('is the execution input: a requestId usable as an execution name, an image key and its version', () => {
+    const pinned = { ...image, imageETag: '"9b2cf535f27731c974343645a3985328"' };
+    expect(pipelineInputSchema.parse(pinned)).toEqual(pinned);
+    expect(pipelineInputSchema.safeParse({ ...pinned, requestId: 'a/b' }).success).toBe(false);
+    // The definition reads $.imageETag: an input without it would fail the execution, so it is refused here.
+    expect(pipelineInputSchema.safeParse(image).success).toBe(false);
+  });
+
+  it('passes the version on to the tasks that read the image; a batch item’s tasks have none', () => {
+    const imageETag = '"9b2cf535f27731c974343645a3985328"';
+    expect(parseTaskInput({ task: 'classify', ...image, imageETag })).toEqual({
+      task: 'classify',
+      ...image,
+      imageETag,
+    });
+    expect(parseTaskInput({ task: 'describe-azure', ...image })).not.toHaveProperty('imageETag');
   });
 });
