@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { stealMeter } from './cpu-steal.ts';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { repoRoot } from './paths.ts';
@@ -42,6 +43,8 @@ export const runSchema = z.object({
   memoryGb: z.number(),
   /** The 1-minute load average when the run started: other work on the machine shows here. */
   loadAverage: z.number(),
+  /** Per cent of the machine's CPU time taken by other tenants during the run (Linux's steal time). */
+  stolenPercent: z.number().optional(),
   seconds: z.number(),
   /** Benchmarks that failed in this run, with the end of their output. */
   failed: z.record(z.string(), z.string()),
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
   const selected = wanted.length > 0 ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
   mkdirSync(resultsDir, { recursive: true });
   const started = performance.now();
+  const stolen = stealMeter();
   const info: RunInfo = {
     date: new Date().toISOString().slice(0, 10),
     node: process.version,
@@ -107,6 +111,8 @@ async function main(): Promise<void> {
     rmSync(fresh, { force: true });
   }
   info.seconds = Math.round((performance.now() - started) / 1000);
+  const stolenPercent = stolen();
+  if (stolenPercent !== undefined) info.stolenPercent = stolenPercent;
   if (wanted.length === 0) writeFileSync(runFile, `${JSON.stringify(info, null, 2)}\n`);
 
   const results: BenchResult[] = benchmarks

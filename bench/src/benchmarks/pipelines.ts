@@ -4,6 +4,7 @@
 // (pipeline-clients.ts). The figures come from runs without the profiler; the CPU profile of this process's
 // main thread in a shorter run after each shows what bounds them.
 import { cpus } from 'node:os';
+import { stealMeter } from '../cpu-steal.ts';
 import { count, median, ms, percentile, perSecond, Report } from '../report.ts';
 import { distinctPhoto, profiled, startBenchCloud, upload } from '../local-platform.ts';
 import { runClients, type Outcome } from '../pipeline-clients.ts';
@@ -46,12 +47,13 @@ try {
   const measured = async (keysByClient: string[][], pollEveryMs: number) => {
     const cpuBefore = process.cpuUsage();
     const loopBefore = performance.eventLoopUtilization();
+    const stolen = stealMeter();
     const started = performance.now();
     const outcomes = await run(keysByClient, pollEveryMs);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const loop = performance.eventLoopUtilization(loopBefore);
-    return { outcomes, seconds, cpuMs: (cpu.user + cpu.system) / 1000, loop };
+    return { outcomes, seconds, cpuMs: (cpu.user + cpu.system) / 1000, loop, stolenPercent: stolen() };
   };
   const byClient = (taken: string[], perEach: number) =>
     Array.from({ length: clients }, (_, client) => taken.slice(client * perEach, (client + 1) * perEach));
@@ -186,7 +188,12 @@ try {
     `inference, the clients, the garbage collector, file writes) used ${cpuPercent.toFixed(0)}% of one of ` +
     `${cpus().length} cores, ${cpuMsPerPipeline.toFixed(0)} ms of CPU per pipeline: even spread evenly over ` +
     `${cpus().length} cores that tops out at ${cpuCeiling.toFixed(0)} pipelines/s (30/s needs at most ` +
-    `${((cpus().length * 1000) / 30).toFixed(0)} ms a pipeline). The polls are a fixed share of it: ${clients} ` +
+    `${((cpus().length * 1000) / 30).toFixed(0)} ms a pipeline)` +
+    (loadRun.stolenPercent === undefined
+      ? '. '
+      : `, and the machine's hypervisor gave ${loadRun.stolenPercent}% of its CPU time to other tenants ` +
+        `meanwhile (steal time), time no thread here could run. `) +
+    `The polls are a fixed share of it: ${clients} ` +
     `clients polling every ${pollMs} ms make ${((clients * 1000) / pollMs).toFixed(0)} polls/s, most of them of ` +
     `running pipelines (the API request and one GetExecutionHistory), and one poll of a finished pipeline ` +
     `(which also reads its record), alone and end to end, takes ${onePollMs.toFixed(1)} ms. The main loop's ` +
