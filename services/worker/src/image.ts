@@ -15,7 +15,7 @@ export interface ImageSource {
   /** Larger objects are refused before they are downloaded: SageMaker Serverless takes at most 4 MB. */
   maxBytes: number;
   /** Versions of images this worker has read (`recentImages`), by key and ETag. */
-  recent?: LRUCache<string, ImageInput>;
+  recent: LRUCache<string, ImageInput>;
 }
 
 /**
@@ -44,7 +44,7 @@ async function discard(object: GetObjectCommandOutput): Promise<void> {
  */
 export async function readImage(source: ImageSource, key: string, eTag?: string): Promise<ImageInput> {
   const version = eTag === undefined ? undefined : `${eTag} ${key}`;
-  const kept = version === undefined ? undefined : source.recent?.get(version);
+  const kept = version === undefined ? undefined : source.recent.get(version);
   if (kept) return kept;
   let object;
   try {
@@ -81,7 +81,7 @@ export async function readImage(source: ImageSource, key: string, eTag?: string)
   const contentType = sniffImageType(bytes);
   if (!contentType) throw new InvalidImageError(`${key} is not a JPEG, PNG or WebP image`);
   const image = { bytes, contentType };
-  if (version !== undefined) source.recent?.set(version, image);
+  if (version !== undefined) source.recent.set(version, image);
   return image;
 }
 
