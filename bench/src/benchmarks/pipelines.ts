@@ -203,8 +203,8 @@ try {
     `(the describers take that version from the worker's memory), SageMaker, Bedrock, ApplyGuardrail, ` +
     `DynamoDB and SNS), the Step Functions emulator with its AWS ` +
     `JSON protocol layer ${stepFunctions.toFixed(0)}% (after each turn of the loop that changed an execution ` +
-    `it writes the whole record, a temporary file renamed, and it answers only once what it reports is on ` +
-    `disk), then ${others}. ` +
+    `it appends what changed, of every execution, to its journal in one write, and it answers only once what ` +
+    `it reports is on disk), then ${others}. ` +
     (cpuCeiling > loopCeiling * 1.15
       ? `The loop is the tighter bound: more of its work on another thread could come closer to the CPU ` +
         `ceiling, but 30/s takes less work a pipeline, that is fewer calls between components.`

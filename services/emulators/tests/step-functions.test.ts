@@ -24,10 +24,10 @@ import {
   pipelineSaveCondition,
   placeholderResources,
 } from '@mc-vision/core';
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  readExecutions,
   startStepFunctionsServer,
   type EmulatorServer,
   type ExecutionEvent,
@@ -716,14 +716,14 @@ describe('Step Functions emulator', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: machineArn('map'), input: '{"items":[1,2,3,4,5,6]}' }),
     );
-    const file = join(dataDir, 'executions', 'map', `${executionArn!.split(':').at(-1)}.json`);
-    const onDisk = () => JSON.parse(readFileSync(file, 'utf8')) as { status: string; events: unknown[] };
+    // What a new process would find, read while this one runs, as a crash would leave it.
+    const onDisk = async () => (await readExecutions(dataDir)).records.get(executionArn!)!;
     let status: string | undefined;
     while (status !== 'SUCCEEDED') {
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      expect(onDisk().status).toBe(described.status);
+      expect((await onDisk()).status).toBe(described.status);
       const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-      expect(onDisk().events.length).toBeGreaterThanOrEqual(history.events!.length);
+      expect((await onDisk()).events.length).toBeGreaterThanOrEqual(history.events!.length);
       status = described.status;
       expect(status === 'RUNNING' || status === 'SUCCEEDED').toBe(true);
     }
@@ -803,8 +803,10 @@ describe('Step Functions emulator whose data folder cannot be written', () => {
         return {};
       },
     });
-    // Where this machine's executions would be written is taken by a file.
-    await writeFile(join(dataDir, 'executions', 'one-task'), 'not a folder');
+    // Where the executions are written is taken by a folder.
+    const journal = join(dataDir, 'executions', 'journal.jsonl');
+    await rm(journal);
+    await mkdir(journal);
     const sfn = createSfnClient(loadConfig({ SFN_ENDPOINT: server.url }));
     try {
       const started = sfn.send(

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startAzureOpenAiServer, startBedrockRuntimeServer, type EmulatorServer } from '@mc-vision/emulators';
+import {
+  readExecutions,
+  startAzureOpenAiServer,
+  startBedrockRuntimeServer,
+  type EmulatorServer,
+} from '@mc-vision/emulators';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -76,18 +81,11 @@ async function kill(child: ChildProcess): Promise<void> {
 
 /** The image keys of the batch's children that had SUCCEEDED on disk when the platform died. */
 async function finishedKeys(dataDir: string): Promise<string[]> {
-  const dir = join(dataDir, 'stepfunctions', 'executions', 'mc-vision-batch-keys', 'Images');
-  const keys: string[] = [];
-  const files = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return []; // no child has been written yet
-    throw error;
-  });
-  for (const file of files) {
-    if (!file.endsWith('.json')) continue;
-    const record = JSON.parse(await readFile(join(dir, file), 'utf8'));
-    if (record.status === 'SUCCEEDED') keys.push(JSON.parse(record.input).imageKey);
-  }
-  return keys;
+  const { records } = await readExecutions(join(dataDir, 'stepfunctions'));
+  return [...records.values()]
+    .filter((record) => record.stateMachineName === 'mc-vision-batch-keys/Images')
+    .filter((record) => record.status === 'SUCCEEDED')
+    .map((record) => (JSON.parse(record.input) as { imageKey: string }).imageKey);
 }
 
 describe('a batch whose platform is killed half way', () => {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readExecutions } from '@mc-vision/emulators';
 import {
   apiClient,
   modelDir,
@@ -285,8 +286,8 @@ describe('pnpm start (src/main.ts)', () => {
     main.child.kill('SIGKILL');
     expect(await exitOf(main.child)).toEqual({ code: null, signal: 'SIGKILL' });
 
-    const file = join(dataDir, 'stepfunctions', 'executions', 'mc-vision-pipeline', 'crashed.json');
-    expect(JSON.parse(await readFile(file, 'utf8')).status).toBe('RUNNING');
+    const { records } = await readExecutions(join(dataDir, 'stepfunctions'));
+    expect([...records.values()].find((record) => record.name === 'crashed')?.status).toBe('RUNNING');
 
     const restarted: TestCloud = await startTestCloud({ dataDir });
     cleanups.push(() => restarted.stop());

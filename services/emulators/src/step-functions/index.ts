@@ -5,3 +5,4 @@ export {
   type StateMachineSpec,
   type StepFunctionsServerOptions,
 } from './server.ts';
+export { readExecutions, type ExecutionRecord } from './store.ts';

@@ -1,15 +1,18 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../aws-json/index.ts';
 
-// Durable execution state: one JSON file per execution under `<dataDir>/executions/<machine>/<name>.json`,
-// written atomically (`writeFileAtomic`) so a crash leaves either the old or the new version. Writes of one
-// execution are coalesced: the changes of one turn of the event loop go out in one write, and while a write is in
-// flight further changes wait for one more write after it (at most one in flight, one pending, with the latest
-// state). What an answer reports is on disk before it is sent (`durable`), so a crash loses nothing acknowledged.
-// Execution names cannot contain `/` or `\` (Step Functions forbids them), so a name is a safe file name; a
-// Distributed Map's children belong to the machine `<parent>/<label>`, kept one folder deeper.
+// Durable execution state: one journal, `<dataDir>/executions/journal.jsonl`, one JSON line per change of an
+// execution: the record without its history, and the events added since its last line (`eventsFrom` the first
+// one's id; 1 rewrites the whole history). The changes of one turn of the event loop, of every execution, go out
+// in one append; while an append is in flight further changes wait for the next one (at most one in flight, one
+// pending, each record as it is when its append begins). What an answer reports is in the journal before it is
+// sent (`durable`), so a crash loses nothing acknowledged; a line a crash cut short is the last one, and was
+// never acknowledged, so replay skips it. The journal is rewritten whole (a temporary file renamed over it) when
+// the store opens and when it has grown to several times the size of its records, and after a failed append.
+// Appending, rather than a file per execution rewritten at every change, writes each event once and costs one
+// write a turn instead of four file operations per changed execution.
 
 export const executionStatuses = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
@@ -65,41 +68,61 @@ export type ExecutionRecord = Omit<z.infer<typeof executionRecordSchema>, 'event
   events: StoredEvent[];
 };
 
-/** One execution's writes: the one in flight, and whether changes made since it began wait for another. */
-interface Writing {
-  /** Resolves once the write in flight has finished (failed writes are logged). */
-  current: Promise<void>;
-  /** `current` has taken its copy of the record: later changes need another write. */
-  copied: boolean;
-  /** Changes made after `current` took its copy: resolves once the write after it has finished. */
-  next?: PromiseWithResolvers<void>;
+/** One line of the journal. */
+interface JournalEntry {
+  record: Omit<ExecutionRecord, 'events'>;
+  /** The id of `events[0]`: the history up to it is kept, the rest replaced by `events`. */
+  eventsFrom: number;
+  events: StoredEvent[];
+}
+
+/** The journal, under `<dataDir>/executions`. */
+const journalName = 'journal.jsonl';
+
+/** Rewrite the journal once what was appended since its last rewrite exceeds this many times its size then… */
+const rewriteGrowthFactor = 4;
+/** …and at least this many bytes. */
+const rewriteMinBytes = 8 * 1024 * 1024;
+
+/** How much of a record's history its last journal line covered. */
+interface Written {
+  events: StoredEvent[];
+  count: number;
+}
+
+/** An append waiting for its turn, or in flight: the executions it covers, and when it has landed. */
+interface Batch {
+  arns: Set<string>;
+  landed: PromiseWithResolvers<void>;
 }
 
 export class ExecutionStore {
-  private readonly records = new Map<string, ExecutionRecord>();
-  private readonly writes = new Map<string, Writing>();
-  /** Machine folders known to exist. */
-  private readonly folders = new Set<string>();
-  private readonly dir: string;
+  private readonly records: Map<string, ExecutionRecord>;
+  private readonly written = new Map<string, Written>();
+  private readonly journal: string;
+  private pending: Batch | undefined;
+  private inFlight: Batch | undefined;
+  /** The journal must be rewritten whole before anything more is appended (a failed append). */
+  private rewriteNext = false;
+  private journalBytes = 0;
+  private rewrittenBytes = 0;
 
-  private constructor(dir: string) {
-    this.dir = dir;
+  private constructor(dir: string, records: Map<string, ExecutionRecord>) {
+    this.journal = join(dir, journalName);
+    this.records = records;
   }
 
-  /** Loads every execution kept under `dataDir`; files that are not execution records are skipped with a warning. */
+  /**
+   * Loads every execution kept under `dataDir` and rewrites the journal from them. Execution files of the
+   * layout before the journal (`<machine>/<name>.json`) are read too, and removed once the journal holds them.
+   */
   static async open(dataDir: string): Promise<ExecutionStore> {
-    const store = new ExecutionStore(join(dataDir, 'executions'));
-    await mkdir(store.dir, { recursive: true });
-    for (const entry of await readdir(store.dir, { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
-      const path = join(entry.parentPath, entry.name);
-      try {
-        const record = executionRecordSchema.parse(JSON.parse(await readFile(path, 'utf8')));
-        store.records.set(record.executionArn, record as ExecutionRecord);
-      } catch (error) {
-        console.warn(`step-functions emulator: skipping unreadable execution file ${path}: ${String(error)}`);
-      }
-    }
+    const dir = join(dataDir, 'executions');
+    await mkdir(dir, { recursive: true });
+    const { records, legacyFiles } = await readExecutions(dataDir);
+    const store = new ExecutionStore(dir, records);
+    await store.rewrite();
+    for (const file of legacyFiles) await rm(file, { force: true });
     return store;
   }
 
@@ -119,36 +142,17 @@ export class ExecutionStore {
   async add(record: ExecutionRecord): Promise<void> {
     this.records.set(record.executionArn, record);
     try {
-      await this.write(record);
+      await this.schedule(record.executionArn);
     } catch (error) {
       this.records.delete(record.executionArn);
+      this.written.delete(record.executionArn);
       throw error;
     }
   }
 
-  /** Persists the record's current state; resolves once a write that includes it has finished. */
+  /** Persists the record's current state; resolves once an append that includes it has landed (or failed, logged). */
   save(record: ExecutionRecord): Promise<void> {
-    const writing = this.writes.get(record.executionArn);
-    if (writing && !writing.copied) return writing.current;
-    if (writing) return (writing.next ??= Promise.withResolvers<void>()).promise;
-    // The first write waits for the rest of this turn: the events appended with it go out in the same write.
-    const entry: Writing = { current: Promise.resolve(), copied: false };
-    entry.current = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      this.persist(record, entry),
-    );
-    this.writes.set(record.executionArn, entry);
-    void (async () => {
-      for (;;) {
-        await entry.current;
-        const next = entry.next;
-        if (!next) break;
-        entry.next = undefined;
-        entry.current = this.persist(record, entry);
-        void entry.current.then(next.resolve);
-      }
-      this.writes.delete(record.executionArn);
-    })();
-    return entry.current;
+    return this.schedule(record.executionArn).catch(() => {});
   }
 
   /**
@@ -156,44 +160,169 @@ export class ExecutionStore {
    * waits for this, so what a caller was told survives a crash.
    */
   durable(executionArn: string): Promise<void> {
-    const writing = this.writes.get(executionArn);
-    // A change made since the write in flight took its copy is waiting for the next one.
-    return writing ? (writing.next?.promise ?? writing.current) : Promise.resolve();
+    // A change made since the append in flight began is waiting for the next one.
+    const batch = this.pending?.arns.has(executionArn)
+      ? this.pending
+      : this.inFlight?.arns.has(executionArn)
+        ? this.inFlight
+        : undefined;
+    return batch ? batch.landed.promise.catch(() => {}) : Promise.resolve();
   }
 
-  /** Waits for every write in flight. */
+  /** Waits for every append in flight or pending. */
   async flush(): Promise<void> {
-    while (this.writes.size > 0) {
-      await Promise.all([...this.writes.keys()].map((executionArn) => this.durable(executionArn)));
+    while (this.pending || this.inFlight) {
+      await (this.pending ?? this.inFlight)!.landed.promise.catch(() => {});
     }
-  }
-
-  private async persist(record: ExecutionRecord, entry: Writing): Promise<void> {
-    entry.copied = true;
-    try {
-      await this.write(record); // takes its copy before its first await
-    } catch (error) {
-      console.error(`step-functions emulator: could not persist ${record.executionArn}: ${String(error)}`);
-    }
-  }
-
-  private async write(record: ExecutionRecord): Promise<void> {
-    const dir = join(this.dir, record.stateMachineName);
-    const text = JSON.stringify(record);
-    if (!this.folders.has(dir)) {
-      // Two first writes to one folder can race, and a recursive mkdir may then still answer EEXIST.
-      await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
+    // The last append failed and nothing has changed since: one more try to leave the journal whole.
+    if (this.rewriteNext) {
+      await this.rewrite().catch((error: unknown) => {
+        console.error(`step-functions emulator: could not persist executions: ${String(error)}`);
       });
-      this.folders.add(dir);
-    }
-    try {
-      await writeFileAtomic(join(dir, `${record.name}.json`), text);
-    } catch (error) {
-      this.folders.delete(dir); // made again by the next write, should it be gone
-      throw error;
     }
   }
+
+  /** Puts the execution in the next append; the first change of a turn schedules it for the turn's end. */
+  private schedule(executionArn: string): Promise<void> {
+    if (!this.pending) {
+      const batch: Batch = { arns: new Set(), landed: Promise.withResolvers<void>() };
+      this.pending = batch;
+      // Waits for the rest of this turn, and for the append in flight: one append carries all their changes.
+      if (!this.inFlight) setImmediate(() => void this.append(batch));
+    }
+    this.pending.arns.add(executionArn);
+    return this.pending.landed.promise;
+  }
+
+  private async append(batch: Batch): Promise<void> {
+    this.pending = undefined;
+    this.inFlight = batch;
+    try {
+      if (this.rewriteNext || this.journalBytes > this.rewriteThreshold()) {
+        await this.rewrite();
+      } else {
+        const lines: string[] = [];
+        const covered: [string, Written][] = [];
+        for (const arn of batch.arns) {
+          const record = this.records.get(arn);
+          if (!record) continue; // an add whose append failed
+          const [line, written] = journalLine(record, this.written.get(arn));
+          lines.push(line);
+          covered.push([arn, written]);
+        }
+        const text = lines.join('');
+        try {
+          await appendFile(this.journal, text);
+        } catch (error) {
+          this.rewriteNext = true; // a part of the text may have landed: start over from what is in memory
+          throw error;
+        }
+        this.journalBytes += Buffer.byteLength(text);
+        for (const [arn, written] of covered) this.written.set(arn, written);
+      }
+      batch.landed.resolve();
+    } catch (error) {
+      console.error(`step-functions emulator: could not persist executions: ${String(error)}`);
+      batch.landed.reject(error);
+    } finally {
+      this.inFlight = undefined;
+      const next = this.pending;
+      if (next) setImmediate(() => void this.append(next));
+    }
+  }
+
+  private rewriteThreshold(): number {
+    return Math.max(rewriteMinBytes, this.rewrittenBytes * rewriteGrowthFactor);
+  }
+
+  /** Writes the journal afresh, one line per execution with its whole history. */
+  private async rewrite(): Promise<void> {
+    const lines: string[] = [];
+    const covered: [string, Written][] = [];
+    for (const [arn, record] of this.records) {
+      const [line, written] = journalLine(record, undefined);
+      lines.push(line);
+      covered.push([arn, written]);
+    }
+    const text = lines.join('');
+    await writeFileAtomic(this.journal, text);
+    this.rewriteNext = false;
+    this.journalBytes = this.rewrittenBytes = Buffer.byteLength(text);
+    this.written.clear();
+    for (const [arn, written] of covered) this.written.set(arn, written);
+  }
+}
+
+/** The record's journal line: the events after those its last line covered, or all of them if it is new or was cut. */
+function journalLine(record: ExecutionRecord, written: Written | undefined): [string, Written] {
+  const { events, ...rest } = record;
+  const continues = written && written.events === events && written.count <= events.length;
+  const from = continues ? written.count : 0;
+  const entry: JournalEntry = { record: rest, eventsFrom: from + 1, events: events.slice(from) };
+  return [`${JSON.stringify(entry)}\n`, { events, count: events.length }];
+}
+
+/**
+ * The executions kept under `dataDir`, as the store finds them when it opens (and as a process that crashed left
+ * them): the journal replayed, over the execution files of the layout before it. Lines and files that are not
+ * execution records are skipped with a warning, except a last line a crash cut short.
+ */
+export async function readExecutions(
+  dataDir: string,
+): Promise<{ records: Map<string, ExecutionRecord>; legacyFiles: string[] }> {
+  const dir = join(dataDir, 'executions');
+  const records = new Map<string, ExecutionRecord>();
+  const legacyFiles: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+    const path = join(entry.parentPath, entry.name);
+    legacyFiles.push(path);
+    try {
+      const record = executionRecordSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+      records.set(record.executionArn, record as ExecutionRecord);
+    } catch (error) {
+      console.warn(`step-functions emulator: skipping unreadable execution file ${path}: ${String(error)}`);
+    }
+  }
+  const text = await readFile(join(dir, journalName), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const lines = text.split('\n');
+  const replayed = new Set<string>();
+  lines.forEach((line, index) => {
+    if (line === '') return;
+    try {
+      const entry = JSON.parse(line) as JournalEntry;
+      const arn = entry.record.executionArn;
+      const events = entry.eventsFrom === 1 ? [] : records.get(arn)?.events;
+      if (!events || events.length < entry.eventsFrom - 1) throw new Error('no history to continue');
+      events.length = entry.eventsFrom - 1;
+      for (const event of entry.events) events.push(event);
+      records.set(arn, { ...entry.record, events } as ExecutionRecord);
+      replayed.add(arn);
+    } catch (error) {
+      if (index === lines.length - 1) return; // cut short by a crash, never acknowledged
+      console.warn(
+        `step-functions emulator: skipping line ${index + 1} of the execution journal: ${String(error)}`,
+      );
+    }
+  });
+  for (const arn of replayed) {
+    const parsed = executionRecordSchema.safeParse(records.get(arn));
+    if (parsed.success) continue;
+    console.warn(
+      `step-functions emulator: skipping execution ${arn} of the journal: ${parsed.error.message}`,
+    );
+    records.delete(arn);
+  }
+  return { records, legacyFiles };
 }
 
 /** A new execution, RUNNING, its history its ExecutionStarted event (StartExecution, and a map run's child). */
