@@ -64,6 +64,33 @@ describe('the execution journal', () => {
     await store.flush();
   });
 
+  it('writes the task attempts that changed, and reads back a Catch marking them and a success dropping a retry', async () => {
+    const dataDir = await tempDir();
+    const store = await ExecutionStore.open(dataDir);
+    const a = execution('a');
+    a.taskAttempts = [];
+    await store.add(a);
+    a.taskAttempts.push({ state: 'Classify', input: '{}', error: 'Timeout', cause: 'slow' });
+    await store.save(a);
+    a.taskAttempts.splice(0, 1, { state: 'Classify', input: '{}', output: '{"labels":[]}' }); // the retry worked
+    a.taskAttempts.push({ state: 'Describe', input: '{}', error: 'Throttled', cause: '429' });
+    await store.save(a);
+    a.taskAttempts[1]!.caught = true; // a Catch took it
+    await store.save(a);
+    addEvent(a, 'TaskStateEntered'); // the attempts as they were: not written again
+    await store.save(a);
+
+    const lines = (await linesOf(dataDir)).map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.attemptsFrom, line.attempts?.length])).toEqual([
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [2, 1],
+      [undefined, undefined],
+    ]);
+    expect((await readExecutions(dataDir)).records.get(a.executionArn)).toEqual(a);
+  });
+
   it('skips a last line a crash cut short, keeping what came before it', async () => {
     const dataDir = await tempDir();
     const store = await ExecutionStore.open(dataDir);

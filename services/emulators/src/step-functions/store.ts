@@ -4,15 +4,16 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../aws-json/index.ts';
 
 // Durable execution state: one journal, `<dataDir>/executions/journal.jsonl`, one JSON line per change of an
-// execution: the record without its history, and the events added since its last line (`eventsFrom` the first
-// one's id; 1 rewrites the whole history). The changes of one turn of the event loop, of every execution, go out
-// in one append; while an append is in flight further changes wait for the next one (at most one in flight, one
-// pending, each record as it is when its append begins). What an answer reports is in the journal before it is
-// sent (`durable`), so a crash loses nothing acknowledged; a line a crash cut short is the last one, and was
-// never acknowledged, so replay skips it. The journal is rewritten whole (a temporary file renamed over it) when
-// the store opens and when it has grown to several times the size of its records, and after a failed append.
-// Appending, rather than a file per execution rewritten at every change, writes each event once and costs one
-// write a turn instead of four file operations per changed execution.
+// execution: the record without its history and task attempts, the events added since its last line
+// (`eventsFrom` the first one's id; 1 rewrites the whole history), and the task attempts from the first that
+// changed. The changes of one turn of the event loop, of every execution, go out in one append; while an append
+// is in flight further changes wait for the next one (at most one in flight, one pending, each record as it is
+// when its append begins). What an answer reports is in the journal before it is sent (`durable`), so a crash
+// loses nothing acknowledged; a line a crash cut short is the last one, and was never acknowledged, so replay
+// skips it. The journal is rewritten whole (a temporary file renamed over it) when the store opens, when it has
+// grown to several times its size at the last rewrite, and after a failed append. Appending, rather than a file
+// per execution rewritten at every change, writes each event once and costs one write a turn instead of four
+// file operations per changed execution.
 
 export const executionStatuses = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
@@ -70,11 +71,16 @@ export type ExecutionRecord = Omit<z.infer<typeof executionRecordSchema>, 'event
 
 /** One line of the journal. */
 interface JournalEntry {
-  record: Omit<ExecutionRecord, 'events'>;
+  record: Omit<ExecutionRecord, 'events' | 'taskAttempts'>;
   /** The id of `events[0]`: the history up to it is kept, the rest replaced by `events`. */
   eventsFrom: number;
   events: StoredEvent[];
+  /** The same for the task attempts (1-based); absent when they are as the execution's last line left them. */
+  attemptsFrom?: number;
+  attempts?: TaskAttempt[];
 }
+
+type TaskAttempt = NonNullable<ExecutionRecord['taskAttempts']>[number];
 
 /** The journal, under `<dataDir>/executions`. */
 const journalName = 'journal.jsonl';
@@ -88,6 +94,8 @@ const rewriteMinBytes = 8 * 1024 * 1024;
 interface Written {
   events: StoredEvent[];
   count: number;
+  /** The record's task attempts array, the attempts in it and whether a Catch had taken each, when written. */
+  attempts?: { list: TaskAttempt[]; items: TaskAttempt[]; caught: boolean[] };
 }
 
 /** An append waiting for its turn, or in flight: the executions it covers, and when it has landed. */
@@ -253,13 +261,39 @@ export class ExecutionStore {
   }
 }
 
-/** The record's journal line: the events after those its last line covered, or all of them if it is new or was cut. */
+/**
+ * The record's journal line: the events after those its last line covered (all of them if it is new or its
+ * history was cut), and the task attempts from the first one added, removed or changed since (they are few, but
+ * a Catch marks earlier ones and a success drops the failures it retried).
+ */
 function journalLine(record: ExecutionRecord, written: Written | undefined): [string, Written] {
-  const { events, ...rest } = record;
+  const { events, taskAttempts, ...rest } = record;
   const continues = written && written.events === events && written.count <= events.length;
   const from = continues ? written.count : 0;
   const entry: JournalEntry = { record: rest, eventsFrom: from + 1, events: events.slice(from) };
-  return [`${JSON.stringify(entry)}\n`, { events, count: events.length }];
+  const now: Written = { events, count: events.length };
+  if (taskAttempts) {
+    const before = written?.attempts?.list === taskAttempts ? written.attempts : undefined;
+    let same = 0;
+    while (
+      before &&
+      same < Math.min(before.items.length, taskAttempts.length) &&
+      before.items[same] === taskAttempts[same] &&
+      before.caught[same] === (taskAttempts[same]!.caught ?? false)
+    ) {
+      same += 1;
+    }
+    if (!before || same < taskAttempts.length || same < before.items.length) {
+      entry.attemptsFrom = same + 1;
+      entry.attempts = taskAttempts.slice(same);
+    }
+    now.attempts = {
+      list: taskAttempts,
+      items: [...taskAttempts],
+      caught: taskAttempts.map((attempt) => attempt.caught ?? false),
+    };
+  }
+  return [`${JSON.stringify(entry)}\n`, now];
 }
 
 /**
@@ -305,7 +339,17 @@ export async function readExecutions(
       if (!events || events.length < entry.eventsFrom - 1) throw new Error('no history to continue');
       events.length = entry.eventsFrom - 1;
       for (const event of entry.events) events.push(event);
-      records.set(arn, { ...entry.record, events } as ExecutionRecord);
+      let taskAttempts = records.get(arn)?.taskAttempts;
+      if (entry.attemptsFrom !== undefined) {
+        const kept = entry.attemptsFrom === 1 ? [] : taskAttempts;
+        if (!kept || kept.length < entry.attemptsFrom - 1) throw new Error('no task attempts to continue');
+        taskAttempts = [...kept.slice(0, entry.attemptsFrom - 1), ...(entry.attempts ?? [])];
+      }
+      records.set(arn, {
+        ...entry.record,
+        events,
+        ...(taskAttempts ? { taskAttempts } : {}),
+      } as ExecutionRecord);
       replayed.add(arn);
     } catch (error) {
       if (index === lines.length - 1) return; // cut short by a crash, never acknowledged
