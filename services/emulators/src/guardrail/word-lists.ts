@@ -105,7 +105,7 @@ export function contentFindings(type: ContentFilterType, text: string): Confiden
     return promptAttackPatterns.filter((entry) => entry.pattern.test(text)).map((entry) => entry.confidence);
   }
   return contentWordLists[type]
-    .filter((entry) => findPhrase(text, entry.phrase).length > 0)
+    .filter((entry) => phrasePattern(entry.phrase).test(text)) // whether, not where: no match list
     .map((entry) => entry.confidence);
 }
 
