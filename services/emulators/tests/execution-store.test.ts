@@ -91,6 +91,29 @@ describe('the execution journal', () => {
     expect((await readExecutions(dataDir)).records.get(a.executionArn)).toEqual(a);
   });
 
+  it('rewrites and reads back a journal written in several chunks (it can outgrow one string)', async () => {
+    const dataDir = await tempDir();
+    const store = await ExecutionStore.open(dataDir);
+    const many = Array.from({ length: 300 }, (_, i) => execution(`e${i}`));
+    for (const record of many) {
+      record.events.push({
+        id: 2,
+        previousEventId: 1,
+        timestamp: 1,
+        type: 'PassStateEntered',
+        input: 'x'.repeat(20_000),
+      });
+    }
+    await Promise.all(many.map((record) => store.add(record)));
+    await store.flush();
+
+    const reopened = await ExecutionStore.open(dataDir); // rewrites 6 MB, more than one chunk
+    expect(reopened.all()).toHaveLength(300);
+    const { records } = await readExecutions(dataDir);
+    expect(records.get(many[299]!.executionArn)).toEqual(many[299]);
+    expect(await linesOf(dataDir)).toHaveLength(300);
+  });
+
   it('skips a last line a crash cut short, keeping what came before it', async () => {
     const dataDir = await tempDir();
     const store = await ExecutionStore.open(dataDir);

@@ -5,8 +5,14 @@ import { rename, writeFile } from 'node:fs/promises';
 
 let temporaryFiles = 0;
 
-/** Writes `data` to `file` atomically. The folder must exist. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `file` atomically. The folder must exist. `data` may be chunks of text, for a file larger than
+ * one string can be.
+ */
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array | Iterable<string>,
+): Promise<void> {
   const temporary = `${file}.${process.pid}.${++temporaryFiles}.tmp`;
   await writeFile(temporary, data);
   await rename(temporary, file);

@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { writeFileAtomic } from '../aws-json/index.ts';
 
@@ -89,6 +91,8 @@ const journalName = 'journal.jsonl';
 const rewriteGrowthFactor = 4;
 /** …and at least this many bytes. */
 const rewriteMinBytes = 8 * 1024 * 1024;
+/** A rewrite's writes, in characters. */
+const rewriteChunkChars = 4 * 1024 * 1024;
 
 /** How much of a record's history its last journal line covered. */
 interface Written {
@@ -243,19 +247,31 @@ export class ExecutionStore {
     return Math.max(rewriteMinBytes, this.rewrittenBytes * rewriteGrowthFactor);
   }
 
-  /** Writes the journal afresh, one line per execution with its whole history. */
+  /**
+   * Writes the journal afresh, one line per execution with its whole history, a few megabytes at a time: the
+   * executions of many batches outgrow what one string can hold.
+   */
   private async rewrite(): Promise<void> {
-    const lines: string[] = [];
     const covered: [string, Written][] = [];
-    for (const [arn, record] of this.records) {
-      const [line, written] = journalLine(record, undefined);
-      lines.push(line);
-      covered.push([arn, written]);
+    let bytes = 0;
+    const records = this.records;
+    function* chunks(): Generator<string> {
+      let chunk = '';
+      for (const [arn, record] of records) {
+        const [line, written] = journalLine(record, undefined);
+        covered.push([arn, written]);
+        bytes += Buffer.byteLength(line);
+        chunk += line;
+        if (chunk.length >= rewriteChunkChars) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
     }
-    const text = lines.join('');
-    await writeFileAtomic(this.journal, text);
+    await writeFileAtomic(this.journal, chunks());
     this.rewriteNext = false;
-    this.journalBytes = this.rewrittenBytes = Buffer.byteLength(text);
+    this.journalBytes = this.rewrittenBytes = bytes;
     this.written.clear();
     for (const [arn, written] of covered) this.written.set(arn, written);
   }
@@ -324,40 +340,26 @@ export async function readExecutions(
       console.warn(`step-functions emulator: skipping unreadable execution file ${path}: ${String(error)}`);
     }
   }
-  const text = await readFile(join(dir, journalName), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
-  const lines = text.split('\n');
   const replayed = new Set<string>();
-  lines.forEach((line, index) => {
-    if (line === '') return;
-    try {
-      const entry = JSON.parse(line) as JournalEntry;
-      const arn = entry.record.executionArn;
-      const events = entry.eventsFrom === 1 ? [] : records.get(arn)?.events;
-      if (!events || events.length < entry.eventsFrom - 1) throw new Error('no history to continue');
-      events.length = entry.eventsFrom - 1;
-      for (const event of entry.events) events.push(event);
-      let taskAttempts = records.get(arn)?.taskAttempts;
-      if (entry.attemptsFrom !== undefined) {
-        const kept = entry.attemptsFrom === 1 ? [] : taskAttempts;
-        if (!kept || kept.length < entry.attemptsFrom - 1) throw new Error('no task attempts to continue');
-        taskAttempts = [...kept.slice(0, entry.attemptsFrom - 1), ...(entry.attempts ?? [])];
-      }
-      records.set(arn, {
-        ...entry.record,
-        events,
-        ...(taskAttempts ? { taskAttempts } : {}),
-      } as ExecutionRecord);
-      replayed.add(arn);
-    } catch (error) {
-      if (index === lines.length - 1) return; // cut short by a crash, never acknowledged
+  // Read line by line: the journal can be larger than one string. A line that does not parse is reported once
+  // another follows it; the last one, if a crash cut it short, was never acknowledged and is dropped quietly.
+  let unreadable: { line: number; error: unknown } | undefined;
+  let lineNumber = 0;
+  for await (const line of journalLines(join(dir, journalName))) {
+    lineNumber += 1;
+    if (unreadable) {
       console.warn(
-        `step-functions emulator: skipping line ${index + 1} of the execution journal: ${String(error)}`,
+        `step-functions emulator: skipping line ${unreadable.line} of the execution journal: ${String(unreadable.error)}`,
       );
+      unreadable = undefined;
     }
-  });
+    if (line === '') continue;
+    try {
+      replayed.add(replay(records, JSON.parse(line) as JournalEntry));
+    } catch (error) {
+      unreadable = { line: lineNumber, error };
+    }
+  }
   for (const arn of replayed) {
     const parsed = executionRecordSchema.safeParse(records.get(arn));
     if (parsed.success) continue;
@@ -367,6 +369,36 @@ export async function readExecutions(
     records.delete(arn);
   }
   return { records, legacyFiles };
+}
+
+/** The journal's lines, none if there is no journal yet. */
+async function* journalLines(path: string): AsyncGenerator<string> {
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  try {
+    yield* createInterface({ input: stream, crlfDelay: Infinity });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** Applies one journal line to `records`; answers the execution it is about. */
+function replay(records: Map<string, ExecutionRecord>, entry: JournalEntry): string {
+  const arn = entry.record.executionArn;
+  const previous = records.get(arn);
+  const events = entry.eventsFrom === 1 ? [] : previous?.events;
+  if (!events || events.length < entry.eventsFrom - 1) throw new Error('no history to continue');
+  events.length = entry.eventsFrom - 1;
+  for (const event of entry.events) events.push(event);
+  let taskAttempts = previous?.taskAttempts;
+  if (entry.attemptsFrom !== undefined) {
+    const kept = entry.attemptsFrom === 1 ? [] : taskAttempts;
+    if (!kept || kept.length < entry.attemptsFrom - 1) throw new Error('no task attempts to continue');
+    taskAttempts = [...kept.slice(0, entry.attemptsFrom - 1), ...(entry.attempts ?? [])];
+  }
+  records.set(arn, { ...entry.record, events, ...(taskAttempts ? { taskAttempts } : {}) } as ExecutionRecord);
+  return arn;
 }
 
 /** A new execution, RUNNING, its history its ExecutionStarted event (StartExecution, and a map run's child). */
