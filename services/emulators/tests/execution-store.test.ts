@@ -155,12 +155,15 @@ describe('the execution journal', () => {
     const old = execution('from-before');
     addEvent(old, 'ExecutionSucceeded');
     old.status = 'SUCCEEDED';
-    await mkdir(join(dataDir, 'executions', 'm'), { recursive: true });
+    await mkdir(join(dataDir, 'executions', 'm', 'Map'), { recursive: true });
     await writeFile(join(dataDir, 'executions', 'm', 'from-before.json'), JSON.stringify(old));
+    const child = execution('child'); // a map run's child, a folder deeper
+    await writeFile(join(dataDir, 'executions', 'm', 'Map', 'child.json'), JSON.stringify(child));
 
     const store = await ExecutionStore.open(dataDir);
     expect(store.get(old.executionArn)).toEqual(old);
-    expect(await readdir(join(dataDir, 'executions', 'm'))).toEqual([]);
+    expect(store.get(child.executionArn)).toEqual(child);
+    expect(await readdir(join(dataDir, 'executions'))).toEqual(['journal.jsonl']);
     expect((await readExecutions(dataDir)).records.get(old.executionArn)).toEqual(old);
   });
 

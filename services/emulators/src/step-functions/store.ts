@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { writeFileAtomic } from '../aws-json/index.ts';
@@ -135,6 +135,14 @@ export class ExecutionStore {
     const store = new ExecutionStore(dir, records);
     await store.rewrite();
     for (const file of legacyFiles) await rm(file, { force: true });
+    // Their machine folders too (a map run's children are one deeper), deepest first, once empty.
+    const folders = new Set<string>();
+    for (const file of legacyFiles) {
+      for (let folder = dirname(file); folder.length > dir.length; folder = dirname(folder))
+        folders.add(folder);
+    }
+    for (const folder of [...folders].sort((a, b) => b.length - a.length))
+      await rmdir(folder).catch(() => {});
     return store;
   }
 
