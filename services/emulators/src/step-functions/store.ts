@@ -262,7 +262,8 @@ export class ExecutionStore {
   private async rewrite(): Promise<void> {
     const covered: [string, Written][] = [];
     let bytes = 0;
-    const records = this.records;
+    // The executions as they are now: one added while the file is written goes out in the next append.
+    const records = [...this.records];
     function* chunks(): Generator<string> {
       let chunk = '';
       for (const [arn, record] of records) {
