@@ -1,11 +1,13 @@
 // The model server against its bare parts on the same images, in one run: sharp's decode and resize alone,
 // onnxruntime's `session.run` alone (tensor ready, main thread), both back to back; the in-process
-// `classify()`; `POST /invocations` of a server process. Then /ping under load, cold start and memory.
+// `classify()`; `POST /invocations` of a server process, and beside it a bare node:http server process
+// (bench/src/bare-model-server.ts) whose worker thread computes as long as classify() takes. Then /ping under
+// load, cold start and memory.
 // MODEL_DIR picks the model (default: the darknet-tiny the repository ships), BENCH_ITERATIONS the runs per
 // image (default 60).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,7 @@ const images = ['pelican.jpeg', 'bald-eagle.jpeg'].map((name) => ({
   bytes: readFileSync(join(fixtureImagesDir, name)),
 }));
 const mainScript = fileURLToPath(import.meta.resolve('@mc-vision/model-server/main'));
+const bareScript = fileURLToPath(new URL('../bare-model-server.ts', import.meta.url));
 const limits = { maxImagePixels: 40_000_000 };
 
 const pkg = await loadModelPackage(modelDir);
@@ -56,21 +59,22 @@ const loadedMemory = readMemory(child.pid!);
 // node:http with a keep-alive agent, the client the AWS SDK's InvokeEndpoint uses: the leanest there is, so
 // what the HTTP row adds is the loopback and the server (fetch's own work measured 0.4–0.6 ms more here).
 const agent = new Agent({ keepAlive: true });
-const invoke = (bytes: Uint8Array) =>
-  new Promise<void>((resolve, reject) => {
+/** One POST of `bytes` to `target`; answers the response's headers. */
+const post = (target: string, bytes: Uint8Array, headers: Record<string, string> = {}) =>
+  new Promise<IncomingHttpHeaders>((resolve, reject) => {
     const sent = request(
-      `${url}/invocations`,
+      target,
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'image/jpeg', 'content-length': bytes.byteLength },
+        headers: { 'content-type': 'image/jpeg', 'content-length': bytes.byteLength, ...headers },
       },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
           response.statusCode === 200
-            ? resolve()
+            ? resolve(response.headers)
             : reject(
                 new Error(`server answered ${response.statusCode}: ${Buffer.concat(chunks).toString()}`),
               ),
@@ -80,6 +84,29 @@ const invoke = (bytes: Uint8Array) =>
     sent.on('error', reject);
     sent.end(bytes);
   });
+const invoke = (bytes: Uint8Array) => post(`${url}/invocations`, bytes);
+
+// The bare server's worker computes, for each image, as long as classify() takes on it (its median over a
+// few runs now); what it really spent comes back in a header, so the round trip minus it is HTTP's share.
+const bare = await startBareServer();
+const computeMs: number[] = [];
+for (const image of images) {
+  const runs: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const started = performance.now();
+    await classifier.classify(image.bytes);
+    runs.push(performance.now() - started);
+  }
+  computeMs.push(median(runs));
+}
+const bareComputed: Record<string, number[]> = { worker: [], 'event-loop': [] };
+const invokeBare = (on: 'worker' | 'event-loop') => async (i: number) => {
+  const headers = await post(`${bare.url}/invocations`, images[i]!.bytes, {
+    'x-compute-ms': computeMs[i]!.toFixed(3),
+    'x-compute-on': on,
+  });
+  bareComputed[on]!.push(Number(headers['x-computed-ms']));
+};
 
 const contenders: Record<string, (image: number) => Promise<unknown>> = {
   decode: (i) => preprocessImage(images[i]!.bytes, input, limits),
@@ -90,8 +117,16 @@ const contenders: Record<string, (image: number) => Promise<unknown>> = {
   },
   classify: (i) => classifier.classify(images[i]!.bytes),
   http: (i) => invoke(images[i]!.bytes),
+  bareHttp: invokeBare('worker'),
+  bareHttpLoop: invokeBare('event-loop'),
 };
 const times = await timeTogether(contenders);
+// The bare server's round trips, each less what its worker computed: warm-up rounds first, as in timeTogether.
+const overhead = (name: string, on: string) =>
+  times[name]!.map((total, k) => total - bareComputed[on]!.at(k - times[name]!.length)!);
+const bareOverhead = overhead('bareHttp', 'worker');
+const bareLoopOverhead = overhead('bareHttpLoop', 'event-loop');
+bare.child.kill('SIGTERM');
 
 // /ping while 4 clients keep the model busy.
 const idlePings = await timePings(url, 50);
@@ -119,6 +154,34 @@ report.table(
     row('decode + bare session.run, back to back', 'decodeAndRun'),
     row('classify() in process (decode and run on its worker thread, top-k)', 'classify'),
     row('server process: HTTP POST /invocations (node:http, keep-alive)', 'http'),
+    row(
+      'bare node:http server process: the same POST, a worker thread computing as long as classify()',
+      'bareHttp',
+    ),
+    row(
+      'the same bare server computing on its event loop (no worker thread: the loop never idles)',
+      'bareHttpLoop',
+    ),
+  ],
+);
+const httpAdds = p50('http') - p50('classify');
+const bareAdds = median(bareOverhead);
+const bareRatio = (p50('classify') + bareAdds) / p50('classify');
+report.table(
+  'What HTTP adds to a classification (p50)',
+  ['', 'ms', '(classify() + this) ÷ classify()'],
+  [
+    [
+      'the model server: HTTP /invocations − in-process classify()',
+      ms(httpAdds),
+      ratio(p50('http') / p50('classify')),
+    ],
+    ['the bare server: its round trip − what its worker computed', ms(bareAdds), ratio(bareRatio)],
+    [
+      'the bare server computing on its event loop: round trip − compute',
+      ms(median(bareLoopOverhead)),
+      ratio((p50('classify') + median(bareLoopOverhead)) / p50('classify')),
+    ],
   ],
 );
 report.table(
@@ -166,11 +229,19 @@ report.target(
   ratio,
   {
     evidence:
-      'What HTTP adds per request: the request and the answer on loopback, the server reading the body, and ' +
-      'one more process: the client, the server’s event loop and its inference thread take turns on ' +
-      'the two cores, which other work on a shared machine also wants (see the load average above). A ' +
-      '--cpu-prof of the server answering 150 requests shows its main thread idle 90% of the time and its ' +
-      'own code under 0.5 ms a request: the gap is waiting for a core, not work to remove.',
+      `HTTP adds ${ms(httpAdds)} to classify()’s p50 here. A bare node:http server in a process of its own ` +
+      '(bench/src/bare-model-server.ts), handing the same body to a worker thread that computes as long as ' +
+      `classify() takes and answering a fixed JSON, adds ${ms(bareAdds)} in the same run (its round trip ` +
+      `less the compute): (classify() + that) ÷ classify() = ${ratio(bareRatio)}, the floor that loopback, a ` +
+      'second process and the thread hand-off set on this machine before any server code runs; computing on ' +
+      `its event loop instead, it still adds ${ms(median(bareLoopOverhead))}. The gap is wake-ups: the ` +
+      'client sleeps while the server works, and the server’s event loop while its inference thread does, ' +
+      'and a thread woken after an idle spell runs its first steps slowly on a shared VM. The model server ' +
+      'keeps inference off its event loop so that /ping answers during one (see below). ' +
+      (httpAdds > bareAdds
+        ? `Its own share beyond the bare server is ${ms(httpAdds - bareAdds)}: the request target and ` +
+          'headers, the top-k and the JSON answer.'
+        : 'It adds nothing measurable beyond the bare server.'),
   },
 );
 report.target(
@@ -247,6 +318,20 @@ async function startServer(): Promise<{ child: ChildProcess; url: string; ms: nu
   }
   spawned.kill('SIGKILL');
   throw new Error('the server did not answer /ping with 200 within 60 s');
+}
+
+/** The bare baseline server (bench/src/bare-model-server.ts), up once it says it listens. */
+async function startBareServer(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const spawned = spawn(process.execPath, [bareScript], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    spawned.stdout!.once('data', () => resolve());
+    spawned.once('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
+  });
+  return { child: spawned, url: `http://127.0.0.1:${port}` };
 }
 
 function freePort(): Promise<number> {
