@@ -2,8 +2,10 @@
 // the model server does around an inference and nothing else. It reads the POSTed body, hands it to a worker
 // thread, which computes (a busy loop, a core taken as inference takes one) for as many milliseconds as the
 // request's `x-compute-ms` says, and answers a fixed small JSON with the time the worker really spent in
-// `x-computed-ms`. Round trip − computed = what HTTP, a second process and the thread hand-off cost here.
-// Started by bench/src/benchmarks/classifier.ts with PORT; prints "listening" once it is.
+// `x-computed-ms`; with `x-compute-on: event-loop` it computes on its event loop instead (no hand-off, the loop
+// never idles). Round trip − computed = what HTTP, a second process and the thread hand-off cost here.
+// Started by bench/src/benchmarks/classifier.ts with PORT; prints "listening" once it is, and exits when the
+// benchmark does (its stdin closes) or on SIGTERM.
 import { createServer, type ServerResponse } from 'node:http';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
@@ -49,6 +51,7 @@ if (isMainThread) {
   });
   server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
   process.on('SIGTERM', () => process.exit(0));
+  process.stdin.on('end', () => process.exit(0)).resume();
 } else {
   parentPort!.on('message', ({ id, computeMs }: Job) => {
     const started = performance.now();

@@ -325,7 +325,7 @@ async function startBareServer(): Promise<{ child: ChildProcess; url: string }> 
   const port = await freePort();
   const spawned = spawn(process.execPath, [bareScript], {
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
     spawned.stdout!.once('data', () => resolve());
