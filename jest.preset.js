@@ -18,7 +18,4 @@ export const esmPreset = {
     ],
   },
   testMatch: ['<rootDir>/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.tsx'],
-  // A deadline for a test that hangs, not a speed check: on a loaded 2-core machine, starting an emulator or
-  // loading a model can take longer than jest's default 5 s.
-  testTimeout: 30_000,
 };

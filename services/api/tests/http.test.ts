@@ -267,7 +267,7 @@ describe('throttling by DynamoDB and Step Functions', () => {
     const response = await throttledApi.get('/v1/results');
     expectError(response, 429, 'rate_limited');
     expect(response.headers.get('retry-after')).toBe('1');
-  }, 15_000);
+  });
 
   it('still answers 503 when the service fails on its side', async () => {
     const failing = await startFailingAwsService('InternalServerError', { status: 500 });

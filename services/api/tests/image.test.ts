@@ -159,7 +159,7 @@ afterAll(async () => {
   await aws?.close();
   taskRoot?.remove();
   if (webRoot) rmSync(webRoot, { recursive: true, force: true });
-}, 20_000);
+});
 
 describe('the API image (docker/api.Dockerfile)', () => {
   it('builds on the Lambda Node.js 24 base image and runs the handler the bundle exports', () => {

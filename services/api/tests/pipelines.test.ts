@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   buildResultRecord,
@@ -25,8 +25,6 @@ import { startLocalProviders, type LocalProviders } from './support/providers.ts
 // Bedrock and Azure OpenAI emulators.
 
 const apiKey = 'pipeline-test-key-0123456789';
-// Each execution runs the real classifier and both LLM emulators: on a busy machine that takes seconds.
-jest.setTimeout(30_000);
 
 let aws: LocalAws;
 let pipeline: LocalPipeline;

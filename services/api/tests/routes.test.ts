@@ -433,7 +433,7 @@ describe("the API's deadline: it answers before its function times out, whatever
       message: "bedrock: no answer within 2 s (the API's deadline)",
     });
     expect((await api.get(`/v1/results/${record.requestId}`)).body).toEqual(response.body);
-  }, 20_000);
+  });
 
   it('answers 502 provider_failed when nothing answered in time, and stores the failed record', async () => {
     const key = await upload(pelican);
@@ -453,7 +453,7 @@ describe("the API's deadline: it answers before its function times out, whatever
     expect(expectError(routed, 502, 'provider_failed')).toMatch(
       /^bedrock: no answer within 2 s \(the API's deadline\); the failed result is stored as requestId /,
     );
-  }, 20_000);
+  });
 
   it('stops the calls it gave up on instead of leaving them running', async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));

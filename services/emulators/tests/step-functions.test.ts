@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -34,10 +34,6 @@ import {
   type TaskCall,
 } from '../src/index.ts';
 import { eventually, tempDir } from './support.ts';
-
-// Starting a server validates every definition (aws-local-stepfunctions' ASL checks), and executions run on
-// real timers: seconds each on a busy machine.
-jest.setTimeout(30_000);
 
 const account = '000000000000';
 const machineArn = (name: string) => `arn:aws:states:us-east-1:${account}:stateMachine:${name}`;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,9 +13,6 @@ import type { ModelDownload } from '../src/fetch-model.ts';
 import { loadModelPackage } from '../src/model-package.ts';
 import { tempDir } from './helpers.ts';
 import { bundledModelDir } from '@mc-vision/assets';
-
-// Some tests here start a Node process: room for a busy machine.
-jest.setTimeout(30_000);
 
 // The internet is out of reach: a loopback server plays Hugging Face (and its CDN redirect) with a small fake
 // model file, pinned by its own checksum.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +17,6 @@ import { modelDir, pelican, postImage, tempDir } from './helpers.ts';
 
 // What docker/model-server.Dockerfile packages, without Docker: the folders its final stage keeps, copied as
 // the image lays them out, and its ENTRYPOINT and CMD (`serve`, as SageMaker starts the container) run there.
-
-jest.setTimeout(30_000);
 
 const stages = readDockerfile(join(repoRoot, 'docker', 'model-server.Dockerfile'));
 const image = stages.at(-1)!;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -7,8 +7,6 @@ import { classifierResponseSchema } from '@mc-vision/core/schemas';
 import { modelDir, pelican, postImage } from './helpers.ts';
 
 // The container entry point, started the way SageMaker starts it: `serve` as the only argument.
-// Each test starts a Node process: room for a busy machine.
-jest.setTimeout(30_000);
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const started: ChildProcess[] = [];

@@ -1,4 +1,4 @@
-import { describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -10,9 +10,6 @@ import { createClassifier } from '../src/classifier.ts';
 import { loadModelPackage } from '../src/model-package.ts';
 import { packageModel } from '../src/package-model.ts';
 import { copyOfModelPackage, modelDir, pelican, tempDir } from './helpers.ts';
-
-// Some tests here start a Node process: room for a busy machine.
-jest.setTimeout(30_000);
 
 async function entriesOf(file: string): Promise<string[]> {
   const entries: string[] = [];
